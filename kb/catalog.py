@@ -1,0 +1,75 @@
+"""Read the store back: slugs by type, link resolution, and the facts the method layer needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from .method import CustomerFacts, StoryFacts
+from .models import Answer, CaseStudy, Customer, FileProblem, FileState, Interview, Link
+from .schema import QUESTION_KEYS
+
+# A bare [[slug]] resolves to a customer, else a case study, else an interview (SPEC 2).
+RESOLUTION_ORDER = ("customer", "casestudy", "interview")
+
+
+@dataclass(frozen=True)
+class Target:
+    type: str
+    slug: str
+    path: str
+
+
+class Catalog:
+    """Every record's slug and path by type, read once from the store."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.paths: dict[str, dict[str, list[str]]] = {t: defaultdict(list) for t in RESOLUTION_ORDER}
+        for row in session.exec(select(FileState.type, FileState.slug, FileState.path)).all():
+            self.paths[row.type][row.slug].append(row.path)
+        for slugs in self.paths.values():
+            for found in slugs.values():
+                found.sort()
+
+    def resolve(self, slug: str, target_type: str | None = None) -> list[Target]:
+        """Where a link points: one target, none, or (for an ambiguous bare slug) several."""
+        types = (target_type,) if target_type else RESOLUTION_ORDER
+        found = [Target(t, slug, self.paths[t][slug][0]) for t in types if self.paths[t].get(slug)]
+        return found
+
+    def slugs(self, record_type: str) -> list[str]:
+        return sorted(s for s, p in self.paths[record_type].items() if p)
+
+    def links(self) -> list[Link]:
+        return list(self.session.exec(select(Link)).scalars())
+
+    def file_problems(self) -> list[FileProblem]:
+        return list(self.session.exec(select(FileProblem)).scalars())
+
+    def customers(self) -> dict[str, CustomerFacts]:
+        """Customers by slug (the first file of a duplicated slug wins)."""
+        rows = self.session.exec(select(Customer).order_by(Customer.path)).scalars()
+        found: dict[str, CustomerFacts] = {}
+        for row in rows:
+            found.setdefault(row.slug, CustomerFacts(
+                slug=row.slug, name=row.name, stage=row.stage, source=row.source, owner=row.owner,
+                qualified_on=row.qualified_on, won_on=row.won_on, lost_on=row.lost_on,
+                churned_on=row.churned_on, acv=row.acv, path=row.path))
+        return found
+
+    def stories(self) -> list[StoryFacts]:
+        answered: dict[str, set[str]] = defaultdict(set)
+        for path, question in self.session.exec(
+                select(Answer.path, Answer.question).where(Answer.answered == True)).all():  # noqa: E712
+            answered[path].add(question)
+        rows = self.session.exec(select(CaseStudy).order_by(CaseStudy.path)).scalars()
+        return [StoryFacts(slug=row.slug, path=row.path, customer=row.customer, person=row.person,
+                           status=row.status, missing=[q for q in QUESTION_KEYS if q not in answered[row.path]])
+                for row in rows]
+
+    def interviews(self) -> list[Interview]:
+        return list(self.session.exec(select(Interview).order_by(Interview.date, Interview.path)).scalars())

@@ -1,0 +1,341 @@
+"""The `kb` command: thin Click commands over the domain; KbError becomes a message and an exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import KbError, UsageError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class KbGroup(click.Group):
+    """Turns domain errors into a one-line message; no user ever sees a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KbError as exc:
+            click.echo(f"kb: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            ctx.exit(0)
+        except Exception as exc:
+            if os.environ.get("KB_DEBUG"):
+                raise
+            click.echo(f"kb: unexpected failure: {type(exc).__name__}: {exc} "
+                       "(run again with KB_DEBUG=1 for the details, and please report it)", err=True)
+            ctx.exit(70)
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date as YYYY-MM-DD; got {value!r}") from None
+
+
+@click.group(cls=KbGroup, context_settings=CONTEXT)
+@click.option("--root", metavar="DIR", help="The knowledge base to use (default: KB_ROOT, else the "
+              "nearest folder up from here with kb.toml or casestudies/ and content/).")
+@click.version_option(__version__, prog_name="kb")
+@click.pass_context
+def cli(ctx, root):
+    """kb: a local, Markdown-first knowledge base for the case-study method.
+
+    Case studies, customers and call notes are Markdown files in casestudies/ and content/. kb
+    checks them, keeps a search index in .kb/ (rebuilt from the files at any time), and finds
+    anything in them in milliseconds.
+
+    \b
+    Start:   kb init my-kb && cd my-kb && kb new interview acme --kind discovery
+    Daily:   kb search "audit status:hell-yes"     kb check     kb export --format csv
+    """
+    ctx.obj = {"root": root}
+
+
+def _workspace(ctx, refresh: bool = True):
+    """Find the KB, bring .kb/ up to date (saying so when it was rebuilt or busy), return it."""
+    from .config import find_kb
+    from .sync import Workspace
+
+    workspace = Workspace(find_kb(ctx.obj["root"]))
+    ctx.call_on_close(workspace.close)
+    if refresh:
+        changes = workspace.refresh(progress=_progress_bar())
+        _notices(changes)
+    return workspace
+
+
+def _notices(changes) -> None:
+    if changes.rebuilt:
+        click.echo(f"kb: rebuilt .kb/ from the files ({changes.rebuilt}); nothing was lost", err=True)
+    if changes.stale:
+        click.echo("kb: another kb process held the index for 5 s; answering from the last committed "
+                   "state, which may miss the newest edits", err=True)
+
+
+def _progress_bar():
+    """A progress callback that shows a bar on a terminal when there is a lot to parse."""
+    if not sys.stderr.isatty():
+        return None
+    state = {}
+
+    def update(done: int, total: int) -> None:
+        if total < 200:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = click.progressbar(length=total, label="indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return update
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="The KB's name in kb.toml (default: the folder's name).")
+def init(directory, name):
+    """Make a new, empty knowledge base in DIRECTORY (default: here).
+
+    Creates casestudies/, content/customers/, content/interviews/, kb.toml and a .gitignore
+    for .kb/. Refuses a folder that is already a knowledge base.
+    """
+    from .create import init_kb
+
+    for path in init_kb(directory, name):
+        click.echo(f"created {path}")
+    click.echo(f"next: cd {directory} && kb new interview CUSTOMER --kind discovery")
+
+
+@cli.group(context_settings=CONTEXT)
+def new():
+    """Write a new record from its skeleton and print its path.
+
+    The skeletons are kb's own, or the KB's templates/new/<type>.md when it has them. A customer
+    named for the first time gets its customer file too. Nothing is ever overwritten. On a terminal
+    the new file opens in $EDITOR unless --no-edit.
+    """
+
+
+def _made(paths, edit: bool) -> None:
+    for path in paths:
+        click.echo(str(path))
+    if edit and sys.stdin.isatty() and sys.stdout.isatty() and (os.environ.get("VISUAL") or os.environ.get("EDITOR")):
+        click.edit(filename=str(paths[0]))
+
+
+_no_edit = click.option("--no-edit", is_flag=True, help="Do not open the new file in $EDITOR.")
+
+
+@new.command("casestudy")
+@click.argument("customer")
+@click.option("--slug", help="File name of the story (default: the customer's slug).")
+@click.option("--person", help="The ONE person who had to change, e.g. 'Jane Doe, VP Finance'.")
+@_no_edit
+@click.pass_context
+def new_casestudy(ctx, customer, slug, person, no_edit):
+    """A case study of CUSTOMER: casestudies/<slug>.md with the five questions as headings."""
+    from .create import new_casestudy as make
+
+    workspace = _workspace(ctx, refresh=False)
+    _made(make(workspace.kb, customer, slug=slug, person=person), not no_edit)
+
+
+@new.command("interview")
+@click.argument("customer")
+@click.option("--date", "day", callback=_date, metavar="YYYY-MM-DD", help="Day of the call (default: today).")
+@click.option("--kind", default="other", show_default=True,
+              help="discovery, sales, demo, onboarding, check-in, renewal or other.")
+@_no_edit
+@click.pass_context
+def new_interview(ctx, customer, day, kind, no_edit):
+    """A call note with CUSTOMER: content/interviews/<date>-<customer>-<kind>.md."""
+    from .create import new_interview as make
+
+    workspace = _workspace(ctx, refresh=False)
+    _made(make(workspace.kb, customer, date=day, kind=kind), not no_edit)
+
+
+@new.command("customer")
+@click.argument("slug")
+@click.option("--name", help="Display name (default: made from the slug).")
+@_no_edit
+@click.pass_context
+def new_customer(ctx, slug, name, no_edit):
+    """A customer profile: content/customers/<slug>.md."""
+    from .create import new_customer as make
+
+    workspace = _workspace(ctx, refresh=False)
+    _made([make(workspace.kb, slug, name=name)], not no_edit)
+
+
+@cli.command()
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as a JSON list.")
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
+              help="Judge hell-yes stories as of this day (default: as_of in kb.toml, else today).")
+@click.pass_context
+def check(ctx, strict, as_json, as_of):
+    """Check every file and print every problem as PATH:LINE: SEVERITY: MESSAGE.
+
+    Exits 0 when there is no error, 1 on any error (with --strict, on any warning too).
+    """
+    from .catalog import Catalog
+    from .check import find_problems
+    from .method import resolve_as_of
+
+    workspace = _workspace(ctx)
+    when = resolve_as_of(as_of, workspace.settings)
+    with workspace.session() as session:
+        problems = find_problems(workspace.kb, workspace.settings, Catalog(session), when)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+                   f"in {_count_files(workspace)} files", err=True)
+    if errors or (strict and warnings):
+        ctx.exit(1)
+
+
+def _count_files(workspace) -> int:
+    from .sync import scan
+
+    return len(scan(workspace.kb))
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Throw .kb/ away and index every file from nothing.")
+@click.pass_context
+def index(ctx, rebuild):
+    """Bring the search index and database in .kb/ up to date with the files, and say what changed.
+
+    Every command does this first; run it to see the changes, or --rebuild to start over.
+    """
+    workspace = _workspace(ctx, refresh=False)
+    changes = workspace.refresh(rebuild=rebuild, progress=_progress_bar())
+    _notices(changes)
+    if changes.stale:
+        ctx.exit(1)
+    if rebuild:
+        click.echo(f"rebuilt the index from {changes.total} files")
+        return
+    if not changes.any:
+        click.echo(f"up to date: {changes.total} files, nothing changed")
+        return
+    click.echo(f"indexed {changes.total} files: {len(changes.added)} new, {len(changes.changed)} changed, "
+               f"{len(changes.renamed)} renamed, {len(changes.deleted)} deleted")
+    for path in changes.added:
+        click.echo(f"  new      {path}")
+    for path in changes.changed:
+        click.echo(f"  changed  {path}")
+    for old, new_path in changes.renamed:
+        click.echo(f"  renamed  {old} -> {new_path}")
+    for path in changes.deleted:
+        click.echo(f"  deleted  {path}")
+
+
+@cli.command()
+@click.argument("query", nargs=-1)
+@click.option("--type", "record_type", type=click.Choice(["customer", "interview", "casestudy"]),
+              help="Only records of this type.")
+@click.option("--customer", help="Only records of this customer (slug).")
+@click.option("--status", type=click.Choice(["draft", "meh", "churned", "hell-yes"]),
+              help="Only case studies with this status.")
+@click.option("--kind", type=click.Choice(["discovery", "sales", "demo", "onboarding", "check-in", "renewal",
+                                            "other"]), help="Only interviews of this kind.")
+@click.option("--tag", help="Only case studies with this tag.")
+@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Only records dated on or after this day.")
+@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Only records dated on or before this day.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True, help="At most this many hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits, totals and facet counts as JSON.")
+@click.pass_context
+def search(ctx, query, record_type, customer, status, kind, tag, since, until, sort, limit, as_json):
+    """Search every record: words, "phrases", AND/OR/NOT, prefix*, and fields.
+
+    \b
+    Fields: customer:acme  status:hell-yes  kind:discovery  tag:soc2  type:interview
+            why_change:audit  success:  options:  fit:  renewal:  person:  owner:
+            date:2026-03-02  date:[2026-03-01 to 2026-03-31]
+    Example: kb search 'audit status:hell-yes' --sort date
+    """
+    from .index import MARK_END, MARK_START, Filters
+    from .index import search as run
+
+    text = " ".join(query)
+    if not text.strip() and not any([record_type, customer, status, kind, tag, since, until]):
+        raise UsageError("nothing to search for: give words, fields or a filter (see kb search --help)")
+    workspace = _workspace(ctx)
+    filters = Filters(type=record_type, customer=customer, status=status, kind=kind, tag=tag,
+                      since=since, until=until)
+    result = run(workspace.index(), text, filters, sort=sort, limit=limit)
+    if as_json:
+        def plain(snippet: str) -> str:
+            return snippet.replace(MARK_START, "**").replace(MARK_END, "**")
+
+        click.echo(json.dumps({
+            "query": result.query, "total": result.total, "suggestion": result.suggestion,
+            "hits": [{**hit.__dict__, "date": hit.date.isoformat() if hit.date else None,
+                      "snippet": plain(hit.snippet)} for hit in result.hits],
+            "facets": result.facets}, indent=2))
+        return
+    color = sys.stdout.isatty()
+    for number, hit in enumerate(result.hits, start=1):
+        facts = [f"customer {hit.customer}" if hit.customer and hit.type != "customer" else "",
+                 hit.date.isoformat() if hit.date else "", hit.status, hit.kind]
+        head = f"{hit.type:<9} {hit.slug}"
+        click.echo(f"{number:>3}. {click.style(head, bold=True) if color else head}"
+                   f"  ({', '.join(f for f in facts if f)})  {hit.path}".replace("  ()", ""))
+        on, off = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
+        click.echo(f"     {hit.snippet.replace(MARK_START, on).replace(MARK_END, off)}")
+    if result.hits:
+        shown = f"{len(result.hits)} of {result.total}" if result.total > len(result.hits) else f"{result.total}"
+        click.echo(f"{shown} hit{'s' * (result.total != 1)} for {text or 'the filters'!r}, by {sort}")
+    else:
+        click.echo(f"no hits for {text or 'the filters'!r}")
+        if result.suggestion:
+            click.echo(f"did you mean: {result.suggestion}?  (kb search {result.suggestion!r})")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.pass_context
+def export(ctx, fmt, output):
+    """Export every record (front matter, unknown keys, answers, tags, body) as JSON or CSV."""
+    from .export import records_csv, records_json
+
+    workspace = _workspace(ctx)
+    with workspace.session() as session:
+        text = records_json(session) if fmt == "json" else records_csv(session)
+    if output:
+        from .records import atomic_write
+
+        atomic_write(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def main() -> None:
+    cli(prog_name="kb")

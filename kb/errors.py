@@ -1,0 +1,46 @@
+"""Problems found in a KB and the one exception type the domain raises."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a file, at a line, as `kb check` prints it."""
+
+    path: str
+    line: int
+    severity: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class KbError(Exception):
+    """A failure the user can act on; the CLI prints it and exits with `exit_code`."""
+
+    exit_code = 1
+
+
+class UsageError(KbError):
+    """The command was called wrongly (bad option value, refused date)."""
+
+    exit_code = 2
+
+
+class QueryError(KbError):
+    """A search query the parser cannot read."""
+
+    exit_code = 2
+
+
+class NotAKbError(KbError):
+    """No knowledge base where one was looked for."""

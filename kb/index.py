@@ -1,0 +1,304 @@
+"""The Whoosh index: its schema, keeping it in step with records, and answering queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import fields, highlight, index, qparser, sorting
+from whoosh import query as wq
+from whoosh.analysis import StemmingAnalyzer
+
+from .errors import QueryError
+from .records import COMMENT_RE, Record
+from .schema import QUESTION_KEYS
+
+INDEX_DIR = "index"
+FACETS = ("type", "customer", "status", "kind", "tag")
+# Fields a query may name, beyond the five questions.
+QUERY_FIELDS = ("type", "slug", "customer", "status", "stage", "kind", "tag", "owner", "person", "source",
+                "title", "content", "date")
+TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
+MARK_START, MARK_END = "\x02", "\x03"
+
+
+def make_schema() -> fields.Schema:
+    stem = StemmingAnalyzer()
+    text = {key: fields.TEXT(analyzer=stem, stored=True, spelling=True) for key in QUESTION_KEYS}
+    return fields.Schema(
+        path=fields.ID(stored=True, unique=True),
+        type=fields.ID(stored=True, sortable=True),
+        slug=fields.ID(stored=True),
+        customer=fields.ID(stored=True, sortable=True),
+        status=fields.ID(stored=True, sortable=True),
+        stage=fields.ID(stored=True),
+        kind=fields.ID(stored=True, sortable=True),
+        tag=fields.KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
+        owner=fields.KEYWORD(stored=True, commas=True, lowercase=True),
+        source=fields.KEYWORD(commas=True, lowercase=True),
+        person=fields.TEXT(analyzer=stem, stored=True),
+        date=fields.DATETIME(stored=True, sortable=True),
+        title=fields.TEXT(analyzer=stem, stored=True, spelling=True),
+        content=fields.TEXT(analyzer=stem, stored=True, spelling=True),
+        **text,
+    )
+
+
+def open_index(state_dir: Path, create: bool = False) -> index.Index:
+    """Open the index under `.kb/`, or make an empty one when `create` is set."""
+    folder = state_dir / INDEX_DIR
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+        return index.create_in(str(folder), make_schema())
+    return index.open_dir(str(folder))
+
+
+def _title(record: Record) -> str:
+    f = record.fields
+    if record.type == "customer":
+        return f.get("name") or record.slug
+    if record.type == "interview":
+        return f"{f.get('kind') or 'call'} with {f.get('customer') or '?'}"
+    return f"{f.get('customer') or '?'}: {f.get('person') or ''}".strip()
+
+
+def _date(record: Record) -> dt.datetime | None:
+    f = record.fields
+    if record.type == "interview":
+        day = f.get("date")
+    elif record.type == "customer":
+        days = [f.get(k) for k in ("qualified_on", "won_on", "lost_on", "churned_on") if f.get(k)]
+        day = max(days) if days else None
+    else:
+        day = None
+    return dt.datetime.combine(day, dt.time()) if day else None
+
+
+def _flatten(value) -> str:
+    if isinstance(value, dict):
+        return " ".join(f"{k} {_flatten(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return " ".join(_flatten(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def document(record: Record) -> dict:
+    """The Whoosh document of a record: each answer in its own field, the rest in `content`."""
+    f = record.fields
+    answers = {key: [] for key in QUESTION_KEYS}
+    content: list[str] = []
+    lines = record.body.split("\n")
+    bounds = [(s.line - record.body_line, s) for s in record.sections]
+    head_end = bounds[0][0] if bounds else len(lines)
+    content.append("\n".join(lines[:head_end]))
+    for section in record.sections:
+        if section.question:
+            answers[section.question].append(section.text)
+        else:
+            content.append(f"{section.heading}\n{section.text}")
+    extras = [f"{k} {_flatten(v)}" for k, v in record.extra.items()]
+    extras += [f.get(k) or "" for k in ("source", "owner") if record.type == "customer"]
+    extras += list(f.get("people") or [])
+    doc = {
+        "path": record.path,
+        "type": record.type,
+        "slug": record.slug,
+        "customer": (record.slug if record.type == "customer" else f.get("customer") or "").lower(),
+        "status": f.get("status") or "",
+        "stage": f.get("stage") or "",
+        "kind": f.get("kind") or "",
+        "tag": ",".join(f.get("tags") or []),
+        "owner": f.get("owner") or "",
+        "source": f.get("source") or "",
+        "person": f.get("person") or "",
+        "title": _title(record),
+        "content": "\n".join(part for part in content + extras if part),
+    }
+    day = _date(record)
+    if day:
+        doc["date"] = day
+    for key, texts in answers.items():
+        doc[key] = "\n\n".join(texts)
+    # The skeleton's prompts are HTML comments: they are not the founder's words, so not searchable.
+    for key in ("content", *QUESTION_KEYS):
+        doc[key] = COMMENT_RE.sub("", doc[key]).strip()
+    return doc
+
+
+def apply_changes(ix: index.Index, records: list[Record], deleted: list[str], rebuild: bool = False) -> None:
+    """Write changed records and forget deleted files in one commit."""
+    writer = ix.writer(limitmb=256)
+    try:
+        for path in deleted:
+            writer.delete_by_term("path", path)
+        for record in records:
+            if rebuild:
+                writer.add_document(**document(record))
+            else:
+                writer.update_document(**document(record))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+@dataclass
+class Hit:
+    path: str
+    type: str
+    slug: str
+    customer: str
+    title: str
+    date: dt.date | None
+    status: str
+    kind: str
+    tags: list[str]
+    score: float
+    field: str
+    snippet: str  # matched words between MARK_START and MARK_END
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None  # "did you mean", when the query found nothing
+
+
+@dataclass
+class Filters:
+    type: str | None = None
+    customer: str | None = None
+    status: str | None = None
+    kind: str | None = None
+    tag: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def query(self) -> wq.Query | None:
+        terms: list[wq.Query] = []
+        for name in ("type", "customer", "status", "kind", "tag"):
+            value = getattr(self, name)
+            if value:
+                terms.append(wq.Term(name, value.lower()))
+        if self.since or self.until:
+            start = dt.datetime.combine(self.since, dt.time()) if self.since else None
+            end = dt.datetime.combine(self.until, dt.time.max) if self.until else None
+            terms.append(wq.DateRange("date", start, end))
+        return wq.And(terms) if terms else None
+
+
+class _Marker(highlight.Formatter):
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return MARK_START + highlight.get_text(text, token, replace) + MARK_END
+
+
+def _parser(ix: index.Index) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(list(TEXT_FIELDS), ix.schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.GtLtPlugin())
+    return parser
+
+
+def check_query(text: str, schema: fields.Schema) -> None:
+    """Refuse what Whoosh would silently misread: unbalanced brackets or quotes, unknown fields."""
+    outside = re.sub(r'"[^"]*"', "", text)
+    if text.count('"') % 2:
+        raise QueryError(f"cannot read the query {text!r}: a quote \" is not closed")
+    for opening, closing in ("()", "[]", "{}"):
+        depth = 0
+        for char in outside:
+            depth += (char == opening) - (char == closing)
+            if depth < 0:
+                raise QueryError(f"cannot read the query {text!r}: '{closing}' without '{opening}'")
+        if depth:
+            raise QueryError(f"cannot read the query {text!r}: '{opening}' is not closed")
+    known = set(QUERY_FIELDS) | set(QUESTION_KEYS)
+    for match in re.finditer(r"(?:^|[\s(])([A-Za-z_]+):(?!//)(\S?)", outside):
+        name, after = match.group(1), match.group(2)
+        if name not in known:
+            from .config import did_you_mean
+
+            raise QueryError(f"cannot read the query {text!r}: there is no field '{name}'"
+                             f"{did_you_mean(name, known)}; fields: {', '.join(sorted(known))}")
+        if not after:
+            raise QueryError(f"cannot read the query {text!r}: '{name}:' needs a value, as in {name}:word")
+
+
+def parse_query(ix: index.Index, text: str) -> wq.Query:
+    """Parse a query; a query that cannot be read raises QueryError with the reason."""
+    check_query(text, ix.schema)
+    parsed = _parser(ix).parse(text)
+    if "date:" in text and _mentions_null_date(parsed):
+        raise QueryError(f"cannot read the dates in {text!r}: write date:2026-03-02, "
+                         "date:[2026-03-01 to 2026-03-31] or date:>2026-03-01")
+    return parsed
+
+
+def _mentions_null_date(q: wq.Query) -> bool:
+    if q is wq.NullQuery:
+        return True
+    if q.is_leaf():
+        return False
+    children = list(q.children())
+    return len(children) == 0 or any(_mentions_null_date(child) for child in children)
+
+
+def search(ix: index.Index, text: str, filters: Filters | None = None, sort: str = "relevance",
+           limit: int | None = 10, page: int = 1) -> SearchResult:
+    """Run a query: ranked (or dated) hits with snippets, facet counts and a "did you mean"."""
+    text = text.strip()
+    parsed = parse_query(ix, text) if text else wq.Every()
+    filter_query = (filters or Filters()).query()
+    facets = {name: sorting.FieldFacet(name, allow_overlap=(name == "tag")) for name in FACETS}
+    with ix.searcher() as searcher:
+        options = dict(filter=filter_query, groupedby=facets)
+        if sort == "date":
+            options["sortedby"] = sorting.FieldFacet("date", reverse=True)
+        if limit is None:
+            results = searcher.search(parsed, limit=None, **options)
+            chosen = list(results)
+        else:
+            results = searcher.search_page(parsed, page, pagelen=limit, **options)
+            chosen = list(results)
+            results = results.results
+        results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+        results.formatter = _Marker()
+        hits = [_hit(hit) for hit in chosen]
+        facet_counts = {name: _counts(results.groups(name)) for name in FACETS}
+        suggestion = None
+        if not len(results) and text:
+            corrected = searcher.correct_query(parsed, text)
+            if corrected.string != text:
+                again = searcher.search(corrected.query, filter=filter_query, limit=1)
+                if len(again):
+                    suggestion = corrected.string
+        return SearchResult(text, hits, len(results), facet_counts, suggestion)
+
+
+def _counts(groups: dict) -> dict[str, int]:
+    counted = {str(k): len(v) if not isinstance(v, int) else v for k, v in groups.items() if k not in (None, "")}
+    return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _hit(hit) -> Hit:
+    snippet, matched = "", ""
+    for name in (*QUESTION_KEYS, "content", "person", "title"):
+        if hit.get(name):
+            text = hit.highlights(name, top=2)
+            if text:
+                snippet, matched = text, name
+                break
+    if not snippet:
+        body = hit.get("content") or next((hit.get(k) for k in QUESTION_KEYS if hit.get(k)), "")
+        snippet = " ".join(body.split())[:200]
+    day = hit.get("date")
+    return Hit(path=hit["path"], type=hit["type"], slug=hit["slug"], customer=hit.get("customer", ""),
+               title=hit.get("title", ""), date=day.date() if day else None, status=hit.get("status", ""),
+               kind=hit.get("kind", ""), tags=[t for t in (hit.get("tag") or "").split(",") if t],
+               score=float(hit.score or 0.0), field=matched, snippet=" ".join(snippet.split()))

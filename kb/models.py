@@ -1,0 +1,111 @@
+"""SQLModel tables: the database is a cache of the files, keyed by each file's path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+
+class Meta(SQLModel, table=True):
+    """Facts about the store itself, such as its schema version."""
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class FileState(SQLModel, table=True):
+    """The fingerprint of a file as last indexed: size and mtime first, the content hash to confirm."""
+
+    path: str = Field(primary_key=True)
+    type: str
+    slug: str = Field(index=True)
+    size: int
+    mtime_ns: int
+    sha256: str = Field(index=True)
+
+
+class Customer(SQLModel, table=True):
+    path: str = Field(primary_key=True)
+    slug: str = Field(index=True)
+    name: str | None = None
+    stage: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    qualified_on: dt.date | None = None
+    won_on: dt.date | None = None
+    lost_on: dt.date | None = None
+    churned_on: dt.date | None = None
+    acv: float | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    body: str = Field(default="", sa_column=Column(Text))
+
+
+class Interview(SQLModel, table=True):
+    path: str = Field(primary_key=True)
+    slug: str = Field(index=True)
+    customer: str | None = Field(default=None, index=True)
+    date: dt.date | None = None
+    kind: str | None = None
+    people: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    owner: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    body: str = Field(default="", sa_column=Column(Text))
+
+
+class CaseStudy(SQLModel, table=True):
+    path: str = Field(primary_key=True)
+    slug: str = Field(index=True)
+    customer: str | None = Field(default=None, index=True)
+    person: str | None = None
+    status: str | None = None
+    interviews: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    body: str = Field(default="", sa_column=Column(Text))
+
+
+class Answer(SQLModel, table=True):
+    """One `##` section of a case study that answers one of the five questions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(index=True)
+    question: str = Field(index=True)
+    heading: str
+    line: int
+    answered: bool
+    text: str = Field(default="", sa_column=Column(Text))
+
+
+class Tag(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(index=True)
+    tag: str = Field(index=True)
+
+
+class Link(SQLModel, table=True):
+    """A link written in a record, as written: resolved against all slugs when read."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(index=True)
+    slug: str = Field(index=True)
+    target_type: str | None = None
+    label: str | None = None
+    line: int
+    question: str | None = None
+    source_field: str | None = None
+
+
+class FileProblem(SQLModel, table=True):
+    """A problem found in one file on its own (cross-file problems are computed when read)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(index=True)
+    line: int
+    severity: str
+    message: str = Field(sa_column=Column(Text))
+
+
+RECORD_TABLES = {"customer": Customer, "interview": Interview, "casestudy": CaseStudy}
+PER_FILE_TABLES = (FileState, Customer, Interview, CaseStudy, Answer, Tag, Link, FileProblem)

@@ -1,0 +1,227 @@
+"""Bring `.kb/` up to date with the files: scan, fingerprint, parse what changed, store and index it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import TYPE_DIRS, Kb
+from .errors import KbError
+from .records import Record, content_hash, parse_bytes
+
+LOCK_FILE = "lock"
+LOCK_WAIT_SECONDS = 5.0
+
+
+@dataclass
+class Changes:
+    """What one refresh did, in the words `kb index` prints."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    total: int = 0
+    rebuilt: str | None = None  # why .kb/ was rebuilt from nothing, when it was
+    stale: bool = False  # the lock stayed busy: answers come from the last committed state
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed or self.renamed or self.deleted)
+
+
+@dataclass(frozen=True)
+class FileOnDisk:
+    path: Path
+    shown: str
+    type: str
+    size: int
+    mtime_ns: int
+
+
+def scan(kb: Kb) -> dict[str, FileOnDisk]:
+    """Every record file of the KB, by the path kb shows, with its size and mtime."""
+    found: dict[str, FileOnDisk] = {}
+    for record_type, folder in TYPE_DIRS.items():
+        base = kb.root / folder
+        for directory, subdirs, files in os.walk(base):
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            for name in files:
+                if not name.endswith(".md") or name.startswith((".", "#")):
+                    continue
+                path = Path(directory) / name
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue
+                shown = kb.relative(path)
+                found[shown] = FileOnDisk(path, shown, record_type, stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+@contextmanager
+def index_lock(kb: Kb, wait: float = LOCK_WAIT_SECONDS) -> Iterator[bool]:
+    """Hold `.kb/lock` while writing; yields False when another process kept it for `wait` seconds."""
+    kb.state_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(kb.state_dir / LOCK_FILE, "a+")
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.05)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+class Workspace:
+    """The derived state of one KB: its database engine and Whoosh index, opened lazily."""
+
+    def __init__(self, kb: Kb):
+        self.kb = kb
+        self.settings = kb.settings()
+        self._engine = None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from .store import database_url, make_engine
+
+            self._engine = make_engine(database_url(self.kb, self.settings))
+        return self._engine
+
+    def index(self):
+        from .index import open_index
+
+        return open_index(self.kb.state_dir)
+
+    def session(self):
+        from sqlmodel import Session
+
+        return Session(self.engine)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def refresh(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> Changes:
+        """Bring `.kb/` up to date with the files; rebuild it from nothing when asked or when broken."""
+        with index_lock(self.kb) as locked:
+            if not locked:
+                if not self._readable():
+                    raise KbError("another kb process is building the index and it is not ready yet; "
+                                  "try again in a moment")
+                return Changes(stale=True)
+            reason = "asked with --rebuild" if rebuild else self._broken()
+            if reason:
+                self._wipe()
+            changes = self._sync(progress, fresh=bool(reason))
+            changes.rebuilt = reason if not rebuild else None
+            return changes
+
+    def _readable(self) -> bool:
+        return self._broken() is None
+
+    def _broken(self) -> str | None:
+        """Why the derived state cannot be used as it is, or None when it can."""
+        from whoosh.index import EmptyIndexError, IndexError as WhooshIndexError
+
+        from .store import StaleStore, check_schema
+
+        if not self.kb.state_dir.is_dir() or not (self.kb.state_dir / "index").is_dir():
+            return ".kb/ was missing"
+        try:
+            check_schema(self.engine)
+        except StaleStore as exc:
+            return str(exc)
+        try:
+            self.index().close()
+        except (EmptyIndexError, WhooshIndexError, OSError, ValueError, EOFError) as exc:
+            return f"the search index cannot be read ({type(exc).__name__})"
+        return None
+
+    def _wipe(self) -> None:
+        from .store import create_schema
+
+        self.close()
+        for name in ("index", "kb.sqlite3", "kb.sqlite3-wal", "kb.sqlite3-shm"):
+            target = self.kb.state_dir / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+        from .index import open_index
+
+        open_index(self.kb.state_dir, create=True).close()
+        create_schema(self.engine)
+
+    def _sync(self, progress, fresh: bool) -> Changes:
+        from . import store
+        from .index import apply_changes
+
+        on_disk = scan(self.kb)
+        changes = Changes(total=len(on_disk))
+        with self.session() as session:
+            known = store.fingerprints(session)
+            to_parse: list[FileOnDisk] = []
+            hashes: dict[str, str] = {}
+            datas: dict[str, bytes] = {}
+            for shown, file in on_disk.items():
+                old = known.get(shown)
+                if old is not None and old.size == file.size and old.mtime_ns == file.mtime_ns \
+                        and old.type == file.type:
+                    continue
+                try:
+                    data = file.path.read_bytes()
+                except OSError:
+                    continue
+                digest = content_hash(data)
+                if old is not None and old.sha256 == digest and old.type == file.type:
+                    store.touch(session, shown, file.size, file.mtime_ns)
+                    continue
+                hashes[shown], datas[shown] = digest, data
+                to_parse.append(file)
+            gone = [path for path in known if path not in on_disk]
+            by_hash = {known[path].sha256: path for path in gone}
+            records: list[Record] = []
+            for number, file in enumerate(to_parse, start=1):
+                record = parse_bytes(datas.pop(file.shown), file.shown, file.type)
+                record.mtime_ns = file.mtime_ns
+                records.append(record)
+                if file.shown in known:
+                    changes.changed.append(file.shown)
+                elif hashes[file.shown] in by_hash:
+                    changes.renamed.append((by_hash.pop(hashes[file.shown]), file.shown))
+                else:
+                    changes.added.append(file.shown)
+                if progress:
+                    progress(number, len(to_parse))
+            moved = {old for old, _new in changes.renamed}
+            changes.deleted = [path for path in gone if path not in moved]
+            if records or gone:
+                # Index first, then the database: if kb dies between the two, the fingerprints
+                # still say "changed" and the next run redoes the work.
+                apply_changes(self.index(), records, gone, rebuild=fresh)
+                store.delete_paths(session, gone)
+                store.write_records(session, records)
+            session.commit()
+        if fresh:
+            changes.added = sorted(changes.added + [p for p in changes.changed])
+            changes.changed = []
+        return changes
