@@ -25,7 +25,9 @@ def export_rows(session: Session) -> list[dict]:
     rows = []
     for record_type, table in RECORD_TABLES.items():
         for record in session.exec(select(table).order_by(table.path)).scalars():
-            data = {"type": record_type, **record.model_dump()}
+            dumped = record.model_dump()
+            order = ["slug", "path", *FIELDS[record_type], "extra", "body"]
+            data = {"type": record_type, **{key: dumped.get(key) for key in order}}
             if record_type == "casestudy":
                 data["answers"] = {q: "\n\n".join(answers[record.path].get(q, [])) for q in QUESTION_KEYS}
             rows.append(data)

@@ -62,6 +62,7 @@ class CaseStudy(SQLModel, table=True):
     person: str | None = None
     status: str | None = None
     interviews: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     body: str = Field(default="", sa_column=Column(Text))
 
