@@ -138,35 +138,36 @@ class Question:
 QUESTIONS: tuple[Question, ...] = (
     Question("why_change", "Why did they have to change?",
              "Why did ONE PERSON have to change? What happened that made the old way impossible?",
-             ("why did * have to change", "why did * need to change", "why did * change",
-              "why change", "why now", "what was the trigger", "trigger", "the trigger")),
+             ("why did * have to change", "why did * need to change", "why did * change *",
+              "why change *", "why now *", "what was the trigger *", "trigger *", "the trigger *")),
     Question("success", "What did success look like?",
              "What did success look like to them? How would they know it worked?",
-             ("what did success look like *", "what did success look like", "what does success look like *",
-              "what does success look like", "success", "success criteria", "what did * want to achieve")),
+             ("what did success look like *", "what does success look like *", "success *",
+              "what did * want to achieve *")),
     Question("options", "What options did they consider?",
              "What options did they consider? Other tools, building it, hiring, doing nothing.",
-             ("what options did * consider", "what options did * have", "options *", "options",
-              "alternatives *", "alternatives", "what else did * consider", "what else did * try")),
+             ("what options did * consider *", "what options did * have *", "options *", "alternatives *",
+              "what else did * consider *", "what else did * try *")),
     Question("fit", "How did we fit into their world?",
              "How did you fit into their world and help them accomplish their goal?",
-             ("how did we fit *", "how did you fit *", "how did * fit *", "how we fit *", "fit",
-              "how did we help *", "how did you help *")),
+             ("how did * fit *", "how we fit *", "fit *", "how did * help *")),
     Question("renewal", "Why are they renewing?",
              "Why are they renewing / expanding with you? What did they REALLY buy?",
-             ("why are they renewing *", "why are they renewing", "why do they renew *", "why * renew *",
-              "why * renewing *", "why are they expanding *", "renewal", "renewal and expansion",
-              "what did they really buy", "what did * really buy")),
+             ("why * renew *", "why * renewing *", "why * expanding *", "renewal *", "what did * really buy *")),
 )
 QUESTION_KEYS = tuple(q.key for q in QUESTIONS)
 
 
-def _pattern(alias: str) -> re.Pattern:
-    words = [r"(?:\S+(?: \S+)*)" if word == "*" else re.escape(word) for word in alias.split()]
-    return re.compile("^" + " ".join(words) + "$")
+def _matches(pattern: list[str], words: list[str]) -> bool:
+    """Word-wise wildcard match: `*` stands for any words, none included."""
+    if not pattern:
+        return not words
+    if pattern[0] == "*":
+        return any(_matches(pattern[1:], words[skip:]) for skip in range(len(words) + 1))
+    return bool(words) and words[0] == pattern[0] and _matches(pattern[1:], words[1:])
 
 
-_ALIAS_PATTERNS = [(q.key, _pattern(alias)) for q in QUESTIONS for alias in q.aliases]
+_ALIASES = [(q.key, alias.split()) for q in QUESTIONS for alias in q.aliases]
 
 
 def normalize_heading(heading: str) -> str:
@@ -179,9 +180,9 @@ def normalize_heading(heading: str) -> str:
 
 def question_for(heading: str) -> str | None:
     """The key of the question a `##` heading answers, or None for another section."""
-    text = normalize_heading(heading)
-    for key, pattern in _ALIAS_PATTERNS:
-        if pattern.match(text):
+    words = normalize_heading(heading).split()
+    for key, pattern in _ALIASES:
+        if _matches(pattern, words):
             return key
     return None
 
