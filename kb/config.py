@@ -169,9 +169,9 @@ def load_settings(path: Path) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"line (\d+)", str(exc))
-        settings.problems.append(
-            Problem(shown, int(found.group(1)) if found else 1, ERROR, f"not valid TOML: {exc}")
-        )
+        # tomllib says "(at end of document)" with no line: that is the file's last line.
+        line = int(found.group(1)) if found else max(len(text.splitlines()), 1)
+        settings.problems.append(Problem(shown, line, ERROR, f"not valid TOML: {exc}"))
         return settings
     lines = key_lines(text)
 
@@ -194,7 +194,11 @@ def load_settings(path: Path) -> Settings:
     if "as_of" in data:
         value = data["as_of"]
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            settings.as_of = value
+            if value > dt.date.today():
+                problem(("as_of",), f"as_of: {value.isoformat()} is later than today; kb does not compute the "
+                        "future, so this setting is not used until that day")
+            else:
+                settings.as_of = value
         else:
             wrong_type(("as_of",), "a TOML date such as as_of = 2026-03-18 (no quotes)", value)
     if "gate" in data:

@@ -22,7 +22,8 @@ class AsOf:
 
     def describe(self) -> str:
         where = {"option": "set with --as-of", "kb.toml": "pinned in kb.toml", "today": "today"}[self.source]
-        return f"as of {self.date.isoformat()} ({where})"
+        return f"as of {self.date.isoformat()}, {where}" if self.source != "today" else \
+            f"as of today, {self.date.isoformat()}"
 
 
 def resolve_as_of(option: dt.date | None, settings: Settings, today: dt.date | None = None) -> AsOf:

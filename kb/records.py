@@ -20,6 +20,8 @@ LINK_RE = re.compile(r"\[\[(?:(customer|casestudy|interview):)?([^\[\]|\n]+?)(?:
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
 FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
+FENCED_RE = re.compile(r"^\s{0,3}(```|~~~).*?(?:^\s{0,3}\1[^\n]*$|\Z)", re.S | re.M)
+INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
 
 
 class _Loader(yaml.SafeLoader):
@@ -260,8 +262,11 @@ def _read_body(record: Record, body: str, first_line: int) -> None:
 
 
 def _read_links(record: Record, body: str, first_line: int) -> None:
-    # Links inside HTML comments are prompts, not citations: blank them but keep line numbers.
-    visible = COMMENT_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), body)
+    # Links inside HTML comments are prompts, and inside code they are examples, not citations:
+    # blank those out but keep line numbers.
+    visible = body
+    for hidden in (FENCED_RE, COMMENT_RE, INLINE_CODE_RE):
+        visible = hidden.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), visible)
     section_lines = [(s.line, s.question) for s in record.sections]
     for match in LINK_RE.finditer(visible):
         line = first_line + visible.count("\n", 0, match.start())

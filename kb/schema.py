@@ -45,7 +45,7 @@ def _date(value: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise FieldError(f"{text} is not a real date ({exc})") from None
+        raise FieldError(f"expected a real date as YYYY-MM-DD; got {text!r} ({exc})") from None
 
 
 def _number(value: Any) -> float | int:
@@ -54,12 +54,15 @@ def _number(value: Any) -> float | int:
     return value
 
 
-def _list_of(item: Callable[[Any], Any]) -> Callable[[Any], list]:
+def _list_of(item: Callable[[Any], Any], split_commas: bool = True) -> Callable[[Any], list]:
+    """A list; a single text is one item, or (for slugs and tags) a comma-separated list."""
+
     def normalize(value: Any) -> list:
         if value is None:
             return []
         if isinstance(value, str):
-            value = [part for part in (p.strip() for p in value.split(",")) if part]
+            parts = value.split(",") if split_commas else [value]
+            value = [part for part in (p.strip() for p in parts) if part]
         if not isinstance(value, list):
             raise FieldError(f"expected a list such as [a, b]; got {value!r}")
         items = []
@@ -110,7 +113,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "customer": Field(_slug, required=True, hint="the slug of the customer the call was with"),
         "date": Field(_date, required=True, hint="the day of the call, YYYY-MM-DD"),
         "kind": Field(_one_of(INTERVIEW_KINDS), default="other"),
-        "people": Field(_list_of(_text), default=()),
+        "people": Field(_list_of(_text, split_commas=False), default=()),
         "owner": Field(_text),
     },
     "casestudy": {
