@@ -265,7 +265,8 @@ def index(ctx, rebuild):
 @click.option("--tag", help="Only case studies with this tag.")
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Only records dated on or after this day.")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Only records dated on or before this day.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
+              help="Best matches first, or the newest first (records without a date last).")
 @click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True, help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits, totals and facet counts as JSON.")
 @click.pass_context
@@ -317,7 +318,8 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="JSON: a list of records; CSV: one row a record, one column a field or answer.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
 @click.pass_context

@@ -21,6 +21,7 @@ FACETS = ("type", "customer", "status", "kind", "tag")
 QUERY_FIELDS = ("type", "slug", "customer", "status", "stage", "kind", "tag", "owner", "person", "source",
                 "title", "content", "date")
 TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
+SPELLED_FIELDS = ("title", "content", *QUESTION_KEYS)  # the text fields with spelling=True
 MARK_START, MARK_END = "\x02", "\x03"
 
 
@@ -233,15 +234,20 @@ def check_query(text: str, schema: fields.Schema) -> None:
 def parse_query(ix: index.Index, text: str) -> wq.Query:
     """Parse a query; a query that cannot be read raises QueryError with the reason."""
     check_query(text, ix.schema)
-    parsed = _parser(ix).parse(text)
+    date_hint = (f"cannot read the dates in {text!r}: write date:2026-03-02, "
+                 "date:[2026-03-01 to 2026-03-31] or date:>2026-03-01")
+    try:
+        parsed = _parser(ix).parse(text)
+    except Exception as exc:  # Whoosh raises bare ValueError or TimeError for a date range it cannot read
+        raise QueryError(date_hint if "date:" in text else f"cannot read the query {text!r}: {exc}") from None
     if "date:" in text and _mentions_null_date(parsed):
-        raise QueryError(f"cannot read the dates in {text!r}: write date:2026-03-02, "
-                         "date:[2026-03-01 to 2026-03-31] or date:>2026-03-01")
+        raise QueryError(date_hint)
     return parsed
 
 
 def _mentions_null_date(q: wq.Query) -> bool:
-    if q is wq.NullQuery:
+    # An unreadable date becomes a fresh _NullQuery carrying the error, not the NullQuery singleton.
+    if isinstance(q, type(wq.NullQuery)):
         return True
     if q.is_leaf():
         return False
@@ -259,7 +265,12 @@ def search(ix: index.Index, text: str, filters: Filters | None = None, sort: str
     with ix.searcher() as searcher:
         options = dict(filter=filter_query, groupedby=facets)
         if sort == "date":
-            options["sortedby"] = sorting.FieldFacet("date", reverse=True)
+            # Newest first, and records without a date (case studies) after every dated one:
+            # Whoosh alone would put them first, as if they were the newest.
+            options["sortedby"] = sorting.MultiFacet([
+                sorting.QueryFacet({"dated": wq.Every("date")}, other="undated"),
+                sorting.FieldFacet("date", reverse=True),
+            ])
         if limit is None:
             results = searcher.search(parsed, limit=None, **options)
             chosen = list(results)
@@ -273,12 +284,46 @@ def search(ix: index.Index, text: str, filters: Filters | None = None, sort: str
         facet_counts = {name: _counts(results.groups(name)) for name in FACETS}
         suggestion = None
         if not len(results) and text:
-            corrected = searcher.correct_query(parsed, text)
-            if corrected.string != text:
-                again = searcher.search(corrected.query, filter=filter_query, limit=1)
-                if len(again):
-                    suggestion = corrected.string
+            suggestion = _did_you_mean(ix, searcher, text, filter_query)
         return SearchResult(text, hits, len(results), facet_counts, suggestion)
+
+
+# A free word of the query: not a field name, a field's value, a prefix* or part of a range.
+_FREE_WORD = re.compile(r"(?<![\w:*\[{-])[^\W\d_]{3,}(?![\w:*-])")
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
+
+
+def _did_you_mean(ix: index.Index, searcher, text: str, filter_query) -> str | None:
+    """The query with each word the index does not know replaced by the closest one it does, if that finds hits.
+
+    Whoosh's own correct_query compares stemmed query words with unstemmed spelling words and
+    searches the suggestion unstemmed, so it misses most misspellings; this works on the words.
+    """
+    reader = searcher.reader()
+    analyzer = ix.schema["content"].analyzer
+    spelled = [ix.schema[name].spelling_fieldname(name) for name in SPELLED_FIELDS]
+    spelled = [name for name in spelled if name in reader.indexed_field_names()]
+
+    def frequency(word: str) -> int:
+        stems = [token.text for token in analyzer(word)]
+        return sum(reader.doc_frequency(name, stems[0]) for name in TEXT_FIELDS) if stems else 1
+
+    def closest(match: re.Match) -> str:
+        word = match.group(0)
+        if word in _OPERATORS or frequency(word.lower()):
+            return word
+        for distance in (1, 2):
+            found = {w for name in spelled for w in reader.terms_within(name, word.lower(), distance)}
+            found.discard(word.lower())
+            if found:
+                return max(sorted(found), key=frequency)
+        return word
+
+    corrected = _FREE_WORD.sub(closest, text)
+    if corrected == text:
+        return None
+    again = searcher.search(parse_query(ix, corrected), filter=filter_query, limit=1)
+    return corrected if len(again) else None
 
 
 def _counts(groups: dict) -> dict[str, int]:
@@ -301,4 +346,6 @@ def _hit(hit) -> Hit:
     return Hit(path=hit["path"], type=hit["type"], slug=hit["slug"], customer=hit.get("customer", ""),
                title=hit.get("title", ""), date=day.date() if day else None, status=hit.get("status", ""),
                kind=hit.get("kind", ""), tags=[t for t in (hit.get("tag") or "").split(",") if t],
-               score=float(hit.score or 0.0), field=matched, snippet=" ".join(snippet.split()))
+               # Sorted by date, Whoosh puts the sort key where the score goes: no relevance then.
+               score=float(hit.score) if isinstance(hit.score, (int, float)) else 0.0, field=matched,
+               snippet=" ".join(snippet.split()))

@@ -140,19 +140,25 @@ class Workspace:
 
     def _broken(self) -> str | None:
         """Why the derived state cannot be used as it is, or None when it can."""
-        from whoosh.index import EmptyIndexError, IndexError as WhooshIndexError
+        from .store import DATABASE_FILE, StaleStore, check_schema
 
-        from .store import StaleStore, check_schema
-
-        if not self.kb.state_dir.is_dir() or not (self.kb.state_dir / "index").is_dir():
-            return ".kb/ was missing"
+        if not (self.kb.state_dir / "index").is_dir():
+            # The lock has made .kb/ by now: without a database in it either, all of .kb/ was missing.
+            has_database = (self.kb.state_dir / DATABASE_FILE).exists()
+            return "the search index was missing" if has_database else ".kb/ was missing"
         try:
             check_schema(self.engine)
         except StaleStore as exc:
             return str(exc)
         try:
-            self.index().close()
-        except (EmptyIndexError, WhooshIndexError, OSError, ValueError, EOFError) as exc:
+            ix = self.index()
+            try:
+                # Opening a searcher reads every segment: a truncated file shows up here, not mid-search.
+                with ix.searcher() as searcher:
+                    searcher.doc_count()
+            finally:
+                ix.close()
+        except Exception as exc:  # a damaged index fails in many ways (struct, varint, pickle): rebuild it
             return f"the search index cannot be read ({type(exc).__name__})"
         return None
 
