@@ -68,7 +68,8 @@ class Catalog:
             answered[path].add(question)
         rows = self.session.exec(select(CaseStudy).order_by(CaseStudy.path)).scalars()
         return [StoryFacts(slug=row.slug, path=row.path, customer=row.customer, person=row.person,
-                           status=row.status, missing=[q for q in QUESTION_KEYS if q not in answered[row.path]])
+                           status=row.status, missing=[q for q in QUESTION_KEYS if q not in answered[row.path]],
+                           status_line=(row.key_lines or {}).get("status", 1))
                 for row in rows]
 
     def interviews(self) -> list[Interview]:

@@ -22,7 +22,7 @@ def find_problems(kb: Kb, settings: Settings, catalog: Catalog, as_of) -> list[P
     stories = catalog.stories()
     verdicts = hell_yes(stories, customers, as_of.date, settings.thresholds["settle_days"])
     for verdict in verdicts.not_counting:
-        problems.append(Problem(verdict.story.path, 1, WARNING,
+        problems.append(Problem(verdict.story.path, verdict.story.status_line, WARNING,
                                 f"hell-yes story does not count ({as_of.describe()}): {verdict.message}"))
     return sorted(set(problems), key=lambda p: (p.path != "kb.toml", p.path, p.line, p.severity, p.message))
 

@@ -182,7 +182,7 @@ def load_settings(path: Path) -> Settings:
     def wrong_type(keys: tuple[str, ...], expected: str, value) -> None:
         problem(keys, f"{'.'.join(keys)}: expected {expected}; got {value!r}")
 
-    for key, value in data.items():
+    for key in data:
         if key not in TOP_LEVEL_KEYS:
             problem((key,), f"unknown setting '{key}'{did_you_mean(key, TOP_LEVEL_KEYS)}; "
                     f"known settings: {', '.join(TOP_LEVEL_KEYS)}")
@@ -231,7 +231,8 @@ def load_settings(path: Path) -> Settings:
         if isinstance(data["database_url"], str) and data["database_url"].strip():
             settings.database_url = data["database_url"].strip()
         else:
-            wrong_type(("database_url",), "a database URL such as sqlite:///path or postgresql://…", data["database_url"])
+            wrong_type(("database_url",), "a database URL such as sqlite:///path or postgresql://…",
+                       data["database_url"])
     _read_thresholds(data.get("thresholds"), settings, problem, wrong_type)
     _read_sources(data.get("sources"), settings, problem, wrong_type)
     return settings

@@ -69,6 +69,7 @@ class StoryFacts:
     person: str | None
     status: str | None
     missing: list[str] = field(default_factory=list)  # question keys not answered
+    status_line: int = 1  # where `status:` is written, for messages
 
 
 @dataclass

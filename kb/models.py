@@ -40,6 +40,7 @@ class Customer(SQLModel, table=True):
     churned_on: dt.date | None = None
     acv: float | None = None
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    key_lines: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
     body: str = Field(default="", sa_column=Column(Text))
 
 
@@ -52,6 +53,7 @@ class Interview(SQLModel, table=True):
     people: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     owner: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    key_lines: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
     body: str = Field(default="", sa_column=Column(Text))
 
 
@@ -64,6 +66,7 @@ class CaseStudy(SQLModel, table=True):
     interviews: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    key_lines: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
     body: str = Field(default="", sa_column=Column(Text))
 
 

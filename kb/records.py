@@ -278,6 +278,12 @@ def _read_links(record: Record, body: str, first_line: int) -> None:
                                  (match.group(3) or "").strip() or None, question))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, text: str, expected_sha256: str | None = None) -> None:
     """Write `text` to `path` through a temporary file and a rename.
 
@@ -292,6 +298,8 @@ def atomic_write(path: Path, text: str, expected_sha256: str | None = None) -> N
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file 0600: give it the mode the user's file had, or the umask's default.
+        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
             stream.flush()

@@ -22,7 +22,7 @@ from .models import (
 from .records import Record
 
 # Bump when a table or what records put in it changes: an older .kb/ is then rebuilt.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 DATABASE_FILE = "kb.sqlite3"
 
 
@@ -103,6 +103,7 @@ def write_records(session: Session, records: Iterable[Record]) -> None:
                               mtime_ns=record.mtime_ns, sha256=record.sha256))
         table = RECORD_TABLES[record.type]
         rows.append(table(path=record.path, slug=record.slug, extra=record.extra, body=record.body,
+                          key_lines=record.key_lines,
                           **{k: v for k, v in record.fields.items()}))
         for section in record.sections:
             if section.question:

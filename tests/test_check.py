@@ -220,18 +220,18 @@ CASES = [
         id="customer-without-file"),
     pytest.param({"content/customers/half.md": "---\nname: Half\nstage: customer\nwon_on: 2025-10-01\n---\n",
                   "casestudies/half-story.md": story("half", answered=("why_change", "success", "fit"))},
-                 [("casestudies/half-story.md:1: warning:",
+                 [("casestudies/half-story.md:4: warning:",
                    (f"hell-yes story does not count (as of {AS_OF}, set with --as-of): "
                     "half: hell-yes story is missing answers to: options, renewal",))],
                  id="hell-yes-missing-answers"),
     pytest.param({"content/customers/late.md": "---\nname: Late\nstage: customer\nwon_on: 2026-03-01\n---\n",
                   "casestudies/late-story.md": story("late")},
-                 [("casestudies/late-story.md:1: warning:",
+                 [("casestudies/late-story.md:4: warning:",
                    ("hell-yes story does not count", "late: won 12 days ago, counts from 2026-03-31"))],
                  id="hell-yes-won-too-recently"),
     pytest.param({"content/customers/unwon.md": "---\nname: Unwon\nstage: qualified\nqualified_on: 2026-01-02\n---\n",
                   "casestudies/unwon-story.md": story("unwon")},
-                 [("casestudies/unwon-story.md:1: warning:", ("hell-yes story does not count",
+                 [("casestudies/unwon-story.md:4: warning:", ("hell-yes story does not count",
                                                               "unwon: not won yet"))],
                  id="hell-yes-not-won"),
     pytest.param({"content/customers/gone.md": """\
@@ -242,11 +242,11 @@ CASES = [
         churned_on: 2026-02-01
         ---
         """, "casestudies/gone-story.md": story("gone")},
-        [("casestudies/gone-story.md:1: warning:", ("hell-yes story does not count",
+        [("casestudies/gone-story.md:4: warning:", ("hell-yes story does not count",
                                                     "gone: churned on 2026-02-01"))],
         id="hell-yes-churned"),
     pytest.param({"casestudies/nobody-story.md": story("nobody")},
-                 [("casestudies/nobody-story.md:1: warning:",
+                 [("casestudies/nobody-story.md:4: warning:",
                    ("hell-yes story does not count", "nobody: no customer file content/customers/nobody.md, "
                     "so it is not won")),
                   ("casestudies/nobody-story.md:2: warning:", ("customer: 'nobody' has no customer file yet",))],
@@ -454,7 +454,7 @@ def test_a_hell_yes_story_counts_30_days_after_the_win(kb_root, runner, won_on, 
         assert problem_lines(result) == []
     else:
         assert result.exit_code == 1, result.output
-        assert_reported(result, "casestudies/late-story.md:1: warning:", ("hell-yes story does not count", *words))
+        assert_reported(result, "casestudies/late-story.md:4: warning:", ("hell-yes story does not count", *words))
 
 
 @pytest.mark.parametrize(("churned_on", "counts"), [
@@ -472,7 +472,7 @@ def test_churn_counts_only_on_or_before_the_as_of_date(kb_root, runner, churned_
         assert problem_lines(result) == []
     else:
         assert problem_lines(result) == [
-            f"casestudies/gone-story.md:1: warning: hell-yes story does not count (as of {AS_OF}"
+            f"casestudies/gone-story.md:4: warning: hell-yes story does not count (as of {AS_OF}"
             f", set with --as-of): gone: churned on {churned_on}"]
 
 
@@ -485,7 +485,7 @@ def test_the_as_of_date_pinned_in_kb_toml_judges_the_stories(kb_root, runner):
 
     assert result.exit_code == 0, result.output
     assert problem_lines(result) == [
-        "casestudies/late-story.md:1: warning: hell-yes story does not count (as of 2026-03-13, pinned in "
+        "casestudies/late-story.md:4: warning: hell-yes story does not count (as of 2026-03-13, pinned in "
         "kb.toml): late: won 12 days ago, counts from 2026-03-31"]
 
 
@@ -495,7 +495,7 @@ def test_a_story_failing_several_rules_names_every_one(kb_root, runner):
 
     result = check(runner, kb_root)
 
-    assert_reported(result, "casestudies/late-story.md:1: warning:", (
+    assert_reported(result, "casestudies/late-story.md:4: warning:", (
         "late: hell-yes story is missing answers to: success, options; won 12 days ago, counts from 2026-03-31; "
         "churned on 2026-03-10",))
 
@@ -508,7 +508,7 @@ def test_two_hell_yes_stories_of_one_customer_are_both_judged(kb_root, runner):
     result = check(runner, kb_root)
 
     for path in ("casestudies/late-story.md", "casestudies/late-story-cfo.md"):
-        assert_reported(result, f"{path}:1: warning:", ("late: won 12 days ago",))
+        assert_reported(result, f"{path}:4: warning:", ("late: won 12 days ago",))
 
 
 def test_a_draft_story_is_never_judged(kb_root, runner):
