@@ -74,3 +74,12 @@ class Catalog:
 
     def interviews(self) -> list[Interview]:
         return list(self.session.exec(select(Interview).order_by(Interview.date, Interview.path)).scalars())
+
+    def citations(self) -> dict[str, dict[str, list[str]]]:
+        """Per case study and question, the calls its answer cites (links that resolve to interviews)."""
+        found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for link in self.session.exec(select(Link).where(Link.question.is_not(None))).scalars():
+            targets = self.resolve(link.slug, link.target_type)
+            if targets and targets[0].type == "interview" and link.slug not in found[link.path][link.question]:
+                found[link.path][link.question].append(link.slug)
+        return found

@@ -144,7 +144,7 @@ _no_edit = click.option("--no-edit", is_flag=True, help="Do not open the new fil
 
 @new.command("casestudy")
 @click.argument("customer")
-@click.option("--slug", help="File name of the story (default: the customer's slug).")
+@click.option("--slug", help="File name of the story (default: <customer>-story).")
 @click.option("--person", help="The ONE person who had to change, e.g. 'Jane Doe, VP Finance'.")
 @_no_edit
 @click.pass_context

@@ -123,7 +123,8 @@ def new_interview(kb: Kb, customer: str, date: dt.date | None = None, kind: str 
 def new_casestudy(kb: Kb, customer: str, slug: str | None = None, person: str | None = None) -> list[Path]:
     """Write casestudies/<slug>.md with the five questions; the customer file too when it is new."""
     customer_slug, made = _ensure_customer(kb, customer)
-    slug = slugify(slug) if slug else customer_slug
+    # Not the customer's own slug: a bare [[acme]] would then match two records.
+    slug = slugify(slug) if slug else f"{customer_slug}-story"
     path = kb.type_dir("casestudy") / f"{slug}.md"
     if path.exists():
         raise KbError(f"{kb.relative(path)} exists already: kb never overwrites a record; "

@@ -22,6 +22,9 @@ def export_rows(session: Session) -> list[dict]:
     answers: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in session.exec(select(Answer).order_by(Answer.path, Answer.line)).scalars():
         answers[row.path][row.question].append(row.text)
+    from .catalog import Catalog
+
+    citations = Catalog(session).citations()
     rows = []
     for record_type, table in RECORD_TABLES.items():
         for record in session.exec(select(table).order_by(table.path)).scalars():
@@ -30,6 +33,7 @@ def export_rows(session: Session) -> list[dict]:
             data = {"type": record_type, **{key: dumped.get(key) for key in order}}
             if record_type == "casestudy":
                 data["answers"] = {q: "\n\n".join(answers[record.path].get(q, [])) for q in QUESTION_KEYS}
+                data["cites"] = {q: list(citations.get(record.path, {}).get(q, [])) for q in QUESTION_KEYS}
             rows.append(data)
     return rows
 
@@ -51,7 +55,7 @@ def records_csv(session: Session) -> str:
     columns: list[str] = list(COMMON)
     for fields in FIELDS.values():
         columns += [key for key in fields if key not in columns]
-    columns += [f"answer_{q}" for q in QUESTION_KEYS] + ["extra", "body"]
+    columns += [f"answer_{q}" for q in QUESTION_KEYS] + [f"cites_{q}" for q in QUESTION_KEYS] + ["extra", "body"]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -60,6 +64,8 @@ def records_csv(session: Session) -> str:
         for key, value in row.items():
             if key == "answers":
                 flat.update({f"answer_{q}": text for q, text in value.items()})
+            elif key == "cites":
+                flat.update({f"cites_{q}": "; ".join(slugs) for q, slugs in value.items()})
             elif key == "extra":
                 flat[key] = json.dumps(value, ensure_ascii=False) if value else ""
             elif isinstance(value, list):

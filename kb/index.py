@@ -12,7 +12,7 @@ from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
 
 from .errors import QueryError
-from .records import COMMENT_RE, Record
+from .records import COMMENT_RE, LINK_RE, Record
 from .schema import QUESTION_KEYS
 
 INDEX_DIR = "index"
@@ -20,7 +20,7 @@ FACETS = ("type", "customer", "status", "kind", "tag")
 # Fields a query may name, beyond the five questions.
 QUERY_FIELDS = ("type", "slug", "customer", "status", "stage", "kind", "tag", "owner", "person", "source",
                 "title", "content", "date")
-TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
+TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS, "extra")
 SPELLED_FIELDS = ("title", "content", *QUESTION_KEYS)  # the text fields with spelling=True
 MARK_START, MARK_END = "\x02", "\x03"
 
@@ -43,6 +43,9 @@ def make_schema() -> fields.Schema:
         date=fields.DATETIME(stored=True, sortable=True),
         title=fields.TEXT(analyzer=stem, stored=True, spelling=True),
         content=fields.TEXT(analyzer=stem, stored=True, spelling=True),
+        # Unknown front-matter keys, people and the customer's source and owner: searchable, never
+        # shown in a snippet, so not stored.
+        extra=fields.TEXT(analyzer=stem),
         **text,
     )
 
@@ -115,7 +118,8 @@ def document(record: Record) -> dict:
         "source": f.get("source") or "",
         "person": f.get("person") or "",
         "title": _title(record),
-        "content": "\n".join(part for part in content + extras if part),
+        "content": "\n".join(part for part in content if part),
+        "extra": "\n".join(part for part in extras if part),
     }
     day = _date(record)
     if day:
@@ -123,8 +127,9 @@ def document(record: Record) -> dict:
     for key, texts in answers.items():
         doc[key] = "\n\n".join(texts)
     # The skeleton's prompts are HTML comments: they are not the founder's words, so not searchable.
+    # A link reads as its label, or its slug, in snippets.
     for key in ("content", *QUESTION_KEYS):
-        doc[key] = COMMENT_RE.sub("", doc[key]).strip()
+        doc[key] = LINK_RE.sub(lambda m: m.group(3) or m.group(2), COMMENT_RE.sub("", doc[key])).strip()
     return doc
 
 

@@ -24,8 +24,9 @@ FENCED_RE = re.compile(r"^\s{0,3}(```|~~~).*?(?:^\s{0,3}\1[^\n]*$|\Z)", re.S | r
 INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML without implicit timestamps: dates stay text so that 2026-02-30 is a clear error."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML (libyaml when present) without implicit timestamps: dates stay text so that
+    2026-02-30 is a clear error."""
 
 
 _Loader.yaml_implicit_resolvers = {

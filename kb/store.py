@@ -22,7 +22,7 @@ from .models import (
 from .records import Record
 
 # Bump when a table or what records put in it changes: an older .kb/ is then rebuilt.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 DATABASE_FILE = "kb.sqlite3"
 
 

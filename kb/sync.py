@@ -89,6 +89,15 @@ def index_lock(kb: Kb, wait: float = LOCK_WAIT_SECONDS) -> Iterator[bool]:
         handle.close()
 
 
+RACY_NS = 2_000_000_000
+
+
+def _settled(mtime_ns: int, now_ns: int) -> int:
+    """The mtime to remember, or 0 when the file changed so recently that a same-size edit could
+    still come within the same timestamp tick (git's "racy clean"): 0 makes the next check hash it."""
+    return mtime_ns if now_ns - mtime_ns > RACY_NS else 0
+
+
 class Workspace:
     """The derived state of one KB: its database engine and Whoosh index, opened lazily."""
 
@@ -181,6 +190,7 @@ class Workspace:
         from . import store
         from .index import apply_changes
 
+        started = time.time_ns()
         on_disk = scan(self.kb)
         changes = Changes(total=len(on_disk))
         with self.session() as session:
@@ -199,7 +209,7 @@ class Workspace:
                     continue
                 digest = content_hash(data)
                 if old is not None and old.sha256 == digest and old.type == file.type:
-                    store.touch(session, shown, file.size, file.mtime_ns)
+                    store.touch(session, shown, file.size, _settled(file.mtime_ns, started))
                     continue
                 hashes[shown], datas[shown] = digest, data
                 to_parse.append(file)
@@ -208,7 +218,7 @@ class Workspace:
             records: list[Record] = []
             for number, file in enumerate(to_parse, start=1):
                 record = parse_bytes(datas.pop(file.shown), file.shown, file.type)
-                record.mtime_ns = file.mtime_ns
+                record.mtime_ns = _settled(file.mtime_ns, started)
                 records.append(record)
                 if file.shown in known:
                     changes.changed.append(file.shown)

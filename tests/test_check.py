@@ -589,7 +589,7 @@ def test_new_records_pass_check(tmp_path, runner):
         assert result.exit_code == 0, result.output
 
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.md")) == [
-        "casestudies/acme-corp.md",
+        "casestudies/acme-corp-story.md",
         "content/customers/acme-corp.md",
         "content/customers/beta.md",
         "content/customers/gamma.md",
@@ -600,7 +600,7 @@ def test_new_records_pass_check(tmp_path, runner):
     assert result.exit_code == 0, result.output
     assert [p for p in json.loads(result.stdout) if p["severity"] == "error"] == []
     exported = {row["path"]: row for row in json.loads(runner(root, "export").stdout)}
-    assert exported["casestudies/acme-corp.md"]["person"] == "Jane Doe, VP Finance"
+    assert exported["casestudies/acme-corp-story.md"]["person"] == "Jane Doe, VP Finance"
     assert exported["content/customers/gamma.md"]["name"] == 'Gamma: the "best" co'
 
 
@@ -643,12 +643,12 @@ def test_new_casestudy_never_overwrites_and_suggests_another_slug(tmp_path, runn
     root = tmp_path / "my-kb"
     assert runner(tmp_path, "init", str(root)).exit_code == 0
     assert runner(root, "new", "casestudy", "acme", "--no-edit").exit_code == 0
-    story_path = root / "casestudies/acme.md"
+    story_path = root / "casestudies/acme-story.md"
     before = story_path.read_bytes()
 
     again = runner(root, "new", "casestudy", "acme", "--no-edit")
 
     assert again.exit_code == 1, again.output
-    assert "casestudies/acme.md exists already" in again.output
-    assert "--slug acme-2" in again.output
+    assert "casestudies/acme-story.md exists already" in again.output
+    assert "--slug acme-story-2" in again.output
     assert story_path.read_bytes() == before

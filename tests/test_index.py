@@ -400,3 +400,18 @@ def test_a_held_lock_on_a_kb_never_indexed_is_a_clear_error(kb_root, run_kb):
     assert result.returncode == 1, result.stderr
     assert "another kb process is building the index" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_same_size_edit_in_the_same_mtime_tick_is_still_seen(kb_root, runner):
+    """Git's "racy clean" case: size and mtime say unchanged, yet the content changed."""
+    path = kb_root.interview("2026-03-02-acme-discovery", "acme", "2026-03-02", body="They said apple.")
+    kb_root.customer("acme")
+    assert runner(kb_root, "index").exit_code == 0
+    stat = path.stat()
+    path.write_text(path.read_text().replace("apple", "mango"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+
+    result = runner(kb_root, "search", "mango", "--json")
+
+    assert '"content/interviews/2026-03-02-acme-discovery.md"' in result.stdout, result.output

@@ -49,9 +49,9 @@ def test_the_wheel_installs_and_works_outside_the_repository(tmp_path):
     story = run(kb, "new", "casestudy", "acme", "--person", "Jane, CFO", "--no-edit", cwd=root, env=env)
     call = run(kb, "new", "interview", "acme", "--kind", "discovery", "--no-edit", cwd=root, env=env)
 
-    assert (root / "casestudies/acme.md").is_file(), story.stdout
-    assert "## Why did they have to change?" in (root / "casestudies/acme.md").read_text()
-    assert 'person: "Jane, CFO"' in (root / "casestudies/acme.md").read_text()
+    assert (root / "casestudies/acme-story.md").is_file(), story.stdout
+    assert "## Why did they have to change?" in (root / "casestudies/acme-story.md").read_text()
+    assert 'person: "Jane, CFO"' in (root / "casestudies/acme-story.md").read_text()
     assert (root / "content/customers/acme.md").is_file()
     (made_call,) = (root / "content/interviews").glob("*-acme-discovery.md")
     assert str(made_call) in call.stdout

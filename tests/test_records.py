@@ -306,7 +306,7 @@ def test_the_skeleton_of_kb_new_answers_nothing(tmp_path, runner):
     assert runner(tmp_path, "init", str(root)).exit_code == 0
     assert runner(root, "new", "casestudy", "acme", "--no-edit").exit_code == 0
 
-    record = parse_bytes((root / "casestudies/acme.md").read_bytes(), "casestudies/acme.md", "casestudy")
+    record = parse_bytes((root / "casestudies/acme-story.md").read_bytes(), "casestudies/acme-story.md", "casestudy")
 
     assert [s.question for s in record.sections] == [q.key for q in QUESTIONS]
     assert record.missing_answers == [q.key for q in QUESTIONS]

@@ -348,11 +348,11 @@ def test_html_comments_are_not_searchable(kb, runner):
 def test_skeleton_prompts_of_kb_new_are_not_searchable(kb_root, runner):
     made = runner(kb_root, "new", "casestudy", "acme", "--person", "Jane, CFO", "--no-edit")
     assert made.exit_code == 0, made.output
-    assert "impossible" in (kb_root.root / "casestudies/acme.md").read_text()
+    assert "impossible" in (kb_root.root / "casestudies/acme-story.md").read_text()
 
     assert search(runner, kb_root, "impossible")["total"] == 0
     assert search(runner, kb_root, "expanding")["total"] == 0
-    assert {hit["path"] for hit in search(runner, kb_root, "jane")["hits"]} == {"casestudies/acme.md"}
+    assert {hit["path"] for hit in search(runner, kb_root, "jane")["hits"]} == {"casestudies/acme-story.md"}
 
 
 def test_unknown_front_matter_keys_are_searchable(kb, runner):
