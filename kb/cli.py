@@ -73,8 +73,8 @@ def _workspace(ctx, refresh: bool = True):
     workspace = Workspace(find_kb(ctx.obj["root"]))
     ctx.call_on_close(workspace.close)
     if refresh:
-        changes = workspace.refresh(progress=_progress_bar())
-        _notices(changes)
+        ctx.obj["changes"] = workspace.refresh(progress=_progress_bar())
+        _notices(ctx.obj["changes"])
     return workspace
 
 
@@ -211,15 +211,9 @@ def check(ctx, strict, as_json, as_of):
         for problem in problems:
             click.echo(str(problem))
         click.echo(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
-                   f"in {_count_files(workspace)} files", err=True)
+                   f"in {ctx.obj['changes'].total} files", err=True)
     if errors or (strict and warnings):
         ctx.exit(1)
-
-
-def _count_files(workspace) -> int:
-    from .sync import scan
-
-    return len(scan(workspace.kb))
 
 
 @cli.command()

@@ -136,7 +136,7 @@ class Workspace:
                 if not self._readable():
                     raise KbError("another kb process is building the index and it is not ready yet; "
                                   "try again in a moment")
-                return Changes(stale=True)
+                return Changes(total=len(scan(self.kb)), stale=True)
             reason = "asked with --rebuild" if rebuild else self._broken()
             if reason:
                 self._wipe()
