@@ -273,8 +273,9 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
             date:2026-03-02  date:[2026-03-01 to 2026-03-31]
     Example: kb search 'audit status:hell-yes' --sort date
     """
-    from .index import MARK_END, MARK_START, Filters
+    from .index import Filters
     from .index import search as run
+    from .snippets import MARK_END, MARK_START
 
     text = " ".join(query)
     if not text.strip() and not any([record_type, customer, status, kind, tag, since, until]):

@@ -7,13 +7,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import fields, highlight, index, qparser, sorting
+from whoosh import fields, index, qparser, sorting
 from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
+from whoosh.codec import whoosh3
+from whoosh.lang.porter import stem as porter_stem
 
 from .errors import QueryError
 from .records import COMMENT_RE, LINK_RE, Record
 from .schema import QUESTION_KEYS
+from .snippets import snippet
 
 INDEX_DIR = "index"
 FACETS = ("type", "customer", "status", "kind", "tag")
@@ -21,13 +24,38 @@ FACETS = ("type", "customer", "status", "kind", "tag")
 QUERY_FIELDS = ("type", "slug", "customer", "status", "stage", "kind", "tag", "owner", "person", "source",
                 "title", "content", "date")
 TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS, "extra")
-SPELLED_FIELDS = ("title", "content", *QUESTION_KEYS)  # the text fields with spelling=True
-MARK_START, MARK_END = "\x02", "\x03"
+STORED_TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
+# Above this many new documents, a rebuild writes with one process per core (Whoosh's MpWriter).
+PARALLEL_WRITE_MIN = 2000
+
+
+def _cache_missing_length_columns() -> None:
+    """Whoosh 2.7 caches a segment's length-column reader only when the column exists, so while
+    flushing a segment it asks the filesystem again for every posting of every field without
+    lengths (IDs, keywords, dates): a quarter of a rebuild's time. Remember the answer instead."""
+    original = whoosh3.W3PerDocReader._cached_reader
+    if getattr(original, "kb_patched", False):
+        return
+
+    def cached_reader(self, fieldname, column):
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            reader = self._readers[fieldname] = original(self, fieldname, column)
+            return reader
+
+    cached_reader.kb_patched = True
+    whoosh3.W3PerDocReader._cached_reader = cached_reader
+
+
+_cache_missing_length_columns()
 
 
 def make_schema() -> fields.Schema:
+    # No `spelling=True`: it analyses every text a second time (40% of indexing); "did you mean"
+    # works from the stemmed terms instead (see _did_you_mean).
     stem = StemmingAnalyzer()
-    text = {key: fields.TEXT(analyzer=stem, stored=True, spelling=True) for key in QUESTION_KEYS}
+    text = {key: fields.TEXT(analyzer=stem, stored=True) for key in QUESTION_KEYS}
     return fields.Schema(
         path=fields.ID(stored=True, unique=True),
         type=fields.ID(stored=True, sortable=True),
@@ -41,8 +69,8 @@ def make_schema() -> fields.Schema:
         source=fields.KEYWORD(commas=True, lowercase=True),
         person=fields.TEXT(analyzer=stem, stored=True),
         date=fields.DATETIME(stored=True, sortable=True),
-        title=fields.TEXT(analyzer=stem, stored=True, spelling=True),
-        content=fields.TEXT(analyzer=stem, stored=True, spelling=True),
+        title=fields.TEXT(analyzer=stem, stored=True),
+        content=fields.TEXT(analyzer=stem, stored=True),
         # Unknown front-matter keys, people and the customer's source and owner: searchable, never
         # shown in a snippet, so not stored.
         extra=fields.TEXT(analyzer=stem),
@@ -133,21 +161,35 @@ def document(record: Record) -> dict:
     return doc
 
 
-def apply_changes(ix: index.Index, records: list[Record], deleted: list[str], rebuild: bool = False) -> None:
-    """Write changed records and forget deleted files in one commit."""
-    writer = ix.writer(limitmb=256)
-    try:
-        for path in deleted:
-            writer.delete_by_term("path", path)
-        for record in records:
-            if rebuild:
-                writer.add_document(**document(record))
-            else:
-                writer.update_document(**document(record))
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
+class IndexWriter:
+    """One commit's worth of changes to the index: deletions and (re)written records."""
+
+    def __init__(self, ix: index.Index, expected: int, fresh: bool):
+        import os
+
+        self.fresh = fresh
+        cores = min(os.cpu_count() or 1, 4)
+        if fresh and expected >= PARALLEL_WRITE_MIN and cores > 1:
+            # Documents are analysed in one process per core while this one goes on parsing files;
+            # each writes its own segment, merged by later commits as they see fit.
+            self.writer = ix.writer(procs=cores, multisegment=True, limitmb=96)
+        else:
+            self.writer = ix.writer(limitmb=128)
+
+    def delete(self, path: str) -> None:
+        self.writer.delete_by_term("path", path)
+
+    def put(self, record: Record) -> None:
+        if self.fresh:
+            self.writer.add_document(**document(record))
+        else:
+            self.writer.update_document(**document(record))
+
+    def commit(self) -> None:
+        self.writer.commit()
+
+    def cancel(self) -> None:
+        self.writer.cancel()
 
 
 @dataclass
@@ -196,13 +238,6 @@ class Filters:
             end = dt.datetime.combine(self.until, dt.time.max) if self.until else None
             terms.append(wq.DateRange("date", start, end))
         return wq.And(terms) if terms else None
-
-
-class _Marker(highlight.Formatter):
-    between = " … "
-
-    def format_token(self, text, token, replace=False):
-        return MARK_START + highlight.get_text(text, token, replace) + MARK_END
 
 
 def _parser(ix: index.Index) -> qparser.QueryParser:
@@ -260,37 +295,65 @@ def _mentions_null_date(q: wq.Query) -> bool:
     return len(children) == 0 or any(_mentions_null_date(child) for child in children)
 
 
+def searcher_for(ix: index.Index):
+    """A searcher kept on the index object and reused across queries; refreshed only after a commit."""
+    current = getattr(ix, "_kb_searcher", None)
+    if current is None:
+        fresh = ix.searcher()
+    else:
+        fresh = current.refresh()
+        if fresh is not current:
+            current.close()
+    ix._kb_searcher = fresh
+    return fresh
+
+
 def search(ix: index.Index, text: str, filters: Filters | None = None, sort: str = "relevance",
-           limit: int | None = 10, page: int = 1) -> SearchResult:
+           limit: int | None = 10, page: int = 1, facets: bool = True) -> SearchResult:
     """Run a query: ranked (or dated) hits with snippets, facet counts and a "did you mean"."""
     text = text.strip()
     parsed = parse_query(ix, text) if text else wq.Every()
     filter_query = (filters or Filters()).query()
-    facets = {name: sorting.FieldFacet(name, allow_overlap=(name == "tag")) for name in FACETS}
-    with ix.searcher() as searcher:
-        options = dict(filter=filter_query, groupedby=facets)
-        if sort == "date":
-            # Newest first, and records without a date (case studies) after every dated one:
-            # Whoosh alone would put them first, as if they were the newest.
-            options["sortedby"] = sorting.MultiFacet([
-                sorting.QueryFacet({"dated": wq.Every("date")}, other="undated"),
-                sorting.FieldFacet("date", reverse=True),
-            ])
-        if limit is None:
-            results = searcher.search(parsed, limit=None, **options)
-            chosen = list(results)
-        else:
-            results = searcher.search_page(parsed, page, pagelen=limit, **options)
-            chosen = list(results)
-            results = results.results
-        results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
-        results.formatter = _Marker()
-        hits = [_hit(hit) for hit in chosen]
-        facet_counts = {name: _counts(results.groups(name)) for name in FACETS}
-        suggestion = None
-        if not len(results) and text:
-            suggestion = _did_you_mean(ix, searcher, text, filter_query)
-        return SearchResult(text, hits, len(results), facet_counts, suggestion)
+    searcher = searcher_for(ix)
+    options = dict(filter=filter_query)
+    if facets:
+        options["groupedby"] = {name: sorting.FieldFacet(name, allow_overlap=(name == "tag")) for name in FACETS}
+    if sort == "date":
+        # Newest first, and records without a date (case studies) after every dated one:
+        # Whoosh alone would put them first, as if they were the newest.
+        options["sortedby"] = sorting.MultiFacet([
+            sorting.QueryFacet({"dated": wq.Every("date")}, other="undated"),
+            sorting.FieldFacet("date", reverse=True),
+        ])
+    if limit is None:
+        results = searcher.search(parsed, limit=None, **options)
+        chosen = list(results)
+    else:
+        results = searcher.search_page(parsed, page, pagelen=limit, **options)
+        chosen = list(results)
+        results = results.results
+    stems = _query_stems(parsed, searcher.reader())
+    hits = [_hit(hit, stems) for hit in chosen]
+    facet_counts = {name: _counts(results.groups(name)) for name in FACETS} if facets else {}
+    suggestion = None
+    if not len(results) and text:
+        suggestion = _did_you_mean(ix, searcher, text, filter_query)
+    return SearchResult(text, hits, len(results), facet_counts, suggestion)
+
+
+def _query_stems(parsed: wq.Query, reader) -> dict[str, frozenset[str]]:
+    """The indexed terms the query can match, by field (prefixes and wildcards expanded)."""
+    # Query.existing_terms would do, but in Whoosh 2.7 it stops looking after the first field.
+    found: dict[str, set[str]] = {}
+    for leaf in parsed.leaves():
+        try:
+            terms = leaf.expanded_terms(reader, phrases=True)
+        except Exception:  # a leaf without terms (Every, ranges): nothing to highlight
+            continue
+        for name, value in terms:
+            if name in STORED_TEXT_FIELDS:
+                found.setdefault(name, set()).add(value.decode("utf-8") if isinstance(value, bytes) else value)
+    return {name: frozenset(values) for name, values in found.items()}
 
 
 # A free word of the query: not a field name, a field's value, a prefix* or part of a range.
@@ -301,27 +364,32 @@ _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 def _did_you_mean(ix: index.Index, searcher, text: str, filter_query) -> str | None:
     """The query with each word the index does not know replaced by the closest one it does, if that finds hits.
 
-    Whoosh's own correct_query compares stemmed query words with unstemmed spelling words and
-    searches the suggestion unstemmed, so it misses most misspellings; this works on the words.
+    The index holds stems, so a word is stemmed, the nearest stems (edit distance 1, then 2; ties
+    to the more frequent) are looked up, and the suggestion shows a real word of a record with that stem.
     """
     reader = searcher.reader()
+    present = set(reader.indexed_field_names())
+    names = [name for name in TEXT_FIELDS if name in present]
     analyzer = ix.schema["content"].analyzer
-    spelled = [ix.schema[name].spelling_fieldname(name) for name in SPELLED_FIELDS]
-    spelled = [name for name in spelled if name in reader.indexed_field_names()]
 
-    def frequency(word: str) -> int:
+    def stem_of(word: str) -> str | None:
         stems = [token.text for token in analyzer(word)]
-        return sum(reader.doc_frequency(name, stems[0]) for name in TEXT_FIELDS) if stems else 1
+        return stems[0] if stems else None
+
+    def frequency(stem: str) -> int:
+        return sum(reader.doc_frequency(name, stem) for name in names)
 
     def closest(match: re.Match) -> str:
         word = match.group(0)
-        if word in _OPERATORS or frequency(word.lower()):
+        stem = stem_of(word.lower())
+        if word in _OPERATORS or stem is None or frequency(stem):
             return word
         for distance in (1, 2):
-            found = {w for name in spelled for w in reader.terms_within(name, word.lower(), distance)}
-            found.discard(word.lower())
+            found = {t for name in names for t in reader.terms_within(name, stem, distance)}
+            found.discard(stem)
             if found:
-                return max(sorted(found), key=frequency)
+                best = max(sorted(found), key=frequency)
+                return _surface_word(reader, names, best, word.lower()) or word
         return word
 
     corrected = _FREE_WORD.sub(closest, text)
@@ -331,26 +399,45 @@ def _did_you_mean(ix: index.Index, searcher, text: str, filter_query) -> str | N
     return corrected if len(again) else None
 
 
+def _surface_word(reader, names: list[str], stem: str, typed: str) -> str | None:
+    """The word, as written in the records, whose stem is `stem` and that is closest to what was
+    typed ("spreadsheats" → "spreadsheets", not "spreadsheet")."""
+    import difflib
+    from itertools import islice
+
+    forms: set[str] = set()
+    for name in names:
+        if name not in STORED_TEXT_FIELDS or not reader.doc_frequency(name, stem):
+            continue
+        for docnum in islice(reader.postings(name, stem).all_ids(), 20):
+            text = (reader.stored_fields(docnum).get(name) or "").lower()
+            forms.update(word for word in re.findall(r"\w+", text) if porter_stem(word) == stem)
+    if not forms:
+        return None
+    return max(sorted(forms), key=lambda form: difflib.SequenceMatcher(None, typed, form).ratio())
+
+
 def _counts(groups: dict) -> dict[str, int]:
     counted = {str(k): len(v) if not isinstance(v, int) else v for k, v in groups.items() if k not in (None, "")}
     return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
 
 
-def _hit(hit) -> Hit:
-    snippet, matched = "", ""
+def _hit(hit, stems: dict[str, frozenset[str]]) -> Hit:
+    stored = hit.fields()
+    text, matched = "", ""
     for name in (*QUESTION_KEYS, "content", "person", "title"):
-        if hit.get(name):
-            text = hit.highlights(name, top=2)
+        if name in stems and stored.get(name):
+            text = snippet(stored[name], stems[name]) or ""
             if text:
-                snippet, matched = text, name
+                matched = name
                 break
-    if not snippet:
-        body = hit.get("content") or next((hit.get(k) for k in QUESTION_KEYS if hit.get(k)), "")
-        snippet = " ".join(body.split())[:200]
-    day = hit.get("date")
-    return Hit(path=hit["path"], type=hit["type"], slug=hit["slug"], customer=hit.get("customer", ""),
-               title=hit.get("title", ""), date=day.date() if day else None, status=hit.get("status", ""),
-               kind=hit.get("kind", ""), tags=[t for t in (hit.get("tag") or "").split(",") if t],
+    if not text:
+        body = stored.get("content") or next((stored.get(k) for k in QUESTION_KEYS if stored.get(k)), "")
+        text = " ".join(body.split())[:200]
+    day = stored.get("date")
+    return Hit(path=stored["path"], type=stored["type"], slug=stored["slug"], customer=stored.get("customer", ""),
+               title=stored.get("title", ""), date=day.date() if day else None, status=stored.get("status", ""),
+               kind=stored.get("kind", ""), tags=[t for t in (stored.get("tag") or "").split(",") if t],
                # Sorted by date, Whoosh puts the sort key where the score goes: no relevance then.
-               score=float(hit.score) if isinstance(hit.score, (int, float)) else 0.0, field=matched,
-               snippet=" ".join(snippet.split()))
+               score=float(hit.score) if isinstance(hit.score, (int, float)) else 0.0,
+               field=matched, snippet=text)

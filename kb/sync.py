@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import TYPE_DIRS, Kb
+from .config import STATE_VERSION, TYPE_DIRS, Kb
 from .errors import KbError
 from .records import Record, content_hash, parse_bytes
 
@@ -98,6 +99,62 @@ def _settled(mtime_ns: int, now_ns: int) -> int:
     return mtime_ns if now_ns - mtime_ns > RACY_NS else 0
 
 
+SNAPSHOT_FILE = "snapshot.json"
+
+
+def _state_stamp(kb: Kb) -> list:
+    """Size and mtime of every file of the database and the index: any damage to .kb/ changes them."""
+    stamp = []
+    for folder in (kb.state_dir, kb.state_dir / "index"):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return []
+        for entry in entries:
+            if entry.is_file() and not entry.name.startswith(("lock", SNAPSHOT_FILE)) \
+                    and not entry.name.endswith(".lock"):
+                info = entry.stat()
+                stamp.append([entry.name, info.st_size, info.st_mtime_ns])
+    return stamp
+
+
+def write_snapshot(kb: Kb, files: dict) -> None:
+    """Remember what was indexed (the fingerprints, as the database has them) and how .kb/ looked."""
+    from .records import atomic_write
+    data = {"schema": STATE_VERSION, "state": _state_stamp(kb),
+            "files": {path: [row.type, row.size, row.mtime_ns] for path, row in files.items()}}
+    atomic_write(kb.state_dir / SNAPSHOT_FILE, json.dumps(data, separators=(",", ":")))
+
+
+def forget_snapshot(kb: Kb) -> None:
+    try:
+        (kb.state_dir / SNAPSHOT_FILE).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def read_snapshot(kb: Kb) -> dict | None:
+    """The snapshot, when it is from this schema version and .kb/ is as it was left; else None."""
+    try:
+        data = json.loads((kb.state_dir / SNAPSHOT_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != STATE_VERSION or data.get("state") != _state_stamp(kb):
+        return None
+    return data.get("files")
+
+
+def unchanged(snapshot: dict, on_disk: dict[str, FileOnDisk]) -> bool:
+    """True when every file has the type, size and mtime it was indexed with, and none came or went."""
+    if len(snapshot) != len(on_disk):
+        return False
+    for shown, file in on_disk.items():
+        known = snapshot.get(shown)
+        if known is None or known[0] != file.type or known[1] != file.size or known[2] != file.mtime_ns:
+            return False
+    return True
+
+
 class Workspace:
     """The derived state of one KB: its database engine and Whoosh index, opened lazily."""
 
@@ -137,6 +194,14 @@ class Workspace:
                     raise KbError("another kb process is building the index and it is not ready yet; "
                                   "try again in a moment")
                 return Changes(total=len(scan(self.kb)), stale=True)
+            if not rebuild:
+                # The freshness check every command pays: no database or index is opened (nor their
+                # libraries imported) when the snapshot vouches for .kb/ and no file changed.
+                snapshot = read_snapshot(self.kb)
+                if snapshot is not None:
+                    on_disk = scan(self.kb)
+                    if unchanged(snapshot, on_disk):
+                        return Changes(total=len(on_disk))
             reason = "asked with --rebuild" if rebuild else self._broken()
             if reason:
                 self._wipe()
@@ -175,6 +240,7 @@ class Workspace:
         from .store import create_schema
 
         self.close()
+        forget_snapshot(self.kb)
         for name in ("index", "kb.sqlite3", "kb.sqlite3-wal", "kb.sqlite3-shm"):
             target = self.kb.state_dir / name
             if target.is_dir():
@@ -188,56 +254,66 @@ class Workspace:
 
     def _sync(self, progress, fresh: bool) -> Changes:
         from . import store
-        from .index import apply_changes
+        from .index import IndexWriter
 
         started = time.time_ns()
         on_disk = scan(self.kb)
         changes = Changes(total=len(on_disk))
         with self.session() as session:
             known = store.fingerprints(session)
-            to_parse: list[FileOnDisk] = []
-            hashes: dict[str, str] = {}
-            datas: dict[str, bytes] = {}
-            for shown, file in on_disk.items():
-                old = known.get(shown)
-                if old is not None and old.size == file.size and old.mtime_ns == file.mtime_ns \
-                        and old.type == file.type:
-                    continue
-                try:
-                    data = file.path.read_bytes()
-                except OSError:
-                    continue
-                digest = content_hash(data)
-                if old is not None and old.sha256 == digest and old.type == file.type:
-                    store.touch(session, shown, file.size, _settled(file.mtime_ns, started))
-                    continue
-                hashes[shown], datas[shown] = digest, data
-                to_parse.append(file)
+            candidates = [file for shown, file in on_disk.items()
+                          if (old := known.get(shown)) is None or (old.size, old.mtime_ns, old.type)
+                          != (file.size, file.mtime_ns, file.type)]
             gone = [path for path in known if path not in on_disk]
             by_hash = {known[path].sha256: path for path in gone}
-            records: list[Record] = []
-            for number, file in enumerate(to_parse, start=1):
-                record = parse_bytes(datas.pop(file.shown), file.shown, file.type)
-                record.mtime_ns = _settled(file.mtime_ns, started)
-                records.append(record)
-                if file.shown in known:
-                    changes.changed.append(file.shown)
-                elif hashes[file.shown] in by_hash:
-                    changes.renamed.append((by_hash.pop(hashes[file.shown]), file.shown))
-                else:
-                    changes.added.append(file.shown)
-                if progress:
-                    progress(number, len(to_parse))
-            moved = {old for old, _new in changes.renamed}
-            changes.deleted = [path for path in gone if path not in moved]
-            if records or gone:
+            writer = IndexWriter(self.index(), expected=len(candidates), fresh=fresh) if candidates or gone \
+                else None
+            batch: list[Record] = []
+            try:
+                for path in gone:
+                    writer.delete(path)
+                for number, file in enumerate(candidates, start=1):
+                    if progress:
+                        progress(number, len(candidates))
+                    try:
+                        data = file.path.read_bytes()
+                    except OSError:
+                        continue  # gone since the scan: the next refresh forgets it
+                    old = known.get(file.shown)
+                    digest = content_hash(data)
+                    if old is not None and old.sha256 == digest and old.type == file.type:
+                        store.touch(session, file.shown, file.size, _settled(file.mtime_ns, started))
+                        continue
+                    record = parse_bytes(data, file.shown, file.type)
+                    record.mtime_ns = _settled(file.mtime_ns, started)
+                    writer.put(record)
+                    batch.append(record)
+                    if old is not None:
+                        changes.changed.append(file.shown)
+                    elif digest in by_hash:
+                        changes.renamed.append((by_hash.pop(digest), file.shown))
+                    else:
+                        changes.added.append(file.shown)
+                    if len(batch) >= 500:  # rows go to the open transaction; memory stays flat
+                        store.write_records(session, batch, fresh=fresh)
+                        batch = []
+                store.write_records(session, batch, fresh=fresh)
+                store.delete_paths(session, gone)
                 # Index first, then the database: if kb dies between the two, the fingerprints
                 # still say "changed" and the next run redoes the work.
-                apply_changes(self.index(), records, gone, rebuild=fresh)
-                store.delete_paths(session, gone)
-                store.write_records(session, records)
+                if writer is not None:
+                    writer.commit()
+                    writer = None
+            finally:
+                if writer is not None:
+                    writer.cancel()
             session.commit()
+            files = store.fingerprints(session)
+        self.close()  # lets SQLite fold its write-ahead log into the database before it is stat'ed
+        write_snapshot(self.kb, files)
+        moved = {old for old, _new in changes.renamed}
+        changes.deleted = [path for path in gone if path not in moved]
         if fresh:
-            changes.added = sorted(changes.added + [p for p in changes.changed])
+            changes.added = sorted(changes.added + changes.changed)
             changes.changed = []
         return changes

@@ -247,10 +247,15 @@ def test_a_rebuild_killed_half_way_loses_nothing(kb_root, run_kb):
     assert took >= 1.0, f"the rebuild took {took:.2f} s: too quick to be killed half-way; add files"
 
     for fraction in (0.5, 0.8):
-        process = _kb_process(kb_root.root, "index", "--rebuild")
-        time.sleep(took * fraction)
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=30)
+        # The machine is shared: if kb finishes early this time, kill it sooner on the next try.
+        for _attempt in range(5):
+            process = _kb_process(kb_root.root, "index", "--rebuild")
+            time.sleep(took * fraction)
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=30)
+            if process.returncode == -signal.SIGKILL:
+                break
+            fraction *= 0.6
         assert process.returncode == -signal.SIGKILL, "kb finished before it could be killed"
 
         result = run_kb(kb_root, "search", "everywhere", "--json", "--limit", "10000")

@@ -277,7 +277,7 @@ def test_json_shape(kb, runner):
     call = next(hit for hit in found["hits"] if hit["path"] == ACME_CALL)
     assert (call["type"], call["slug"], call["date"], call["kind"]) == (
         "interview", "2026-03-05-acme-discovery", "2026-03-05", "discovery")
-    assert call["snippet"] == "They talked about the **audit** and compliance checklists"
+    assert call["snippet"] == "They talked about the **audit** and compliance checklists."
 
 
 def test_facets_count_by_type_customer_status_kind_and_tag(kb, runner):

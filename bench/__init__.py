@@ -1,0 +1,1 @@
+"""Benchmarks of kb against its baselines; see bench/README.md."""
