@@ -24,8 +24,10 @@ DOMAIN = ("audit evidence auditor controls soc2 iso27001 policy vendor risk spre
           "reconciliation close month ledger invoice payroll headcount hiring consultant tooling manual "
           "automation reminder owner status evidence-request screenshot sample population exception "
           "remediation finding deficiency walkthrough narrative matrix mapping framework trust portal").split()
-RARE_PREFIXES = "al be co de en fa ga ha in jo ka lu ma no or pe qu ra sa ta un va wo xe yo za".split()
-RARE_SUFFIXES = "bit cor dex fen gor hal lin mor nex pon quor rix sil tam vor wex".split()
+SYLLABLES = ("ba be bi bo bu da de di do ka ke ki ko la le li lo lu ma me mi mo na ne ni no "
+             "pa pe pi po ra re ri ro sa se si so ta te ti to va ve vi vo za ze zi").split()
+ENDINGS = ("", "n", "r", "s", "t", "l", "nd", "rt", "st", "x")
+VOCABULARY_SIZE = 20_000  # a founder's notes use thousands of words, not hundreds
 KINDS = ("discovery", "sales", "demo", "onboarding", "check-in", "renewal", "other")
 STATUSES = ("draft", "meh", "churned", "hell-yes")
 SOURCES = ("founder network", "cold email", "referral", "conference", "inbound content")
@@ -36,11 +38,21 @@ AS_OF = dt.date(2026, 3, 18)
 
 
 class Words:
-    """Zipf-like word stream: a few very common words, a long tail of rare ones."""
+    """Zipf-like word stream over an English-like vocabulary: function words most often, the domain's
+    words in the upper middle ranks, and a long tail of rarer words (made up from syllables)."""
 
-    def __init__(self, rng: random.Random):
-        rare = [p + s for p in RARE_PREFIXES for s in RARE_SUFFIXES]
-        self.vocabulary = COMMON + DOMAIN + rare
+    def __init__(self, rng: random.Random, size: int = VOCABULARY_SIZE):
+        made: list[str] = []
+        seen = set(COMMON) | set(DOMAIN)
+        while len(made) < size - len(COMMON) - len(DOMAIN):
+            word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))) + rng.choice(ENDINGS)
+            if word not in seen:
+                seen.add(word)
+                made.append(word)
+        # Domain words take ranks 60 to about 700, spread among made-up words of similar rank.
+        middle = made[:600] + DOMAIN
+        rng.shuffle(middle)
+        self.vocabulary = COMMON + middle + made[600:]
         weights = [1.0 / (rank + 1) ** 1.07 for rank in range(len(self.vocabulary))]
         self.rng = rng
         self.cumulative = []
@@ -49,7 +61,7 @@ class Words:
             total += weight
             self.cumulative.append(total)
 
-    def sentence(self, low: int = 10, high: int = 24) -> str:
+    def sentence(self, low: int = 9, high: int = 22) -> str:
         count = self.rng.randint(low, high)
         words = self.rng.choices(self.vocabulary, cum_weights=self.cumulative, k=count)
         return words[0].capitalize() + " " + " ".join(words[1:]) + "."
