@@ -65,7 +65,7 @@ def cli(ctx, root):
     ctx.obj = {"root": root}
 
 
-def _workspace(ctx, refresh: bool = True):
+def _workspace(ctx, refresh: bool = True, need_store: bool = True):
     """Find the KB, bring .kb/ up to date (saying so when it was rebuilt or busy), return it."""
     from .config import find_kb
     from .sync import Workspace
@@ -73,7 +73,7 @@ def _workspace(ctx, refresh: bool = True):
     workspace = Workspace(find_kb(ctx.obj["root"]))
     ctx.call_on_close(workspace.close)
     if refresh:
-        ctx.obj["changes"] = workspace.refresh(progress=_progress_bar())
+        ctx.obj["changes"] = workspace.refresh(progress=_progress_bar(), need_store=need_store)
         _notices(ctx.obj["changes"])
     return workspace
 
@@ -280,7 +280,7 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
     text = " ".join(query)
     if not text.strip() and not any([record_type, customer, status, kind, tag, since, until]):
         raise UsageError("nothing to search for: give words, fields or a filter (see kb search --help)")
-    workspace = _workspace(ctx)
+    workspace = _workspace(ctx, need_store=False)
     filters = Filters(type=record_type, customer=customer, status=status, kind=kind, tag=tag,
                       since=since, until=until)
     result = run(workspace.index(), text, filters, sort=sort, limit=limit)

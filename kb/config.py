@@ -14,7 +14,7 @@ from .errors import ERROR, NotAKbError, Problem
 
 CONFIG_FILE = "kb.toml"
 # The version of .kb/'s layout (database tables and index schema): an older .kb/ is rebuilt.
-STATE_VERSION = "6"
+STATE_VERSION = "7"
 STATE_DIR = ".kb"
 TYPE_DIRS = {
     "customer": "content/customers",

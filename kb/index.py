@@ -53,6 +53,32 @@ def _cache_missing_length_columns() -> None:
 _cache_missing_length_columns()
 
 
+def _load_length_columns() -> None:
+    """Whoosh reads a document's field length from the column file for every posting it writes and
+    every document it scores. A segment never changes: read each length column once into an array."""
+    if getattr(whoosh3.W3PerDocReader.doc_field_length, "kb_patched", False):
+        return
+    byte_to_length = whoosh3.byte_to_length
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        table = self.__dict__.setdefault("_kb_lengths", {})
+        try:
+            column = table[fieldname]
+        except KeyError:
+            reader = self._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+            column = table[fieldname] = reader.load() if reader is not None else None
+        if column is None:
+            return default
+        lbyte = column[docnum]
+        return byte_to_length(lbyte) if lbyte else None  # as Whoosh's own: None for an empty field
+
+    doc_field_length.kb_patched = True
+    whoosh3.W3PerDocReader.doc_field_length = doc_field_length
+
+
+_load_length_columns()
+
+
 def make_schema() -> fields.Schema:
     # No `spelling=True`: it analyses every text a second time (40% of indexing); "did you mean"
     # works from the stemmed terms instead (see _did_you_mean).

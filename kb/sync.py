@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .config import STATE_VERSION, TYPE_DIRS, Kb
 from .errors import KbError
@@ -39,7 +38,7 @@ class Changes:
 
 @dataclass(frozen=True)
 class FileOnDisk:
-    path: Path
+    path: str
     shown: str
     type: str
     size: int
@@ -49,21 +48,29 @@ class FileOnDisk:
 def scan(kb: Kb) -> dict[str, FileOnDisk]:
     """Every record file of the KB, by the path kb shows, with its size and mtime."""
     found: dict[str, FileOnDisk] = {}
+    root = str(kb.root)
     for record_type, folder in TYPE_DIRS.items():
-        base = kb.root / folder
-        for directory, subdirs, files in os.walk(base):
-            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-            for name in files:
-                if not name.endswith(".md") or name.startswith((".", "#")):
+        pending = [folder]
+        while pending:
+            relative = pending.pop()
+            try:
+                entries = list(os.scandir(os.path.join(root, relative)))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith((".", "#")):
                     continue
-                path = Path(directory) / name
+                shown = f"{relative}/{name}"
                 try:
-                    stat = path.stat()
+                    if entry.is_dir():
+                        pending.append(shown)
+                    elif name.endswith(".md") and entry.is_file():
+                        info = entry.stat()
+                        found[shown] = FileOnDisk(entry.path, shown, record_type, info.st_size, info.st_mtime_ns)
                 except FileNotFoundError:
                     continue
-                shown = kb.relative(path)
-                found[shown] = FileOnDisk(path, shown, record_type, stat.st_size, stat.st_mtime_ns)
-    return found
+    return dict(sorted(found.items()))
 
 
 @contextmanager
@@ -100,29 +107,43 @@ def _settled(mtime_ns: int, now_ns: int) -> int:
 
 
 SNAPSHOT_FILE = "snapshot.json"
+STAMPED = ("kb.sqlite3",)  # with every file of index/: what a damaged .kb/ would change
+
+
+@dataclass
+class Snapshot:
+    """What the search index holds (each file's type, size, mtime and hash), how .kb/ looked after
+    the last write, and whether the database is in step with the index."""
+
+    files: dict[str, list]
+    store_in_step: bool
 
 
 def _state_stamp(kb: Kb) -> list:
-    """Size and mtime of every file of the database and the index: any damage to .kb/ changes them."""
+    """Size and mtime of the database file and of every index file: any damage to .kb/ changes them."""
     stamp = []
-    for folder in (kb.state_dir, kb.state_dir / "index"):
+    for name in STAMPED:
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            info = os.stat(kb.state_dir / name)
         except OSError:
-            return []
-        for entry in entries:
-            if entry.is_file() and not entry.name.startswith(("lock", SNAPSHOT_FILE)) \
-                    and not entry.name.endswith(".lock"):
-                info = entry.stat()
-                stamp.append([entry.name, info.st_size, info.st_mtime_ns])
+            continue
+        stamp.append([name, info.st_size, info.st_mtime_ns])
+    try:
+        entries = sorted(os.scandir(kb.state_dir / "index"), key=lambda e: e.name)
+    except OSError:
+        return stamp
+    for entry in entries:
+        if entry.is_file() and "LOCK" not in entry.name.upper():
+            info = entry.stat()
+            stamp.append([entry.name, info.st_size, info.st_mtime_ns])
     return stamp
 
 
-def write_snapshot(kb: Kb, files: dict) -> None:
-    """Remember what was indexed (the fingerprints, as the database has them) and how .kb/ looked."""
+def write_snapshot(kb: Kb, snapshot: Snapshot) -> None:
     from .records import atomic_write
-    data = {"schema": STATE_VERSION, "state": _state_stamp(kb),
-            "files": {path: [row.type, row.size, row.mtime_ns] for path, row in files.items()}}
+
+    data = {"version": STATE_VERSION, "state": _state_stamp(kb), "store_in_step": snapshot.store_in_step,
+            "files": snapshot.files}
     atomic_write(kb.state_dir / SNAPSHOT_FILE, json.dumps(data, separators=(",", ":")))
 
 
@@ -133,26 +154,25 @@ def forget_snapshot(kb: Kb) -> None:
         pass
 
 
-def read_snapshot(kb: Kb) -> dict | None:
-    """The snapshot, when it is from this schema version and .kb/ is as it was left; else None."""
+def read_snapshot(kb: Kb) -> Snapshot | None:
+    """The snapshot, when it is from this version of kb and .kb/ is as it was left; else None."""
     try:
         data = json.loads((kb.state_dir / SNAPSHOT_FILE).read_bytes())
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("schema") != STATE_VERSION or data.get("state") != _state_stamp(kb):
+    if not isinstance(data, dict) or data.get("version") != STATE_VERSION or data.get("state") != _state_stamp(kb):
         return None
-    return data.get("files")
+    files = data.get("files")
+    return Snapshot(files, bool(data.get("store_in_step"))) if isinstance(files, dict) else None
 
 
-def unchanged(snapshot: dict, on_disk: dict[str, FileOnDisk]) -> bool:
+def _stat_differs(known: list | None, file: FileOnDisk) -> bool:
+    return known is None or known[0] != file.type or known[1] != file.size or known[2] != file.mtime_ns
+
+
+def unchanged(files: dict[str, list], on_disk: dict[str, FileOnDisk]) -> bool:
     """True when every file has the type, size and mtime it was indexed with, and none came or went."""
-    if len(snapshot) != len(on_disk):
-        return False
-    for shown, file in on_disk.items():
-        known = snapshot.get(shown)
-        if known is None or known[0] != file.type or known[1] != file.size or known[2] != file.mtime_ns:
-            return False
-    return True
+    return len(files) == len(on_disk) and not any(_stat_differs(files.get(s), f) for s, f in on_disk.items())
 
 
 class Workspace:
@@ -186,27 +206,34 @@ class Workspace:
             self._engine.dispose()
             self._engine = None
 
-    def refresh(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> Changes:
-        """Bring `.kb/` up to date with the files; rebuild it from nothing when asked or when broken."""
+    def refresh(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None,
+                need_store: bool = True) -> Changes:
+        """Bring `.kb/` up to date with the files; rebuild it from nothing when asked or when broken.
+
+        `need_store=False` (search) brings only the index up to date: the database follows when a
+        command that reads it comes, so an edit is searchable without loading the database's libraries.
+        """
         with index_lock(self.kb) as locked:
             if not locked:
                 if not self._readable():
                     raise KbError("another kb process is building the index and it is not ready yet; "
                                   "try again in a moment")
                 return Changes(total=len(scan(self.kb)), stale=True)
-            if not rebuild:
-                # The freshness check every command pays: no database or index is opened (nor their
-                # libraries imported) when the snapshot vouches for .kb/ and no file changed.
-                snapshot = read_snapshot(self.kb)
-                if snapshot is not None:
-                    on_disk = scan(self.kb)
-                    if unchanged(snapshot, on_disk):
-                        return Changes(total=len(on_disk))
-            reason = "asked with --rebuild" if rebuild else self._broken()
-            if reason:
-                self._wipe()
-            changes = self._sync(progress, fresh=bool(reason))
-            changes.rebuilt = reason if not rebuild else None
+            snapshot = None if rebuild else read_snapshot(self.kb)
+            if snapshot is not None:
+                # The freshness check every command pays: nothing is opened (nor its libraries
+                # imported) when the snapshot vouches for .kb/ and no file changed.
+                on_disk = scan(self.kb)
+                if unchanged(snapshot.files, on_disk) and (snapshot.store_in_step or not need_store):
+                    return Changes(total=len(on_disk))
+                return self._sync(on_disk, snapshot, progress, need_store)
+            if rebuild:
+                reason = None
+            else:
+                reason = self._broken() or "an earlier indexing did not finish"
+            self._wipe()
+            changes = self._sync(scan(self.kb), Snapshot({}, True), progress, need_store=True, fresh=True)
+            changes.rebuilt = reason
             return changes
 
     def _readable(self) -> bool:
@@ -252,68 +279,99 @@ class Workspace:
         open_index(self.kb.state_dir, create=True).close()
         create_schema(self.engine)
 
-    def _sync(self, progress, fresh: bool) -> Changes:
-        from . import store
+    def _sync(self, on_disk: dict[str, FileOnDisk], snapshot: Snapshot, progress, need_store: bool,
+              fresh: bool = False) -> Changes:
+        """Parse what changed since the index (and, with `need_store`, the database) last saw it,
+        write the index and commit it, then the database."""
         from .index import IndexWriter
 
         started = time.time_ns()
-        on_disk = scan(self.kb)
         changes = Changes(total=len(on_disk))
-        with self.session() as session:
-            known = store.fingerprints(session)
-            candidates = [file for shown, file in on_disk.items()
-                          if (old := known.get(shown)) is None or (old.size, old.mtime_ns, old.type)
-                          != (file.size, file.mtime_ns, file.type)]
-            gone = [path for path in known if path not in on_disk]
-            by_hash = {known[path].sha256: path for path in gone}
-            writer = IndexWriter(self.index(), expected=len(candidates), fresh=fresh) if candidates or gone \
-                else None
+        indexed = snapshot.files
+        session = self.session() if need_store else None
+        try:
+            if session is not None:
+                from . import store
+
+                stored = {} if fresh else {path: [row.type, row.size, row.mtime_ns, row.sha256]
+                                           for path, row in store.fingerprints(session).items()}
+            else:
+                stored = None
+            candidates = [file for shown, file in on_disk.items() if _stat_differs(indexed.get(shown), file)
+                          or (stored is not None and _stat_differs(stored.get(shown), file))]
+            gone = [path for path in indexed if path not in on_disk]
+            by_hash = {indexed[path][3]: path for path in gone}
+            writer = None
+            new_files = {path: known for path, known in indexed.items() if path in on_disk}
             batch: list[Record] = []
             try:
-                for path in gone:
-                    writer.delete(path)
                 for number, file in enumerate(candidates, start=1):
                     if progress:
                         progress(number, len(candidates))
                     try:
-                        data = file.path.read_bytes()
+                        with open(file.path, "rb") as stream:
+                            data = stream.read()
                     except OSError:
                         continue  # gone since the scan: the next refresh forgets it
-                    old = known.get(file.shown)
                     digest = content_hash(data)
-                    if old is not None and old.sha256 == digest and old.type == file.type:
-                        store.touch(session, file.shown, file.size, _settled(file.mtime_ns, started))
+                    settled = _settled(file.mtime_ns, started)
+                    in_index, in_store = indexed.get(file.shown), stored.get(file.shown) if stored is not None else None
+                    index_needs = not _same_content(in_index, file, digest)
+                    store_needs = stored is not None and not _same_content(in_store, file, digest)
+                    new_files[file.shown] = [file.type, file.size, settled, digest]
+                    if stored is not None and not store_needs and _stat_differs(in_store, file):
+                        store.touch(session, file.shown, file.size, settled)
+                    if not (index_needs or store_needs):
                         continue
                     record = parse_bytes(data, file.shown, file.type)
-                    record.mtime_ns = _settled(file.mtime_ns, started)
-                    writer.put(record)
-                    batch.append(record)
-                    if old is not None:
-                        changes.changed.append(file.shown)
-                    elif digest in by_hash:
-                        changes.renamed.append((by_hash.pop(digest), file.shown))
-                    else:
-                        changes.added.append(file.shown)
-                    if len(batch) >= 500:  # rows go to the open transaction; memory stays flat
-                        store.write_records(session, batch, fresh=fresh)
-                        batch = []
-                store.write_records(session, batch, fresh=fresh)
-                store.delete_paths(session, gone)
-                # Index first, then the database: if kb dies between the two, the fingerprints
-                # still say "changed" and the next run redoes the work.
+                    record.mtime_ns = settled
+                    if index_needs:
+                        if writer is None:
+                            writer = IndexWriter(self.index(), expected=len(candidates), fresh=fresh)
+                        writer.put(record)
+                        if in_index is not None:
+                            changes.changed.append(file.shown)
+                        elif digest in by_hash:
+                            changes.renamed.append((by_hash.pop(digest), file.shown))
+                        else:
+                            changes.added.append(file.shown)
+                    if store_needs:
+                        batch.append(record)
+                        if len(batch) >= 500:  # rows go to the open transaction; memory stays flat
+                            store.write_records(session, batch, fresh=fresh)
+                            batch = []
+                if gone:
+                    if writer is None:
+                        writer = IndexWriter(self.index(), expected=0, fresh=False)
+                    for path in gone:
+                        writer.delete(path)
                 if writer is not None:
                     writer.commit()
                     writer = None
             finally:
                 if writer is not None:
                     writer.cancel()
-            session.commit()
-            files = store.fingerprints(session)
-        self.close()  # lets SQLite fold its write-ahead log into the database before it is stat'ed
-        write_snapshot(self.kb, files)
+            # The index is committed: say so before the database is touched, so that a kb killed
+            # from here on redoes only the database's part.
+            write_snapshot(self.kb, Snapshot(new_files, store_in_step=False))
+            if session is not None:
+                store.write_records(session, batch, fresh=fresh)
+                store.delete_paths(session, [path for path in stored if path not in on_disk])
+                session.commit()
+                session.close()
+                session = None
+                self.close()  # lets SQLite fold its write-ahead log into the database before it is stat'ed
+                write_snapshot(self.kb, Snapshot(new_files, store_in_step=True))
+        finally:
+            if session is not None:
+                session.close()
         moved = {old for old, _new in changes.renamed}
         changes.deleted = [path for path in gone if path not in moved]
         if fresh:
             changes.added = sorted(changes.added + changes.changed)
             changes.changed = []
         return changes
+
+
+def _same_content(known: list | None, file: FileOnDisk, digest: str) -> bool:
+    return known is not None and known[0] == file.type and known[3] == digest
