@@ -283,7 +283,7 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
     workspace = _workspace(ctx, need_store=False)
     filters = Filters(type=record_type, customer=customer, status=status, kind=kind, tag=tag,
                       since=since, until=until)
-    result = run(workspace.index(), text, filters, sort=sort, limit=limit)
+    result = run(workspace.index(), text, filters, sort=sort, limit=limit, facets=as_json)
     if as_json:
         def plain(snippet: str) -> str:
             return snippet.replace(MARK_START, "**").replace(MARK_END, "**")
