@@ -350,6 +350,20 @@ def save_history(path: Path, runs: list[dict]) -> None:
     path.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
 
 
+def _report_again(label: str, out: Path) -> None:
+    results_path, svg_path, notes_path = out.parent / "bench/results.json", out.parent / "bench/scaling.svg", \
+        out.parent / "bench/notes.md"
+    history = load_history(results_path)
+    run = next((r for r in reversed(history) if r.get("label") == label), None)
+    if run is None:
+        raise SystemExit(f"bench: no run labelled {label!r} in {results_path}")
+    notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else None
+    svg_path.write_text(report.scaling_svg(run), encoding="utf-8")
+    out.write_text(report.markdown(run, history, notes, svg=os.path.relpath(svg_path, out.parent),
+                                   notes_name=os.path.relpath(notes_path, out.parent)), encoding="utf-8")
+    log(f"wrote {out} and {svg_path} again from the run {label!r} of {run.get('date')}")
+
+
 def _compile_like_an_install() -> None:
     """Whole-process timings as a user sees them: pip compiles an installed package's modules, so
     compile them here too, and let every process the run starts use the compiled files."""
@@ -380,7 +394,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42, help="the corpus seed (default %(default)s)")
     parser.add_argument("--label", help="keep this run in bench/results.json under this name (e.g. before, after) "
                         "so that BENCHMARKS.md shows it side by side with the others under Gains")
+    parser.add_argument("--report", metavar="LABEL",
+                        help="measure nothing: write the report again from the run kept under LABEL in "
+                        "bench/results.json (after editing bench/notes.md, say)")
     args = parser.parse_args(argv)
+    if args.report:
+        _report_again(args.report, args.out.resolve())
+        return
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     if not sizes or min(sizes) < 100:
         parser.error("--sizes needs record counts of 100 or more")

@@ -204,8 +204,8 @@ class IndexWriter:
         if fresh and expected >= PARALLEL_WRITE_MIN and cores > 1:
             # Documents are analysed in one process per core while this one goes on parsing files;
             # each writes its own segment, merged by later commits as they see fit.
-            self.writer = ix.writer(procs=cores, multisegment=True, limitmb=96, codec=codec,
-                                    subargs={"codec": codec, "limitmb": 96})
+            self.writer = ix.writer(procs=cores, multisegment=True, limitmb=64, codec=codec,
+                                    subargs={"codec": codec, "limitmb": 64})
         else:
             self.writer = ix.writer(limitmb=128, codec=codec)
 

@@ -352,8 +352,10 @@ class Workspace:
                 if writer is not None:
                     writer.cancel()
             # The index is committed: say so before the database is touched, so that a kb killed
-            # from here on redoes only the database's part.
-            write_snapshot(self.kb, Snapshot(new_files, store_in_step=False))
+            # from here on redoes only the database's part. The database is still in step when no
+            # content changed (a file only touched, or hashed again after a racy mtime).
+            content_changed = bool(changes.added or changes.changed or changes.renamed or gone)
+            write_snapshot(self.kb, Snapshot(new_files, store_in_step=snapshot.store_in_step and not content_changed))
             if session is not None:
                 store.write_records(session, batch, fresh=fresh)
                 store.delete_paths(session, [path for path in stored if path not in on_disk])

@@ -420,3 +420,30 @@ def test_a_same_size_edit_in_the_same_mtime_tick_is_still_seen(kb_root, runner):
     result = runner(kb_root, "search", "mango", "--json")
 
     assert '"content/interviews/2026-03-02-acme-discovery.md"' in result.stdout, result.output
+
+
+def test_search_updates_the_index_and_the_database_follows_on_the_next_command(small_kb, runner):
+    """kb search brings only the index up to date; check and export still see every edit."""
+    assert runner(small_kb, "index").exit_code == 0
+    path = small_kb.root / "content/customers/acme.md"
+    path.write_text(path.read_text().replace("stage: customer", "stage: customr"), encoding="utf-8")
+
+    assert runner(small_kb, "search", "acme").exit_code == 0
+    snapshot = json.loads((small_kb.root / ".kb/snapshot.json").read_text())
+    assert snapshot["store_in_step"] is False
+
+    checked = runner(small_kb, "check")
+    assert checked.exit_code == 1 and "did you mean 'customer'" in checked.output, checked.output
+    exported = json.loads(runner(small_kb, "export").stdout)
+    assert [r["stage"] for r in exported if r["path"] == "content/customers/acme.md"] == ["lead"]  # the default
+    assert json.loads((small_kb.root / ".kb/snapshot.json").read_text())["store_in_step"] is True
+
+
+def test_touching_a_file_does_not_put_the_database_out_of_step(small_kb, runner):
+    assert runner(small_kb, "index").exit_code == 0
+    path = small_kb.root / "content/customers/acme.md"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10**10))
+
+    assert runner(small_kb, "search", "acme").exit_code == 0
+
+    assert json.loads((small_kb.root / ".kb/snapshot.json").read_text())["store_in_step"] is True
