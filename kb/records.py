@@ -106,15 +106,6 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def parse_file(path: Path, shown_path: str, record_type: str) -> Record:
-    """Read and parse one file; never raises for bad content, it becomes `problems`."""
-    data = path.read_bytes()
-    stat = path.stat()
-    record = parse_bytes(data, shown_path, record_type)
-    record.mtime_ns = stat.st_mtime_ns
-    return record
-
-
 def parse_bytes(data: bytes, shown_path: str, record_type: str) -> Record:
     """Parse the bytes of a file of type `record_type` shown as `shown_path`."""
     slug = shown_path.rsplit("/", 1)[-1].removesuffix(".md")
