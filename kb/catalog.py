@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from .method import CustomerFacts, StoryFacts
 from .models import Answer, CaseStudy, Customer, FileProblem, FileState, Interview, Link
+from .records import COMMENT_RE
 from .schema import QUESTION_KEYS
 
 # A bare [[slug]] resolves to a customer, else a case study, else an interview (SPEC 2).
@@ -72,6 +73,42 @@ class Catalog:
                            status_line=(row.key_lines or {}).get("status", 1))
                 for row in rows]
 
+    def sales_call_dates(self, kinds) -> list:
+        """The dates of the interviews whose kind counts as a sales call (no kind reads as `other`)."""
+        rows = self.session.exec(select(Interview.date, Interview.kind).where(Interview.date.is_not(None))).all()
+        return [row.date for row in rows if (row.kind or "other") in kinds]
+
+    def company(self, settings, as_of):
+        """Everything the method reads, as of D (an `AsOf`)."""
+        from .milestones import Company
+
+        return Company(settings, as_of, self.customers(), self.stories(), self.sales_call_dates(settings.sales_kinds))
+
+    def answer_texts(self) -> dict[str, dict[str, list[str]]]:
+        """Per case study and question, the text of each section answering it, in file order."""
+        found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        rows = self.session.exec(select(Answer.path, Answer.question, Answer.text, Answer.answered)
+                                 .order_by(Answer.path, Answer.line)).all()
+        for row in rows:
+            found[row.path][row.question].append(COMMENT_RE.sub("", row.text).strip() if row.answered else "")
+        return found
+
+    def story_tags(self) -> dict[str, list[str]]:
+        """Per case study, its tags as written."""
+        rows = self.session.exec(select(CaseStudy.path, CaseStudy.tags)).all()
+        return {row.path: list(row.tags or []) for row in rows}
+
+    def recent_calls(self, as_of, limit: int = 8) -> list[Interview]:
+        """The latest calls on or before D, newest first."""
+        query = (select(Interview).where(Interview.date.is_not(None), Interview.date <= as_of)
+                 .order_by(Interview.date.desc(), Interview.path.desc()).limit(limit))
+        return list(self.session.exec(query).scalars())
+
+    def recent_edits(self, limit: int = 8) -> list[FileState]:
+        """The files changed last on disk, newest first."""
+        query = select(FileState).order_by(FileState.mtime_ns.desc(), FileState.path).limit(limit)
+        return list(self.session.exec(query).scalars())
+
     def interviews(self) -> list[Interview]:
         return list(self.session.exec(select(Interview).order_by(Interview.date, Interview.path)).scalars())
 
@@ -83,3 +120,9 @@ class Catalog:
             if targets and targets[0].type == "interview" and link.slug not in found[link.path][link.question]:
                 found[link.path][link.question].append(link.slug)
         return found
+
+    def comparison(self, settings, as_of):
+        """The compare view as of D."""
+        from .compare import compare
+
+        return compare(self.company(settings, as_of), self.answer_texts(), self.citations(), self.story_tags())

@@ -334,5 +334,142 @@ def export(ctx, fmt, output):
         click.echo(text, nl=False)
 
 
+AS_OF_HELP = "Compute as of this day (default: as_of in kb.toml, else today; a later day is refused)."
+
+
+def _company(ctx, as_of):
+    """The KB brought up to date, and everything the method reads as of D."""
+    from .catalog import Catalog
+    from .method import resolve_as_of
+
+    workspace = _workspace(ctx)
+    when = resolve_as_of(as_of, workspace.settings)
+    with workspace.session() as session:
+        catalog = Catalog(session)
+        return workspace, catalog.company(workspace.settings, when)
+
+
+@cli.command()
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx, as_of, as_json):
+    """Show the ONE goal (the current milestone), every milestone, the metrics gate and warnings."""
+    from .milestones import status as company_status
+    from .report import status_text
+
+    _, company = _company(ctx, as_of)
+    found = company_status(company)
+    if as_json:
+        click.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(status_text(found), nl=False)
+
+
+@cli.command()
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print every metric's table as JSON.")
+@click.option("--svg", "svg_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also write each metric's chart to DIR/<metric>.svg.")
+@click.pass_context
+def metrics(ctx, as_of, as_json, svg_dir):
+    """Print the metrics, once the gate is open (5 hell-yes customers); exit 3 while it is shut."""
+    from .errors import GateShut
+    from .metrics import metrics as company_metrics
+    from .report import metrics_text
+
+    _, company = _company(ctx, as_of)
+    try:
+        found = company_metrics(company)
+    except GateShut as shut:
+        if as_json:
+            click.echo(json.dumps({"error": {"status": 403, "message": str(shut)}, **shut.facts}, indent=2,
+                                  ensure_ascii=False))
+        raise
+    if svg_dir:
+        from .records import atomic_write
+
+        svg_dir.mkdir(parents=True, exist_ok=True)
+        for metric in found:
+            atomic_write(svg_dir / f"{metric.key}.svg", metric.svg())
+            click.echo(f"wrote {svg_dir / (metric.key + '.svg')}", err=True)
+    if as_json:
+        click.echo(json.dumps({"as_of": company.day.isoformat(), "metrics": [m.as_dict() for m in found]},
+                              indent=2, ensure_ascii=False))
+    else:
+        click.echo(metrics_text(company.as_of.describe(), found), nl=False)
+
+
+@cli.command()
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help=AS_OF_HELP)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv"]), default="text", show_default=True,
+              help="text for the terminal; markdown or csv to export.")
+@click.option("--tags", is_flag=True, help="With --format csv: the tags table instead of the answers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.pass_context
+def compare(ctx, as_of, fmt, tags, output):
+    """Compare the five answers of hell-yes stories side by side, with meh and churned ones for contrast."""
+    from .catalog import Catalog
+    from .method import resolve_as_of
+    from .report import compare_text
+
+    workspace = _workspace(ctx)
+    when = resolve_as_of(as_of, workspace.settings)
+    with workspace.session() as session:
+        comparison = Catalog(session).comparison(workspace.settings, when)
+    if fmt == "markdown":
+        text = comparison.to_markdown()
+    elif fmt == "csv":
+        text = (comparison.tags_table() if tags else comparison.answers_table()).to_csv()
+    else:
+        text = compare_text(comparison)
+    if output:
+        from .records import atomic_write
+
+        atomic_write(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Where to listen: 127.0.0.1, localhost or ::1 (this computer only, until kb has authentication).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="The port to listen on.")
+@click.pass_context
+def serve(ctx, host, port):
+    """Serve the web UI on this computer: browse, search, compare and write, at http://127.0.0.1:8765/.
+
+    Edits made in an editor while it runs show on the next reload. Ctrl+C stops it.
+    """
+    if host not in LOOPBACK_HOSTS:
+        raise UsageError(f"--host {host}: kb serves only this computer (127.0.0.1, localhost or ::1) for now; "
+                         "team serving with authentication will come later")
+    from waitress import create_server
+
+    from .web import create_app
+
+    workspace = _workspace(ctx)  # index before listening, so that the first page is quick
+    app = create_app(workspace.kb.root, {"KB_PORT": port, "KB_WATCH": True})
+    bind = host.strip("[]")
+    try:
+        server = create_server(app, host=bind, port=port, ident="kb")
+    except OSError as exc:
+        raise KbError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; is another kb serve running? "
+                      f"Try --port {port + 1 if port < 65535 else port - 1}") from None
+    shown = f"[{bind}]" if ":" in bind else bind
+    click.echo(f"kb: serving {workspace.kb.root} at http://{shown}:{port}/  (Ctrl+C stops)")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("kb: stopped", err=True)
+    finally:
+        server.close()
+
+
 def main() -> None:
     cli(prog_name="kb")

@@ -26,6 +26,7 @@ TYPE_DIRS = {
 THRESHOLDS: dict[str, int] = {
     "calls_per_week": 5,  # milestone 1: sales calls a week must have
     "weeks": 4,  # milestone 1: consecutive complete weeks
+    "paying_customers": 5,  # milestone 3: customers won
     "settle_days": 30,  # hell-yes rule and milestone 5: days since won_on
     "close_days": 45,  # milestone 6: days from qualified_on to won_on, and cohort age
     "conversion_pct": 90,  # milestone 5: post-sale conversion to hell-yes

@@ -44,3 +44,13 @@ class QueryError(KbError):
 
 class NotAKbError(KbError):
     """No knowledge base where one was looked for."""
+
+
+class GateShut(KbError):
+    """Metrics were asked for while the gate is shut; the message says what is missing."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, facts: dict):
+        super().__init__(message)
+        self.facts = facts
