@@ -63,11 +63,14 @@ class Catalog:
         return found
 
     def stories(self) -> list[StoryFacts]:
+        """Every case study with what the method needs: status, person, and the questions not answered."""
         answered: dict[str, set[str]] = defaultdict(set)
         for path, question in self.session.exec(
                 select(Answer.path, Answer.question).where(Answer.answered == True)).all():  # noqa: E712
             answered[path].add(question)
-        rows = self.session.exec(select(CaseStudy).order_by(CaseStudy.path)).scalars()
+        # Only the columns the method reads: a story's body can be long, and there may be thousands.
+        rows = self.session.exec(select(CaseStudy.slug, CaseStudy.path, CaseStudy.customer, CaseStudy.person,
+                                        CaseStudy.status, CaseStudy.key_lines).order_by(CaseStudy.path)).all()
         return [StoryFacts(slug=row.slug, path=row.path, customer=row.customer, person=row.person,
                            status=row.status, missing=[q for q in QUESTION_KEYS if q not in answered[row.path]],
                            status_line=(row.key_lines or {}).get("status", 1))
