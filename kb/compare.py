@@ -62,6 +62,7 @@ class Comparison:
     other_tags: list[TagCount]
     hell_yes_stories: int
     contrast_stories: int
+    as_of_text: str = ""  # "as of 2026-03-18, pinned in kb.toml": every view names D
 
     def answers_table(self) -> Table:
         """Every answer as one row: the question, then the hell-yes answers, then the contrast ones."""
@@ -88,7 +89,7 @@ class Comparison:
         """The compare view as a Markdown document: per question, then the tags."""
         lines = ["# Compare the stories", "",
                  f"{self.hell_yes_stories} hell-yes stories side by side; {self.contrast_stories} meh and "
-                 "churned stories for contrast.", ""]
+                 f"churned stories for contrast; {self.as_of_text}.", ""]
         for row in self.rows:
             lines += [f"## {row.heading}", "", f"*{row.question}*", ""]
             for title, answers in (("Hell-yes", row.hell_yes), ("For contrast: meh and churned", row.contrast)):
@@ -134,7 +135,7 @@ def compare(company, answers: dict[str, dict[str, list[str]]], citations: dict[s
     others = [TagCount(shown, 0, n) for key, (shown, n) in on_others.items() if key not in on_hell]
     shared.sort(key=lambda t: (-t.hell_yes, t.others, t.tag.casefold()))
     others.sort(key=lambda t: (-t.others, t.tag.casefold()))
-    return Comparison(rows, shared, others, len(hell), len(contrast))
+    return Comparison(rows, shared, others, len(hell), len(contrast), company.as_of.describe())
 
 
 def _tag_counts(stories, tags: dict[str, list[str]]) -> dict[str, tuple[str, int]]:

@@ -42,7 +42,8 @@ def require_open_gate(company: Company) -> None:
     """Raise `GateShut` with what is missing unless the gate is open."""
     shut = gate(company)
     if not shut.open:
-        raise GateShut(shut.message(), {"as_of": company.day.isoformat(), "gate": shut.as_dict()})
+        raise GateShut(shut.message(company.as_of.describe()),
+                       {"as_of": company.day.isoformat(), "gate": shut.as_dict()})
 
 
 def metrics(company: Company) -> list[Metric]:

@@ -128,12 +128,15 @@ class Milestone:
     counts: dict = field(default_factory=dict)  # the numbers behind `progress`, for --json
     notes: list[str] = field(default_factory=list)  # what keeps it from being reached, when kb can say
     meter: tuple[int, int] | None = None  # (done, needed) for a progress bar: milestones 1 to 4 only
+    setup: list[str] = field(default_factory=list)  # settings kb.toml lacks: asked for even behind the gate
 
     def as_dict(self, current: bool) -> dict:
         found = {"number": self.number, "name": self.name, "condition": self.condition,
                  "reached": self.reached, "current": current}
         if self.progress is not None:
             found.update(progress=self.progress, counts=self.counts, notes=self.notes)
+        if self.setup:
+            found["setup"] = self.setup
         return found
 
 
@@ -286,10 +289,10 @@ def _milestone_7(company: Company) -> Milestone:
                  f"close rate of at least {pct}%, and its cost ÷ its wins at most the mean acv of those wins")
     scalable = [s for s in company.settings.sources.values() if s.scalable]
     if not scalable:
-        return Milestone(7, name, condition, False, "no source is marked scalable in kb.toml",
-                         {"sources": []}, ["mark the source you mean to scale with [sources.\"<name>\"] "
-                                           "scalable = true and its cost in kb.toml"])
-    reached, lines, notes, rows = False, [], [], []
+        return Milestone(7, name, condition, False, "no source is marked scalable in kb.toml", {"sources": []},
+                         setup=["mark the source you mean to scale in kb.toml: [sources.\"<name>\"] with "
+                                "scalable = true and its cost"])
+    reached, lines, notes, rows, setup = False, [], [], [], []
     for source in sorted(scalable, key=lambda s: s.name):
         pool = [c for c in company.customers.values() if _matches_source(c, source.name)]
         wins, n, won = _close_rate(company, pool)
@@ -298,6 +301,7 @@ def _milestone_7(company: Company) -> Milestone:
         missing = []
         if source.cost is None:
             missing.append(f"{source.name}: no cost in kb.toml")
+            setup.append(f"add cost = <what {source.name} costs> to [sources.\"{source.name}\"] in kb.toml")
         if not won:
             missing.append(f"{source.name}: no wins in the cohort yet")
         no_acv = [c.slug for c in won if c.acv is None]
@@ -316,7 +320,7 @@ def _milestone_7(company: Company) -> Milestone:
         notes += missing
         money = f", cost per win {row['cost_per_win']:g} vs mean acv {row['mean_acv']:g}" if not missing else ""
         lines.append(f"{source.name}: {wins} of {n} SQLs won ({_rate_text(wins, n)}){money}")
-    return Milestone(7, name, condition, reached, "; ".join(lines), {"sources": rows}, notes)
+    return Milestone(7, name, condition, reached, "; ".join(lines), {"sources": rows}, notes, setup=setup)
 
 
 def _milestone_8(company: Company) -> Milestone:
@@ -327,7 +331,7 @@ def _milestone_8(company: Company) -> Milestone:
     founders = company.settings.founders
     if founders is None:
         return Milestone(8, name, condition, False, "kb cannot tell reps from founders yet", {},
-                         ["set founders = [\"…\"] in kb.toml, so kb can tell the reps' customers apart"])
+                         setup=["set founders = [\"…\"] in kb.toml, so kb can tell the reps' customers apart"])
     known = {f.strip().casefold() for f in founders}
     reps = [c for c in company.customers.values() if c.owner and c.owner.strip().casefold() not in known]
     wins, n, _ = _close_rate(company, reps)
@@ -372,9 +376,10 @@ class Gate:
                          "status: hell-yes once they would renew without hesitation.")
         return " ".join(lines)
 
-    def message(self) -> str:
-        """The gate in a sentence or three: its state, why, and what next."""
-        return f"The gate is {'open' if self.open else 'shut'}: {self.summary}. {self.explanation()}"
+    def message(self, as_of_text: str | None = None) -> str:
+        """The gate in a sentence or three: its state (as of D, when given), why, and what next."""
+        when = f" {as_of_text}" if as_of_text else ""
+        return f"The gate is {'open' if self.open else 'shut'}{when}: {self.summary}. {self.explanation()}"
 
     def as_dict(self) -> dict:
         return {"open": self.open, "hell_yes_customers": len(self.hell_yes_customers), "needed": self.needed,

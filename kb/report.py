@@ -28,6 +28,7 @@ def status_text(status: Status) -> str:
             weeks = " · ".join(f"{w.label}: {w.calls}" for w in status.calls.recent)
             lines += _wrap(f"last {len(status.calls.recent)} complete weeks: {weeks}", "       ")
         lines += [f"       note: {note}" for note in milestone.notes]
+        lines += [f"       to do: {ask}" for ask in milestone.setup]
     gate = status.gate
     lines += [""] + _wrap(gate.message(), "", "  ")
     hell = company.hell_yes
@@ -87,7 +88,8 @@ def metrics_text(as_of_text: str, found) -> str:
 
 def compare_text(comparison: Comparison) -> str:
     """`kb compare`: per question, the hell-yes answers, then meh and churned ones for contrast; then tags."""
-    lines = [f"Compare: {comparison.hell_yes_stories} hell-yes stories side by side, "
+    lines = [f"Compare · {comparison.as_of_text}",
+             f"{comparison.hell_yes_stories} hell-yes stories side by side, "
              f"{comparison.contrast_stories} meh and churned for contrast", ""]
     for row in comparison.rows:
         lines += [f"== {row.heading}", f"   {row.question}", ""]
