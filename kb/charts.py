@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from xml.etree import ElementTree
 
 from .tables import cell_text
@@ -19,9 +20,18 @@ def _style():
                  legend_font_size=13)
 
 
+def _import_pygal():
+    import pygal
+
+    # pygal appends an old-style import hook (for its map plugins, which kb does not use) to
+    # sys.meta_path; it has no find_spec, and every later import then warns. Take it out again.
+    sys.meta_path[:] = [hook for hook in sys.meta_path if type(hook).__name__ != "PluginImportFixer"]
+    return pygal
+
+
 def render_svg(title: str, chart: dict) -> str:
     """Draw `chart` ({kind: line|bar, labels, series, target}) as SVG text with no script in it."""
-    import pygal
+    pygal = _import_pygal()
 
     kind = pygal.Line if chart["kind"] == "line" else pygal.Bar
     drawing = kind(js=[], style=_style(), width=WIDTH, height=HEIGHT, explicit_size=True, print_values=True,

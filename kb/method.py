@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from .config import Settings
 from .errors import UsageError
 
+EARLIEST = dt.date(1970, 1, 1)  # an as-of date before this is a typo, and week arithmetic would overflow
+
 
 @dataclass(frozen=True)
 class AsOf:
@@ -35,6 +37,9 @@ def resolve_as_of(option: dt.date | None, settings: Settings, today: dt.date | N
         chosen = AsOf(settings.as_of, "kb.toml")
     else:
         chosen = AsOf(today, "today")
+    if chosen.date < EARLIEST:
+        raise UsageError(f"the as-of date {chosen.date.isoformat()} is before {EARLIEST.isoformat()}: kb computes "
+                         "as of a day in the company's life, such as 2026-03-18")
     if chosen.date > today:
         where = "--as-of" if chosen.source == "option" else "as_of in kb.toml"
         raise UsageError(f"{where} is {chosen.date.isoformat()}, later than today ({today.isoformat()}): "
