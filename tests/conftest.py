@@ -64,7 +64,7 @@ def runner():
     cli_runner = CliRunner()
 
     def run(folder, *args, input=None):
-        root = folder.root if isinstance(folder, KbFolder) else Path(folder)
+        root = Path(folder) if isinstance(folder, (str, os.PathLike)) else folder.root  # a path or a KbFolder
         return cli_runner.invoke(cli, ["--root", str(root), *args], input=input, catch_exceptions=False)
 
     return run
@@ -75,7 +75,7 @@ def run_kb():
     """Run `kb` as a real process: run_kb(kb_folder, "search", "audit") -> CompletedProcess."""
 
     def run(folder, *args, timeout=120, **kwargs):
-        root = folder.root if isinstance(folder, KbFolder) else Path(folder)
+        root = Path(folder) if isinstance(folder, (str, os.PathLike)) else folder.root  # a path or a KbFolder
         env = {**os.environ, "KB_ROOT": str(root)}
         return subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True,
                               env=env, timeout=timeout, **kwargs)
@@ -83,12 +83,11 @@ def run_kb():
     return run
 
 
-@pytest.fixture(scope="session")
-def demo_root(tmp_path_factory) -> Path:
-    """A copy of the demo KB (the repository root's kb.toml, casestudies/ and content/)."""
+def copy_demo(root: Path) -> Path:
+    """The demo KB (the repository root's kb.toml, casestudies/ and content/) copied into `root`."""
     import shutil
 
-    root = tmp_path_factory.mktemp("demo")
+    root.mkdir(parents=True, exist_ok=True)
     for name in ("kb.toml", "casestudies", "content"):
         source = REPO / name
         if source.is_dir():
@@ -96,6 +95,12 @@ def demo_root(tmp_path_factory) -> Path:
         elif source.exists():
             shutil.copy(source, root / name)
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory) -> Path:
+    """A copy of the demo KB, shared by the session: read only."""
+    return copy_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.hookimpl(hookwrapper=True)

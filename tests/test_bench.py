@@ -15,11 +15,11 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import REPO
 
 from bench import report
 from bench.corpus import generate
 from bench.measure import median, p95, run_process
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
-
 from kb.config import THRESHOLDS
 from kb.schema import QUESTIONS, question_for
+from tests.conftest import REPO
 
 
 def test_readme_alias_table_is_the_code_table():

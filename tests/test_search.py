@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import KbFolder
+
+from tests.conftest import KbFolder
 
 ACME_STORY = """\
 ---

@@ -1,0 +1,44 @@
+"""The local web UI: `create_app(root)` builds the Flask app over one knowledge base."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from ..config import builtin_templates, find_kb
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(root: str | os.PathLike | None, test_config: dict | None = None) -> Flask:
+    """The web UI of the KB at `root` (found as the CLI finds it when None)."""
+    from . import browse, core, method, search, write
+
+    kb = find_kb(root)
+    app = Flask("kb.web", template_folder=str(builtin_templates() / "web"), static_folder=str(STATIC),
+                static_url_path="/static")
+    app.config.update(
+        # A new key each start: sessions and CSRF tokens never outlive the process that issued them.
+        SECRET_KEY=os.urandom(32),
+        # A founder may spend an hour on a story: the form's token lasts as long as the server runs.
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True,
+        JSON_SORT_KEYS=False,
+        KB_ROOT=str(kb.root),
+        KB_PORT=None,
+        KB_WATCH=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False
+    core.init_app(app, kb)
+    for blueprint in (browse.bp, search.bp, write.bp, method.bp):
+        app.register_blueprint(blueprint)
+    if app.config.get("KB_WATCH"):
+        from .watch import start_watcher
+
+        start_watcher(app)
+    return app

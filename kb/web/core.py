@@ -1,0 +1,356 @@
+"""What every page of the web UI shares: the KB's state per request, safety checks, errors, helpers.
+
+For views (every blueprint uses these, never `Workspace` directly):
+
+- `workspace()` brings `.kb/` up to date with the files (`refresh(need_store=True)`, at most once
+  per request, serialized across the server's threads by one lock) and returns the app's
+  `kb.sync.Workspace`. Call it first in a view that reads the KB; after writing a file, call
+  `refresh_now()` so that the same request sees the change.
+- `session()` is a SQLModel session for this request (closed at teardown); `catalog()` is a
+  `kb.catalog.Catalog` on it; `index()` is the Whoosh index for this request (closed at teardown).
+- `table_routes(bp, rule, endpoint)` registers a list view at `rule`, `rule.csv`, `rule.md` and
+  `/api/rule`; the view gets `fmt` and returns `table_response(table, fmt, template, **context)`.
+- `arg_int`, `arg_choice`, `arg_date`, `arg_text` read the query string; a bad value is a 400 with a
+  message naming the parameter, never a 500. `valid_slug(slug)` is False for anything that is not a
+  plain file name (no `/`, no `..`, nothing a filesystem would read differently).
+
+For templates: `record_url(type, slug)`, the `markdown` filter (sanitized HTML, `[[links]]`
+resolved through the catalog), and `csrf_token()` (Flask-WTF) in every form.
+
+Safety: only the Host headers `127.0.0.1`, `localhost` and `[::1]`, with no port or the server's
+(`KB_PORT` when set), are answered; every POST needs a CSRF token; a `KbError` is a 4xx page;
+`/api/...` errors are `{"error": {"status": N, "message": "..."}}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Callable, Iterable
+from urllib.parse import urlencode
+
+from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+
+from ..catalog import Catalog
+from ..config import Kb
+from ..errors import KbError
+from ..index import searcher_for
+from ..render import render_markdown
+from ..sync import Workspace
+from ..tables import Table
+
+RECORD_ENDPOINTS = {"casestudy": "browse.casestudy", "customer": "browse.customer", "interview": "browse.interview"}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+_HOST_RE = re.compile(r"^(?P<name>127\.0\.0\.1|localhost|\[::1\])(?::(?P<port>\d{1,5}))?$", re.I)
+SLUG_RE = re.compile(r"^[^\s/\\\[\]|:?#%]+$")
+FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "md": ("text/markdown; charset=utf-8", "md")}
+
+
+class WebState:
+    """The app's one Workspace and the lock that serializes bringing it up to date."""
+
+    def __init__(self, kb: Kb):
+        self.workspace = Workspace(kb)
+        self.lock = threading.Lock()
+
+
+def _state() -> WebState:
+    return current_app.extensions["kb"]
+
+
+def workspace() -> Workspace:
+    """The KB's Workspace, brought up to date with the files once in this request."""
+    if not g.get("kb_refreshed"):
+        refresh_now()
+    return _state().workspace
+
+
+def refresh_now() -> None:
+    """Bring `.kb/` up to date now (after this request wrote a file, say)."""
+    state = _state()
+    with state.lock:
+        # kb.toml is read again too: an edited as_of or threshold shows on the next reload.
+        state.workspace.settings = state.workspace.kb.settings()
+        changes = state.workspace.refresh(need_store=True)
+    g.kb_refreshed = True
+    g.kb_stale = changes.stale
+    if changes.any or changes.rebuilt:
+        # What was read before the refresh is out of date: start this request's reads afresh.
+        _close_request_state()
+
+
+def session():
+    """A SQLModel session for this request, closed at teardown."""
+    if "kb_session" not in g:
+        current = workspace()
+        with _state().lock:  # the refresh may swap the engine: never take it half-swapped
+            g.kb_session = current.session()
+    return g.kb_session
+
+
+def catalog() -> Catalog:
+    """The catalog of every record's slug, read once in this request."""
+    if "kb_catalog" not in g:
+        g.kb_catalog = Catalog(session())
+    return g.kb_catalog
+
+
+def index():
+    """The Whoosh index for this request, closed at teardown."""
+    if "kb_index" not in g:
+        current = workspace()
+        for attempt in range(3):
+            # Open the index and its searcher (every segment file) while no refresh of this server
+            # (a request's or the file watcher's) can commit and delete the files being opened.
+            with _state().lock:
+                ix = current.index()
+                try:
+                    searcher_for(ix)
+                    break
+                except FileNotFoundError:  # another kb process committed meanwhile: open the new state
+                    ix.close()
+                    if attempt == 2:
+                        raise
+        g.kb_index = ix
+    return g.kb_index
+
+
+def _close_request_state(_exc: BaseException | None = None) -> None:
+    found = g.pop("kb_session", None)
+    if found is not None:
+        found.close()
+    g.pop("kb_catalog", None)
+    ix = g.pop("kb_index", None)
+    if ix is not None:
+        searcher = getattr(ix, "_kb_searcher", None)  # kept there by kb.index.searcher_for
+        if searcher is not None:
+            searcher.close()
+        ix.close()
+
+
+# -- URLs and the markdown filter ---------------------------------------------------------------
+
+
+def valid_slug(slug: str) -> bool:
+    """A plain file name: no path separators, no leading dot, nothing percent-encoded."""
+    return bool(SLUG_RE.match(slug)) and not slug.startswith(".") and len(slug) <= 200
+
+
+def record_url(record_type: str, slug: str) -> str:
+    """The page of a record."""
+    return url_for(RECORD_ENDPOINTS[record_type], slug=slug)
+
+
+def link_url(slug: str, target_type: str | None) -> str | None:
+    """Where a `[[link]]` goes, or None when it points to no record."""
+    targets = catalog().resolve(slug, target_type)
+    return record_url(targets[0].type, targets[0].slug) if targets else None
+
+
+def markdown_filter(text: str | None) -> Markup:
+    """Jinja filter: a record's Markdown as sanitized HTML with resolved `[[links]]`."""
+    return Markup(render_markdown(text or "", link_url))
+
+
+# -- the query string ---------------------------------------------------------------------------
+
+
+def bad_request(message: str):
+    abort(400, description=message)
+
+
+def arg_text(name: str, max_length: int = 500) -> str | None:
+    """A text parameter, stripped; empty is None."""
+    value = request.args.get(name, "").strip()
+    if len(value) > max_length:
+        bad_request(f"{name}: at most {max_length} characters; got {len(value)}")
+    return value or None
+
+
+def arg_int(name: str, default: int, minimum: int = 1, maximum: int = 100_000) -> int:
+    """A whole number parameter within bounds."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"\d{1,7}", raw):
+        bad_request(f"{name}: expected a whole number from {minimum}; got {raw[:50]!r}")
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        bad_request(f"{name}: expected a whole number from {minimum} to {maximum}; got {value}")
+    return value
+
+
+def arg_choice(name: str, choices: Iterable[str], default: str | None = None) -> str | None:
+    """One of `choices`, or the default when absent."""
+    choices = list(choices)
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in choices:
+        bad_request(f"{name}: expected one of {', '.join(choices)}; got {raw[:50]!r}")
+    return raw
+
+
+def arg_date(name: str) -> dt.date | None:
+    """A YYYY-MM-DD parameter."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            raise ValueError
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        bad_request(f"{name}: expected a date as YYYY-MM-DD; got {raw[:50]!r}")
+
+
+def _url_with(args: dict[str, str]) -> str:
+    base = url_for(request.endpoint, **(request.view_args or {}))
+    return f"{base}?{urlencode(args)}" if args else base
+
+
+def query_url(**changes) -> str:
+    """This page's URL with some query parameters changed (None or "" removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return _url_with(args)
+
+
+def format_url(fmt: str) -> str:
+    """This list page in another format (html, csv, md, json), same query string."""
+    base = url_for(request.endpoint, **{**(request.view_args or {}), "fmt": fmt})
+    args = request.args.to_dict()
+    return f"{base}?{urlencode(args)}" if args else base
+
+
+# -- lists in four formats ----------------------------------------------------------------------
+
+
+def table_routes(bp, rule: str, endpoint: str) -> Callable:
+    """Register a list view at `rule`, `rule.csv`, `rule.md` and `/api` + `rule`; it gets `fmt`."""
+
+    def register(view: Callable) -> Callable:
+        bp.add_url_rule(rule, endpoint, view, defaults={"fmt": "html"})
+        bp.add_url_rule(f"{rule}.csv", endpoint, view, defaults={"fmt": "csv"})
+        bp.add_url_rule(f"{rule}.md", endpoint, view, defaults={"fmt": "md"})
+        bp.add_url_rule(f"/api{rule}", endpoint, view, defaults={"fmt": "json"})
+        return view
+
+    return register
+
+
+def table_response(table: Table, fmt: str, template: str, json_extra: dict | None = None, **context) -> Response:
+    """The table as an HTML page, a CSV or Markdown download, or JSON: always the same rows."""
+    if fmt == "json":
+        return jsonify({**table.to_json(), **(json_extra or {})})
+    if fmt in FORMATS:
+        mimetype, extension = FORMATS[fmt]
+        text = table.to_csv() if fmt == "csv" else table.to_markdown()
+        name = re.sub(r"[^a-z0-9]+", "-", table.title.lower()).strip("-") or "kb"
+        return Response(text, mimetype=mimetype,
+                        headers={"Content-Disposition": f'attachment; filename="{name[:80]}.{extension}"'})
+    return Response(render_template(template, table=table, **context))
+
+
+# -- safety and errors --------------------------------------------------------------------------
+
+
+def check_host() -> None:
+    """Refuse any Host header but loopback with the server's port (DNS rebinding)."""
+    host = request.headers.get("Host", "")
+    match = _HOST_RE.match(host.strip())
+    port = current_app.config.get("KB_PORT")
+    if match and (match.group("port") is None or port is None or int(match.group("port")) == int(port)):
+        return
+    allowed = " or ".join(f"{name}:{port}" if port else name for name in LOOPBACK_HOSTS)
+    shown = host[:100] if host else "(none)"
+    abort(400, description=f"kb answers only to the Host {allowed}; this request came for {shown!r}. "
+                           f"Open kb at http://127.0.0.1{':' + str(port) if port else ''}/ instead.")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def error_response(status: int, title: str, message: str, hint: str | None = None) -> Response:
+    """The one error shape: JSON under /api/, else a calm page."""
+    if _wants_json():
+        response = jsonify({"error": {"status": status, "message": message}})
+    else:
+        try:
+            body = render_template("error.html", status=status, title=title, message=message, hint=hint)
+        except Exception:  # the error page itself must never fail
+            body = f"<!doctype html><title>{status}</title><p>{Markup.escape(message)}</p>"
+        response = Response(body, mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+TITLES = {400: "That request cannot be answered", 403: "Not allowed", 404: "Not found",
+          405: "Not allowed here", 409: "A conflict", 413: "Too large", 503: "Busy"}
+
+
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    message = exc.description or exc.name
+    if isinstance(exc, NotFound) and message == NotFound.description:
+        message = f"There is no page at {request.path[:200]}."
+    return error_response(status, TITLES.get(status, exc.name), message)
+
+
+def _csrf_error(exc: CSRFError):
+    return error_response(400, "The form could not be sent",
+                          f"Its security token was {'missing' if 'missing' in exc.description else 'not valid'} "
+                          "(kb may have restarted since the page was opened), so nothing was saved.",
+                          hint="Go back: your text is still in the form. Reload it there if needed, "
+                               "then send it again.")
+
+
+def kb_error_status(exc: KbError) -> int:
+    """The HTTP status of a domain error: 400 unless the error says otherwise."""
+    # QueryError and UsageError are the user's input: 400, as is any other unless it says otherwise.
+    return int(getattr(exc, "http_status", None) or 400)
+
+
+def _kb_error(exc: KbError):
+    status = kb_error_status(exc)
+    return error_response(status, TITLES.get(status, "That request cannot be answered"), str(exc))
+
+
+def _server_error(exc: InternalServerError):
+    original = getattr(exc, "original_exception", None)
+    if original is not None:
+        current_app.logger.error("unexpected failure on %s", request.path, exc_info=original)
+    return error_response(500, "Something went wrong in kb",
+                          "kb could not answer this request. Your files are untouched; please report it "
+                          "with the URL.")
+
+
+def init_app(app: Flask, kb: Kb) -> None:
+    """Attach the KB, the safety checks, the error handlers and the template helpers to `app`."""
+    app.extensions["kb"] = WebState(kb)
+    app.before_request(check_host)  # before CSRF: a foreign Host learns nothing more
+    CSRFProtect(app)
+    app.teardown_appcontext(_close_request_state)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(KbError, _kb_error)
+    app.register_error_handler(InternalServerError, _server_error)
+    app.add_template_global(record_url, "record_url")
+    app.add_template_global(query_url, "query_url")
+    app.add_template_global(format_url, "format_url")
+    app.add_template_filter(markdown_filter, "markdown")
+
+    @app.context_processor
+    def _kb_context() -> dict:
+        state = app.extensions["kb"]
+        return {"kb_name": state.workspace.settings.name or state.workspace.kb.root.name,
+                "kb_stale": g.get("kb_stale", False)}
