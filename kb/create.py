@@ -80,6 +80,11 @@ def _render(kb: Kb, record_type: str, **values) -> str:
     return env.get_template(f"{record_type}.md").render(questions=QUESTIONS, **values)
 
 
+def skeleton(kb: Kb, record_type: str, **values) -> str:
+    """The KB's skeleton for a new record (its own templates/new/ first, then kb's), filled in."""
+    return _render(kb, record_type, **values)
+
+
 def _write_new(path: Path, text: str) -> None:
     try:
         atomic_write(path, text, expected_sha256="")

@@ -1,0 +1,129 @@
+"""The file watcher: while the server runs, edits made in an editor reach the index within a second or two."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kb.index import search
+from kb.web import create_app
+
+
+def hits(app, text: str) -> list[str]:
+    """The paths the app's index finds for `text`, as a request would see them now."""
+    ix = app.extensions["kb"].workspace.index()
+    try:
+        return [hit.path for hit in search(ix, text).hits]
+    finally:
+        searcher = getattr(ix, "_kb_searcher", None)
+        if searcher is not None:
+            searcher.close()
+        ix.close()
+
+
+def wait_for(condition, timeout: float = 3.0, every: float = 0.05):
+    """Poll `condition` until it is true or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(every)
+
+
+@pytest.fixture
+def watched_app(kb_root):
+    kb_root.customer("acme", name="Acme")
+    kb_root.casestudy("acme-story", "acme", answers={"why_change": "The audit took 14 weeks."})
+    app = create_app(kb_root.root, {"KB_WATCH": True})
+    watcher = app.extensions["kb_watcher"]
+    assert wait_for(lambda: watcher.alive)
+    with app.app_context():  # build .kb/ before the test starts editing
+        from kb.web import core
+
+        core.refresh_now()
+    time.sleep(0.3)  # let inotify settle on the folders
+    yield app
+    watcher.stop()
+    assert not watcher.alive, "the watcher threads did not stop"
+    app.extensions["kb"].workspace.close()
+
+
+def test_an_edit_in_the_editor_is_searchable_within_two_seconds(watched_app, kb_root):
+    path = kb_root.root / "casestudies/acme-story.md"
+    path.write_text(path.read_text().replace("The audit took 14 weeks.", "The marmoset audit took 14 weeks."))
+    started = time.monotonic()
+    assert wait_for(lambda: hits(watched_app, "marmoset") == ["casestudies/acme-story.md"], timeout=2.0)
+    assert time.monotonic() - started < 2.0
+
+
+def test_new_and_deleted_files_and_subfolders_are_followed(watched_app, kb_root):
+    note = kb_root.interview("2026-03-02-acme-demo", "acme", "2026-03-02", body="A quetzal showed up.")
+    assert wait_for(lambda: hits(watched_app, "quetzal") == ["content/interviews/2026-03-02-acme-demo.md"])
+    note.unlink()
+    assert wait_for(lambda: hits(watched_app, "quetzal") == [])
+    kb_root.write("content/interviews/2026-04/2026-04-01-acme-sales.md",
+                  "---\ncustomer: acme\ndate: 2026-04-01\nkind: sales\n---\nThe narwhal pitch.\n")
+    assert wait_for(lambda: hits(watched_app, "narwhal") == ["content/interviews/2026-04/2026-04-01-acme-sales.md"])
+
+
+def test_a_broken_file_does_not_stop_the_watcher(watched_app, kb_root):
+    kb_root.write("casestudies/broken.md", b"\xff\xfe not utf-8 \x00 and no front matter")
+    kb_root.write("content/customers/broken.md", "---\nname: [unclosed\n---\n")
+    kb_root.write("casestudies/good.md", "---\ncustomer: acme\nperson: P\nstatus: draft\n---\nThe axolotl.\n")
+    assert wait_for(lambda: hits(watched_app, "axolotl") == ["casestudies/good.md"])
+    watcher = watched_app.extensions["kb_watcher"]
+    assert watcher.alive
+    kb_root.write("casestudies/later.md", "---\ncustomer: acme\nperson: P\nstatus: draft\n---\nThe pangolin.\n")
+    assert wait_for(lambda: hits(watched_app, "pangolin") == ["casestudies/later.md"])
+
+
+def test_changes_under_dot_folders_and_other_files_are_ignored(watched_app, kb_root):
+    watcher = watched_app.extensions["kb_watcher"]
+    time.sleep(0.5)
+    before = watcher.refreshes
+    (kb_root.root / "casestudies/.drafts").mkdir()
+    (kb_root.root / "casestudies/.drafts/x.md").write_text("scratch")
+    (kb_root.root / "casestudies/notes.txt").write_text("not a record")
+    (kb_root.root / ".kb/scratch").write_text("derived")
+    time.sleep(0.8)
+    assert watcher.refreshes == before
+    (kb_root.root / "casestudies/acme-story.md").write_text(
+        (kb_root.root / "casestudies/acme-story.md").read_text() + "\nThe ibex.\n")
+    assert wait_for(lambda: watcher.refreshes > before)
+
+
+def test_kb_toml_is_followed_too(watched_app, kb_root):
+    (kb_root.root / "kb.toml").write_text('name = "Renamed KB"\n')
+    workspace = watched_app.extensions["kb"].workspace
+    assert wait_for(lambda: workspace.settings.name == "Renamed KB")
+
+
+def test_the_watcher_stops_cleanly_and_only_when_asked(kb_root):
+    app = create_app(kb_root.root, {"KB_WATCH": True})
+    watcher = app.extensions["kb_watcher"]
+    assert wait_for(lambda: watcher.alive)
+    started = time.monotonic()
+    watcher.stop()
+    assert not watcher.alive and time.monotonic() - started < 2.0
+    app.extensions["kb"].workspace.close()
+
+
+def test_without_kb_watch_there_is_no_watcher(kb_root):
+    app = create_app(kb_root.root)
+    assert "kb_watcher" not in app.extensions
+    app.extensions["kb"].workspace.close()
+
+
+def test_search_sees_what_the_watcher_indexed(watched_app, kb_root):
+    kb_root.write("casestudies/other.md", "---\ncustomer: acme\nperson: P\nstatus: meh\n---\nThe okapi story.\n")
+    assert wait_for(lambda: hits(watched_app, "okapi"))
+    ix = watched_app.extensions["kb"].workspace.index()
+    try:
+        assert search(ix, "okapi status:meh").total == 1
+    finally:
+        searcher = getattr(ix, "_kb_searcher", None)
+        if searcher is not None:
+            searcher.close()
+        ix.close()
