@@ -9,7 +9,18 @@ from dataclasses import dataclass
 
 from .config import INTERVIEW_KINDS, TYPE_DIRS, Kb
 from .create import skeleton
-from .edit import SLUG_RE, Conflict, FieldProblem, Invalid, Saved, customer_for, known_slugs, make_customer, save
+from .edit import (
+    SLUG_RE,
+    Conflict,
+    FieldProblem,
+    Invalid,
+    Saved,
+    customer_for,
+    form_value,
+    known_slugs,
+    make_customer,
+    save,
+)
 from .edit import problems_of as problems_in
 from .errors import KbError
 from .splice import Document, clean_line, shown_value
@@ -32,7 +43,7 @@ class CallForm:
     def from_fields(cls, data: Mapping[str, str]) -> CallForm:
         """The form as the browser sent it."""
         def get(name: str) -> str:
-            return (data.get(name) or "").replace("\r\n", "\n").replace("\r", "\n")
+            return form_value(data, name)
 
         return cls(customer=get("customer"), date=get("date").strip(), kind=get("kind").strip(),
                    people=get("people"), owner=get("owner"), notes=get("notes"))

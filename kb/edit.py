@@ -36,6 +36,11 @@ STORY_FIELDS = ("customer", "person", "status", "interviews", "tags")
 _write_lock = threading.Lock()  # one check-then-write at a time within this process
 
 
+
+def form_value(data: Mapping[str, str], name: str) -> str:
+    """A field as the browser sent it, with its line endings made `\n` (browsers send `\r\n`)."""
+    return (data.get(name) or "").replace("\r\n", "\n").replace("\r", "\n")
+
 @dataclass(frozen=True)
 class FieldProblem:
     """What is wrong with one field of a form (`form` for the form as a whole)."""
@@ -96,7 +101,7 @@ class StoryForm:
     def from_fields(cls, data: Mapping[str, str]) -> StoryForm:
         """The form as the browser sent it: fields by name, each answer as `answer_<key>`."""
         def get(name: str) -> str:
-            return (data.get(name) or "").replace("\r\n", "\n").replace("\r", "\n")
+            return form_value(data, name)
 
         return cls(customer=get("customer"), person=get("person"), status=get("status"),
                    interviews=get("interviews"), tags=get("tags"), slug=get("slug").strip(),

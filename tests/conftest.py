@@ -52,6 +52,23 @@ class KbFolder:
                           f"status: {status}\ntags: {tags}\n---\n{body}")
 
 
+D = "2026-03-18"  # the as-of date the method tests compute on (the demo KB pins it too)
+
+
+def status_json(runner, kb, as_of: str = D) -> dict:
+    """`kb status --as-of D --json`, which must succeed, as data."""
+    import json
+
+    result = runner(kb, "status", "--as-of", as_of, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def milestone(data: dict, number: int) -> dict:
+    """One milestone of `kb status --json`."""
+    return next(m for m in data["milestones"] if m["number"] == number)
+
+
 @pytest.fixture
 def kb_root(tmp_path) -> KbFolder:
     """An empty KB to write files into."""

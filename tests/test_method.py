@@ -7,28 +7,17 @@ otherwise).
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from kb.schema import QUESTION_KEYS
+from tests.conftest import D, milestone, status_json
 
-D = "2026-03-18"
 LONG_AGO = "2025-06-01"  # won long before D: settled by any D in this file
 
 
 # --- builders ---------------------------------------------------------------------------------------
-
-
-def status_json(runner, kb, as_of: str = D) -> dict:
-    result = runner(kb, "status", "--as-of", as_of, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def milestone(data: dict, number: int) -> dict:
-    return next(m for m in data["milestones"] if m["number"] == number)
 
 
 def hell_yes_customer(kb, slug: str, won_on: str = LONG_AGO, **fields) -> None:

@@ -6,25 +6,15 @@ Expected values are worked out by hand from SPEC 3's table, as of D = 2026-03-18
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 import pytest
 
-D = "2026-03-18"
+from tests.conftest import D, milestone, status_json
+
 LONG_AGO = "2025-06-01"
 QUALIFIED = "2025-12-01"  # D − 107 days: in milestone 6's cohort
 DAY = {20: "2025-12-21", 30: "2025-12-31", 45: "2026-01-15", 46: "2026-01-16"}  # QUALIFIED + n days, by hand
-
-
-def status_json(runner, kb, as_of: str = D) -> dict:
-    result = runner(kb, "status", "--as-of", as_of, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def milestone(data: dict, number: int) -> dict:
-    return next(m for m in data["milestones"] if m["number"] == number)
 
 
 def said(m: dict) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.index import search
 from kb.web import create_app
 from tests.conftest import copy_demo
 
@@ -33,6 +34,18 @@ def close_app(app) -> None:
     if watcher is not None:
         watcher.stop()
     app.extensions["kb"].workspace.close()
+
+
+def hits(app, text: str) -> list[str]:
+    """The paths the app's index finds for `text`, as a request would see them now."""
+    ix = app.extensions["kb"].workspace.index()
+    try:
+        return [hit.path for hit in search(ix, text).hits]
+    finally:
+        searcher = getattr(ix, "_kb_searcher", None)
+        if searcher is not None:
+            searcher.close()
+        ix.close()
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from kb.index import search
 from kb.records import content_hash, parse_bytes
+from tests.web.conftest import hits
 
 STORY = """\
 ---
@@ -89,17 +89,6 @@ def open_form(client, url: str) -> dict[str, str]:
     response = client.get(url)
     assert response.status_code == 200, response.text[:500]
     return fields_of(response.text)
-
-
-def hits(app, text: str) -> list[str]:
-    ix = app.extensions["kb"].workspace.index()
-    try:
-        return [hit.path for hit in search(ix, text).hits]
-    finally:
-        searcher = getattr(ix, "_kb_searcher", None)
-        if searcher is not None:
-            searcher.close()
-        ix.close()
 
 
 def test_the_new_story_form_asks_the_five_questions_with_their_prompts(client):
