@@ -42,6 +42,12 @@ class QueryError(KbError):
     exit_code = 2
 
 
+class IndexBusy(KbError):
+    """Another kb process is building the index from nothing and it cannot be read yet."""
+
+    http_status = 503
+
+
 class NotAKbError(KbError):
     """No knowledge base where one was looked for."""
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .config import STATE_VERSION, TYPE_DIRS, Kb
-from .errors import KbError
+from .errors import IndexBusy
 from .records import Record, content_hash, parse_bytes
 
 LOCK_FILE = "lock"
@@ -216,7 +216,7 @@ class Workspace:
         with index_lock(self.kb) as locked:
             if not locked:
                 if not self._readable():
-                    raise KbError("another kb process is building the index and it is not ready yet; "
+                    raise IndexBusy("another kb process is building the index and it is not ready yet; "
                                   "try again in a moment")
                 return Changes(total=len(scan(self.kb)), stale=True)
             snapshot = None if rebuild else read_snapshot(self.kb)
