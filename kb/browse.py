@@ -20,6 +20,7 @@ from .check import find_problems
 from .config import INTERVIEW_KINDS, Kb, Settings
 from .errors import KbError, UsageError
 from .method import AsOf
+from .milestones import week_label
 from .models import CaseStudy, Interview
 from .schema import QUESTION_KEYS, QUESTIONS, STATUSES
 from .tables import Table
@@ -139,11 +140,6 @@ def parse_week(text: str) -> tuple[dt.date, dt.date]:
         raise UsageError(f"week: expected an ISO week such as 2026-W09; got {text[:40]!r}") from None
 
 
-def iso_week(day: dt.date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def interviews(catalog: Catalog, urls: Urls, kind: str | None = None, customer: str | None = None,
                owner: str | None = None, week: str | None = None) -> ListPage:
     """Every call, newest first, filtered by kind, customer, owner and ISO week."""
@@ -172,7 +168,7 @@ def interviews(catalog: Catalog, urls: Urls, kind: str | None = None, customer: 
         "kind": list(INTERVIEW_KINDS),
         "customer": sorted({r.customer for r in rows if r.customer}),
         "owner": sorted({r.owner for r in rows if r.owner}, key=str.lower),
-        "week": sorted({iso_week(r.date) for r in rows if r.date}, reverse=True),
+        "week": sorted({week_label(r.date) for r in rows if r.date}, reverse=True),
     }
     return ListPage(table, choices, {"kind": kind, "customer": customer, "owner": owner, "week": week})
 

@@ -124,8 +124,8 @@ class Catalog:
                 found[link.path][link.question].append(link.slug)
         return found
 
-    def comparison(self, settings, as_of):
-        """The compare view as of D."""
+    def comparison(self, company):
+        """The compare view of a company (as `company()` reads it, as of D)."""
         from .compare import compare
 
-        return compare(self.company(settings, as_of), self.answer_texts(), self.citations(), self.story_tags())
+        return compare(company, self.answer_texts(), self.citations(), self.story_tags())

@@ -417,7 +417,8 @@ def compare(ctx, as_of, fmt, tags, output):
     workspace = _workspace(ctx)
     when = resolve_as_of(as_of, workspace.settings)
     with workspace.session() as session:
-        comparison = Catalog(session).comparison(workspace.settings, when)
+        catalog = Catalog(session)
+        comparison = catalog.comparison(catalog.company(workspace.settings, when))
     if fmt == "markdown":
         text = comparison.to_markdown()
     elif fmt == "csv":

@@ -11,7 +11,7 @@ Never gated: comparing the stories is the work that earns the metrics.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .schema import QUESTIONS
@@ -140,11 +140,11 @@ def compare(company, answers: dict[str, dict[str, list[str]]], citations: dict[s
 
 def _tag_counts(stories, tags: dict[str, list[str]]) -> dict[str, tuple[str, int]]:
     """Per tag (case-folded): how it is first written and how many of `stories` carry it."""
-    found: dict[str, list] = defaultdict(lambda: ["", 0])
+    written: dict[str, str] = {}
+    counts: Counter[str] = Counter()
     for story in stories:
-        for tag in {t.strip().casefold(): t.strip() for t in tags.get(story.path, []) if t and t.strip()}.items():
-            key, shown = tag
-            entry = found[key]
-            entry[0] = entry[0] or shown
-            entry[1] += 1
-    return {key: (shown, n) for key, (shown, n) in found.items()}
+        mine = {t.strip().casefold(): t.strip() for t in tags.get(story.path, []) if t and t.strip()}
+        for key, shown in mine.items():
+            written.setdefault(key, shown)
+            counts[key] += 1
+    return {key: (written[key], n) for key, n in counts.items()}

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from .config import Settings
 from .method import AsOf, CustomerFacts, HellYes, StoryFacts, Verdict, hell_yes
@@ -33,8 +34,9 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def week_label(monday: dt.date) -> str:
-    year, number, _ = monday.isocalendar()
+def week_label(day: dt.date) -> str:
+    """The ISO week that contains `day`, as 2026-W09."""
+    year, number, _ = day.isocalendar()
     return f"{year}-W{number:02d}"
 
 
@@ -104,11 +106,16 @@ class Company:
             return False
         return 0 <= (customer.won_on - customer.qualified_on).days <= self.t("close_days")
 
+    @cached_property
+    def calls_by_week(self) -> Counter:
+        """Sales calls per complete week before the week that contains D, by the week's Monday."""
+        current = week_start(self.day)
+        return Counter(week_start(d) for d in self.call_dates if d < current)
+
     def weeks(self, count: int) -> list[Week]:
         """The last `count` complete ISO weeks before the week that contains D, oldest first."""
         current = week_start(self.day)
-        per_week = Counter(week_start(d) for d in self.call_dates if d < current)
-        return [Week(current - WEEK * i, per_week.get(current - WEEK * i, 0)) for i in range(count, 0, -1)]
+        return [Week(current - WEEK * i, self.calls_by_week.get(current - WEEK * i, 0)) for i in range(count, 0, -1)]
 
     def this_week(self) -> Week:
         """The week that contains D, with its sales calls up to D (it never counts until complete)."""
@@ -158,7 +165,7 @@ def sales_calls(company: Company) -> SalesCalls:
     """Milestone 1: some run of `weeks` consecutive complete weeks each with `calls_per_week` or more."""
     per_week, needed = company.t("calls_per_week"), company.t("weeks")
     current = week_start(company.day)
-    counts = Counter(week_start(d) for d in company.call_dates if d < current)
+    counts = company.calls_by_week
     reached_with = None
     if needed == 0:
         reached_with = Week(current - WEEK, counts.get(current - WEEK, 0))
@@ -408,7 +415,12 @@ class Status:
     milestones: list[Milestone]
     calls: SalesCalls
     gate: Gate
-    warnings: list[str]
+    gas_warning: str | None  # "never take your foot off the gas", shown beside the goal
+    setting_problems: list[str]  # what is wrong in kb.toml
+
+    @property
+    def warnings(self) -> list[str]:
+        return ([self.gas_warning] if self.gas_warning else []) + self.setting_problems
 
     @property
     def current(self) -> Milestone | None:
@@ -448,11 +460,10 @@ def status(company: Company) -> Status:
     """Milestones, the ONE goal, the gate and the warnings as of D."""
     calls = sales_calls(company)
     found = milestones(company, calls)
-    warnings = []
+    gas = None
     short = calls.short_weeks
     if calls.reached_with is not None and short:
         named = ", ".join(f"{w.label} ({w.calls})" for w in short)
-        warnings.append(f"Never take your foot off the gas: {named} had fewer than {calls.per_week} sales calls. "
-                        f"Milestone 1 stays reached, but the pipeline is thinning.")
-    warnings += [str(p) for p in company.settings.problems]
-    return Status(company, found, calls, gate(company), warnings)
+        gas = (f"Never take your foot off the gas: {named} had fewer than {calls.per_week} sales calls. "
+               "Milestone 1 stays reached, but the pipeline is thinning.")
+    return Status(company, found, calls, gate(company), gas, [str(p) for p in company.settings.problems])

@@ -173,18 +173,19 @@ def _call_ref(catalog: Catalog, urls: Urls, slug: str) -> RecordRef:
                      ", ".join(row.people or []) or None)
 
 
-def _title(catalog: Catalog, record_type: str, slug: str) -> str:
+def _title(catalog: Catalog, record_type: str, slug: str, names: dict[str, str]) -> str:
     """How a page names another record: a customer's name, a story's customer and person, a call's day."""
     row = _first(catalog, record_type, slug)
     if record_type == "customer":
         return row.name or slug
     if record_type == "interview":
         return f"{row.date.isoformat() if row.date else 'undated'} · {row.kind or 'call'} call with {row.customer}"
-    return f"{customer_names(catalog).get(row.customer or '', row.customer)}: {row.person or slug}"
+    return f"{names.get(row.customer or '', row.customer)}: {row.person or slug}"
 
 
 def _backlink_refs(catalog: Catalog, urls: Urls, record_type: str, slug: str) -> list[RecordRef]:
-    return [RecordRef(t, s, _title(catalog, t, s), urls.record(t, s),
+    names = customer_names(catalog)  # read once, not once per backlink
+    return [RecordRef(t, s, _title(catalog, t, s, names), urls.record(t, s),
                       {"casestudy": "case study"}.get(t, t) + (f", as “{label}”" if label else ""))
             for t, s, label in backlinks(catalog, record_type, slug)]
 

@@ -17,7 +17,8 @@ def status_text(status: Status) -> str:
     current = status.current
     title = company.settings.name or "kb"
     lines = [f"{title} · {company.as_of.describe()}", "", status.goal_line()]
-    lines += [f"  ! {w}" for w in status.warnings if w.startswith("Never take")]
+    if status.gas_warning:
+        lines.append(f"  ! {status.gas_warning}")
     lines += ["", "Milestones"]
     for milestone in status.milestones:
         mark = "✓" if milestone.reached else ("→" if milestone is current else " ")
@@ -42,9 +43,8 @@ def status_text(status: Status) -> str:
     if others:
         lines.append("  Also not counting (their customer already counts through another story):")
         lines += [f"    {v.message} ({v.story.path})" for v in others]
-    rest = [w for w in status.warnings if not w.startswith("Never take")]
-    if rest:
-        lines += ["", "Warnings"] + [f"  {w}" for w in rest]
+    if status.setting_problems:
+        lines += ["", "Warnings"] + [f"  {w}" for w in status.setting_problems]
     return "\n".join(lines) + "\n"
 
 

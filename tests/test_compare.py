@@ -101,8 +101,9 @@ def comparison(root):
     workspace.refresh()
     try:
         with workspace.session() as session:
-            return Catalog(session).comparison(workspace.settings,
-                                               resolve_as_of(dt.date.fromisoformat(D), workspace.settings))
+            catalog = Catalog(session)
+            as_of = resolve_as_of(dt.date.fromisoformat(D), workspace.settings)
+            return catalog.comparison(catalog.company(workspace.settings, as_of))
     finally:
         workspace.close()
 

@@ -50,7 +50,7 @@ def status_json():
 @table_routes(bp, "/compare", "compare")
 def compare(fmt: str):
     company = _company()
-    comparison = catalog().comparison(company.settings, company.as_of)
+    comparison = catalog().comparison(company)
     table = comparison.answers_table()
     return table_response(table, fmt, "method/compare.html", comparison=comparison, as_of=company.as_of,
                           document_url=url_for("method.compare_document", **_as_of_arg()),
@@ -61,7 +61,7 @@ def compare(fmt: str):
 def compare_document():
     """The compare view as one Markdown document (what `kb compare --format markdown` prints)."""
     company = _company()
-    text = catalog().comparison(company.settings, company.as_of).to_markdown()
+    text = catalog().comparison(company).to_markdown()
     return Response(text, mimetype="text/markdown; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="compare.md"'})
 
@@ -69,7 +69,7 @@ def compare_document():
 @table_routes(bp, "/compare/tags", "compare_tags")
 def compare_tags(fmt: str):
     company = _company()
-    comparison = catalog().comparison(company.settings, company.as_of)
+    comparison = catalog().comparison(company)
     return table_response(comparison.tags_table(), fmt, "method/compare_tags.html", comparison=comparison)
 
 
