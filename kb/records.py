@@ -253,15 +253,22 @@ def _read_body(record: Record, body: str, first_line: int) -> None:
     _read_links(record, body, first_line)
 
 
-def _read_links(record: Record, body: str, first_line: int) -> None:
-    # Links inside HTML comments are prompts, and inside code they are examples, not citations:
-    # blank those out but keep line numbers.
-    visible = body
+def visible_links(text: str) -> list[re.Match]:
+    """The `[[links]]` of a Markdown text, at their places in it, leaving out those in comments and code.
+
+    Links inside HTML comments are prompts, and inside code they are examples, not citations: those
+    regions are blanked out (keeping every position and line) before links are looked for.
+    """
+    visible = text
     for hidden in (FENCED_RE, COMMENT_RE, INLINE_CODE_RE):
         visible = hidden.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), visible)
+    return list(LINK_RE.finditer(visible))
+
+
+def _read_links(record: Record, body: str, first_line: int) -> None:
     section_lines = [(s.line, s.question) for s in record.sections]
-    for match in LINK_RE.finditer(visible):
-        line = first_line + visible.count("\n", 0, match.start())
+    for match in visible_links(body):
+        line = first_line + body.count("\n", 0, match.start())
         question = None
         for start, key in section_lines:
             if start <= line:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import markdown
 import nh3
 
-from .records import COMMENT_RE, FENCED_RE, INLINE_CODE_RE, LINK_RE
+from .records import visible_links
 
 LinkUrl = Callable[[str, "str | None"], "str | None"]
 
@@ -45,17 +45,6 @@ def sanitize(fragment: str) -> str:
                      url_schemes=URL_SCHEMES, link_rel="noopener noreferrer", strip_comments=True)
 
 
-def _code_spans(text: str) -> list[tuple[int, int]]:
-    """Where links must stay as written: fenced code, HTML comments and inline code."""
-    spans: list[tuple[int, int]] = []
-    for pattern in (FENCED_RE, COMMENT_RE):
-        spans += [m.span() for m in pattern.finditer(text)]
-    for match in INLINE_CODE_RE.finditer(text):
-        if not any(start <= match.start() < end for start, end in spans):
-            spans.append(match.span())
-    return spans
-
-
 def _anchor(match: re.Match, link_url: LinkUrl) -> str:
     target_type, slug, label = match.group(1), match.group(2).strip(), (match.group(3) or "").strip()
     shown = html.escape(label or slug)
@@ -74,15 +63,12 @@ def render_markdown(text: str, link_url: LinkUrl) -> str:
     # so a label is never read as Markdown or HTML.
     nonce = secrets.token_hex(6)
     anchors: list[str] = []
-    hidden = _code_spans(text)
-
-    def replace(match: re.Match) -> str:
-        if any(start <= match.start() < end for start, end in hidden):
-            return match.group(0)
+    pieces, cursor = [], 0
+    for match in visible_links(text):  # links in code and comments stay as written
         anchors.append(_anchor(match, link_url))
-        return f"kblink{nonce}x{len(anchors) - 1}x"
-
-    prepared = LINK_RE.sub(replace, text)
+        pieces += [text[cursor:match.start()], f"kblink{nonce}x{len(anchors) - 1}x"]
+        cursor = match.end()
+    prepared = "".join(pieces) + text[cursor:]
     rendered = markdown.markdown(prepared, extensions=EXTENSIONS, output_format="html")
     if anchors:
         rendered = re.sub(rf"kblink{nonce}x(\d+)x", lambda m: anchors[int(m.group(1))], rendered)
