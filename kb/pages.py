@@ -17,8 +17,8 @@ from .browse import NO_PROFILE, UnknownRecord, Urls, backlinks, customer_names
 from .catalog import Catalog
 from .errors import Problem
 from .models import RECORD_TABLES, CaseStudy
-from .records import FENCE_RE, HEADING_RE, Section
-from .schema import QUESTIONS, question_for
+from .records import split_sections
+from .schema import QUESTIONS
 from .tables import cell_text
 
 PROFILE_FIELDS = (("stage", "Stage"), ("source", "Source"), ("owner", "Owner"), ("qualified_on", "Qualified on"),
@@ -106,24 +106,6 @@ class InterviewPage:
     body: str
     backlinks: list[RecordRef]
     problems: list[Problem]
-
-
-def split_sections(body: str) -> tuple[str, list[Section]]:
-    """The text before the first `##` heading, and the `##` sections (as kb.records reads them)."""
-    parts: list[tuple[str | None, list[str]]] = [(None, [])]
-    in_fence = False
-    for line in body.split("\n"):
-        if FENCE_RE.match(line):
-            in_fence = not in_fence
-        heading = None if in_fence else HEADING_RE.match(line)
-        if heading:
-            parts.append((heading.group(1).strip(), []))
-        else:
-            parts[-1][1].append(line)
-    intro = "\n".join(parts[0][1]).strip("\n")
-    sections = [Section(heading, 0, "\n".join(lines).strip("\n"), question_for(heading))
-                for heading, lines in parts[1:]]
-    return intro, sections
 
 
 def _extra(values: dict[str, Any]) -> list[tuple[str, str]]:

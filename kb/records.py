@@ -218,38 +218,41 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _read_body(record: Record, body: str, first_line: int) -> None:
-    record.body = body
-    record.body_line = first_line
-    current: Section | None = None
-    chunk: list[str] = []
+def split_sections(body: str, first_line: int = 1, questions: bool = True) -> tuple[str, list[Section]]:
+    """The text before the first `##` heading, and the `##` sections (a heading inside a code fence is text).
+
+    Each section's `line` is its heading's, counting the body's first line as `first_line`; with
+    `questions`, each knows the question its heading answers.
+    """
+    sections: list[Section] = []
+    chunks: list[list[str]] = [[]]
     in_fence = False
-    seen: dict[str, int] = {}
-
-    def close() -> None:
-        if current is not None:
-            current.text = "\n".join(chunk).strip("\n")
-            record.sections.append(current)
-
     for offset, line in enumerate(body.split("\n")):
         if FENCE_RE.match(line):
             in_fence = not in_fence
         heading = None if in_fence else HEADING_RE.match(line)
         if heading:
-            close()
-            current = Section(heading.group(1).strip(), first_line + offset, "")
-            if record.type == "casestudy":
-                current.question = question_for(current.heading)
-                if current.question in seen:
-                    record.problem(current.line, WARNING,
-                                   f"'{current.question}' is answered twice (lines {seen[current.question]} "
-                                   f"and {current.line}); both texts are kept")
-                elif current.question:
-                    seen[current.question] = current.line
-            chunk = []
-        elif current is not None:
-            chunk.append(line)
-    close()
+            title = heading.group(1).strip()
+            sections.append(Section(title, first_line + offset, "", question_for(title) if questions else None))
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    for section, lines in zip(sections, chunks[1:], strict=True):
+        section.text = "\n".join(lines).strip("\n")
+    return "\n".join(chunks[0]).strip("\n"), sections
+
+
+def _read_body(record: Record, body: str, first_line: int) -> None:
+    record.body = body
+    record.body_line = first_line
+    _intro, record.sections = split_sections(body, first_line, questions=record.type == "casestudy")
+    seen: dict[str, int] = {}
+    for section in record.sections:
+        if section.question in seen:
+            record.problem(section.line, WARNING, f"'{section.question}' is answered twice (lines "
+                           f"{seen[section.question]} and {section.line}); both texts are kept")
+        elif section.question:
+            seen[section.question] = section.line
     _read_links(record, body, first_line)
 
 

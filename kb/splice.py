@@ -9,8 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import KbError
-from .records import COMMENT_RE, FENCE_RE, HEADING_RE, _Loader
-from .schema import question_for
+from .records import COMMENT_RE, _Loader, split_sections
 
 
 class NotEditable(KbError):
@@ -163,20 +162,10 @@ class Document:
     def sections(self) -> list[Span]:
         """The body's `##` sections, found as records.py finds them (headings inside code fences are not)."""
         start = self._closing() + 1
-        headings, in_fence = [], False
-        for number in range(start, len(self.lines)):
-            line = self.lines[number]
-            if FENCE_RE.match(line):
-                in_fence = not in_fence
-            match = None if in_fence else HEADING_RE.match(line)
-            if match:
-                headings.append((number, match.group(1).strip()))
-        spans = []
-        for position, (number, title) in enumerate(headings):
-            end = headings[position + 1][0] if position + 1 < len(headings) else len(self.lines)
-            text = "\n".join(self.lines[number + 1:end]).strip("\n")
-            spans.append(Span(number, end, title, question_for(title), text))
-        return spans
+        _intro, found = split_sections("\n".join(self.lines[start:]), first_line=start)
+        ends = [section.line for section in found[1:]] + [len(self.lines)]
+        return [Span(section.line, end, section.heading, section.question, section.text)
+                for section, end in zip(found, ends, strict=True)]
 
     def answer(self, key: str) -> Span | None:
         """The first section answering question `key` (a second one stays as it is, as an extra section)."""
@@ -212,7 +201,7 @@ class Document:
     def set_notes(self, notes: str) -> None:
         """Put a logged call's notes in its `## Notes` section; notes with headings of their own are the body."""
         closing = self._closing()
-        if _headings(notes):
+        if split_sections(notes)[1]:
             self.lines[closing + 1:] = ["", *notes.split("\n"), ""]
             return
         target = next((s for s in self.sections() if s.title.lower().rstrip(":") == "notes"), None)
@@ -220,16 +209,6 @@ class Document:
             self._replace_content(target, notes)
         else:
             self.lines[closing + 1:closing + 1] = ["", *notes.split("\n")]
-
-
-def _headings(text: str) -> list[str]:
-    found, in_fence = [], False
-    for line in text.split("\n"):
-        if FENCE_RE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and HEADING_RE.match(line):
-            found.append(line)
-    return found
 
 
 def _rstrip_blank(lines: list[str]) -> list[str]:
