@@ -36,10 +36,10 @@ STORY_FIELDS = ("customer", "person", "status", "interviews", "tags")
 _write_lock = threading.Lock()  # one check-then-write at a time within this process
 
 
-
 def form_value(data: Mapping[str, str], name: str) -> str:
     """A field as the browser sent it, with its line endings made `\n` (browsers send `\r\n`)."""
     return (data.get(name) or "").replace("\r\n", "\n").replace("\r", "\n")
+
 
 @dataclass(frozen=True)
 class FieldProblem:
