@@ -37,6 +37,7 @@ def record_files(root: Path) -> Iterator[tuple[str, Path]]:
 
 # --- the straightforward Whoosh pipeline -------------------------------------------------------------
 
+
 def whoosh_schema():
     from whoosh import fields
     from whoosh.analysis import StemmingAnalyzer
@@ -78,8 +79,15 @@ def build_whoosh(root: Path, target: Path) -> dict:
     t4 = time.perf_counter()
     writer.commit()
     done = time.perf_counter()
-    return {"records": count, "import_s": imported - started, "parse_s": parse_s, "render_s": render_s,
-            "add_s": add_s, "commit_s": done - t4, "total_s": done - started}
+    return {
+        "records": count,
+        "import_s": imported - started,
+        "parse_s": parse_s,
+        "render_s": render_s,
+        "add_s": add_s,
+        "commit_s": done - t4,
+        "total_s": done - started,
+    }
 
 
 class WhooshBaseline:
@@ -101,6 +109,7 @@ class WhooshBaseline:
 
 
 # --- SQLite FTS5 -------------------------------------------------------------------------------------
+
 
 def fts5_available() -> bool:
     try:
@@ -131,13 +140,20 @@ def build_fts5(root: Path, target: Path) -> dict:
             count += 1
     db.close()
     done = time.perf_counter()
-    return {"records": count, "import_s": imported - started, "parse_s": parse_s, "insert_s": insert_s,
-            "total_s": done - started}
+    return {
+        "records": count,
+        "import_s": imported - started,
+        "parse_s": parse_s,
+        "insert_s": insert_s,
+        "total_s": done - started,
+    }
 
 
 class Fts5Baseline:
-    SQL = (f"SELECT path, snippet(docs, 1, '{FTS_SNIPPET_START}', '{FTS_SNIPPET_END}', '…', 24) "
-           "FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT 10")
+    SQL = (
+        f"SELECT path, snippet(docs, 1, '{FTS_SNIPPET_START}', '{FTS_SNIPPET_END}', '…', 24) "
+        "FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT 10"
+    )
 
     def __init__(self, target: Path):
         self.db = sqlite3.connect(target)
@@ -151,6 +167,7 @@ class Fts5Baseline:
 
 
 # --- command line, for the harness ---------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Build a baseline index and print its timings as JSON.")

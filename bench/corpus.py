@@ -12,20 +12,26 @@ import random
 import shutil
 from pathlib import Path
 
-from kb.schema import QUESTIONS
+from kb.records.fields import QUESTIONS
 
-COMMON = ("the they we and to of a in that it for was on with is their our not but as have had at this "
-          "be by so from an would were when what all about more if can them one team said there out "
-          "than only just also because into how then who which do need every time").split()
-DOMAIN = ("audit evidence auditor controls soc2 iso27001 policy vendor risk spreadsheet finance controller "
-          "cfo board renewal pilot onboarding contract budget security questionnaire compliance deadline "
-          "procurement champion integration workflow report dashboard export approval review quarter "
-          "customer pricing discount legal signature rollout migration access logs ticket jira slack "
-          "reconciliation close month ledger invoice payroll headcount hiring consultant tooling manual "
-          "automation reminder owner status evidence-request screenshot sample population exception "
-          "remediation finding deficiency walkthrough narrative matrix mapping framework trust portal").split()
-SYLLABLES = ("ba be bi bo bu da de di do ka ke ki ko la le li lo lu ma me mi mo na ne ni no "
-             "pa pe pi po ra re ri ro sa se si so ta te ti to va ve vi vo za ze zi").split()
+COMMON = (
+    "the they we and to of a in that it for was on with is their our not but as have had at this "
+    "be by so from an would were when what all about more if can them one team said there out "
+    "than only just also because into how then who which do need every time"
+).split()
+DOMAIN = (
+    "audit evidence auditor controls soc2 iso27001 policy vendor risk spreadsheet finance controller "
+    "cfo board renewal pilot onboarding contract budget security questionnaire compliance deadline "
+    "procurement champion integration workflow report dashboard export approval review quarter "
+    "customer pricing discount legal signature rollout migration access logs ticket jira slack "
+    "reconciliation close month ledger invoice payroll headcount hiring consultant tooling manual "
+    "automation reminder owner status evidence-request screenshot sample population exception "
+    "remediation finding deficiency walkthrough narrative matrix mapping framework trust portal"
+).split()
+SYLLABLES = (
+    "ba be bi bo bu da de di do ka ke ki ko la le li lo lu ma me mi mo na ne ni no "
+    "pa pe pi po ra re ri ro sa se si so ta te ti to va ve vi vo za ze zi"
+).split()
 ENDINGS = ("", "n", "r", "s", "t", "l", "nd", "rt", "st", "x")
 VOCABULARY_SIZE = 20_000  # a founder's notes use thousands of words, not hundreds
 KINDS = ("discovery", "sales", "demo", "onboarding", "check-in", "renewal", "other")
@@ -94,24 +100,35 @@ def generate(root: Path, records: int, seed: int = 42) -> Path:
         kind = rng.choice(KINDS)
         slug = f"{day.isoformat()}-{customer}-{kind}-{n:06d}"
         calls[customer].append(slug)
-        body = "\n\n".join(f"## {heading}\n{words.paragraph(rng.randint(9, 13))}"
-                           for heading in ("Notes", "What they said", "Objections", "Quotes", "Next steps"))
-        _write(root / "content/interviews" / day.strftime("%Y-%m") / f"{slug}.md",
-               f"---\ncustomer: {customer}\ndate: {day.isoformat()}\nkind: {kind}\n"
-               f'people: ["{_person(rng)}"]\nowner: {rng.choice(FIRST)}\n---\n{body}\n')
+        body = "\n\n".join(
+            f"## {heading}\n{words.paragraph(rng.randint(9, 13))}"
+            for heading in ("Notes", "What they said", "Objections", "Quotes", "Next steps")
+        )
+        _write(
+            root / "content/interviews" / day.strftime("%Y-%m") / f"{slug}.md",
+            f"---\ncustomer: {customer}\ndate: {day.isoformat()}\nkind: {kind}\n"
+            f'people: ["{_person(rng)}"]\nowner: {rng.choice(FIRST)}\n---\n{body}\n',
+        )
     for n, slug in enumerate(slugs):
         won = AS_OF - dt.timedelta(days=rng.randint(10, 600))
         stage = rng.choice(("lead", "qualified", "customer", "customer", "churned"))
-        lines = [f"name: Company {n}", f"stage: {stage}", f"source: {rng.choice(SOURCES)}",
-                 f"owner: {rng.choice(FIRST)}", f"segment: {rng.choice(('fintech', 'health', 'saas'))}"]
+        lines = [
+            f"name: Company {n}",
+            f"stage: {stage}",
+            f"source: {rng.choice(SOURCES)}",
+            f"owner: {rng.choice(FIRST)}",
+            f"segment: {rng.choice(('fintech', 'health', 'saas'))}",
+        ]
         if stage in ("qualified", "customer", "churned"):
             lines.append(f"qualified_on: {(won - dt.timedelta(days=rng.randint(5, 60))).isoformat()}")
         if stage in ("customer", "churned"):
             lines += [f"won_on: {won.isoformat()}", f"acv: {rng.randint(6, 60) * 1000}"]
         if stage == "churned":
             lines.append(f"churned_on: {(won + dt.timedelta(days=rng.randint(1, 9))).isoformat()}")
-        body = "\n\n".join(f"## {h}\n{words.paragraph(rng.randint(11, 15))}"
-                           for h in ("Who they are", "Notes", "Stakeholders", "History"))
+        body = "\n\n".join(
+            f"## {h}\n{words.paragraph(rng.randint(11, 15))}"
+            for h in ("Who they are", "Notes", "Stakeholders", "History")
+        )
         _write(root / "content/customers" / f"{slug}.md", "---\n" + "\n".join(lines) + f"\n---\n{body}\n")
     for n in range(stories):
         customer = slugs[n % customers]
@@ -122,9 +139,11 @@ def generate(root: Path, records: int, seed: int = 42) -> Path:
             sections.append(f"## {question.heading}\n{words.paragraph(rng.randint(9, 13))}{link}")
         tags = rng.sample(("soc2", "audit", "finance-led", "series-b", "spreadsheet-hell", "iso"), 2)
         interviews_list = ", ".join(cited)
-        _write(root / "casestudies" / f"{customer}-story-{n:05d}.md",
-               f"---\ncustomer: {customer}\nperson: \"{_person(rng)}\"\nstatus: {rng.choice(STATUSES)}\n"
-               f"interviews: [{interviews_list}]\ntags: [{', '.join(tags)}]\n---\n" + "\n\n".join(sections) + "\n")
+        _write(
+            root / "casestudies" / f"{customer}-story-{n:05d}.md",
+            f'---\ncustomer: {customer}\nperson: "{_person(rng)}"\nstatus: {rng.choice(STATUSES)}\n'
+            f"interviews: [{interviews_list}]\ntags: [{', '.join(tags)}]\n---\n" + "\n\n".join(sections) + "\n",
+        )
     return root
 
 

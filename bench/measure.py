@@ -61,8 +61,14 @@ def _tree_memory(pid: int) -> int:
     return total
 
 
-def run_process(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, poll_memory: bool = False,
-                timeout: float = 7200) -> Proc:
+def run_process(
+    cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    poll_memory: bool = False,
+    timeout: float = 7200,
+) -> Proc:
     """Run a command to its end and time it from spawn to reap (wall clock), with its peak memory.
 
     Peak memory comes from two sources: the kernel's ru_maxrss for this very child (os.wait4, not the
@@ -98,9 +104,14 @@ def run_process(cmd: list[str], *, cwd: Path | None = None, env: dict | None = N
             poller.join()
         out.seek(0)
         err.seek(0)
-        return Proc(wall_s=wall, returncode=proc.returncode, stdout=out.read().decode("utf-8", "replace"),
-                    stderr=err.read().decode("utf-8", "replace"), maxrss_mb=usage.ru_maxrss / 1024,
-                    tree_peak_mb=peak[0] / 2**20 if poll_memory else None)
+        return Proc(
+            wall_s=wall,
+            returncode=proc.returncode,
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+            maxrss_mb=usage.ru_maxrss / 1024,
+            tree_peak_mb=peak[0] / 2**20 if poll_memory else None,
+        )
 
 
 def median(values: list[float]) -> float | None:

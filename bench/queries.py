@@ -48,7 +48,7 @@ def statistics(root: Path) -> tuple[int, Counter, Counter]:
         text = path.read_text(encoding="utf-8")
         if text.startswith("---"):
             end = text.find("\n---", 3)
-            text = text[end + 4:] if end >= 0 else text
+            text = text[end + 4 :] if end >= 0 else text
         body = "\n".join(line for line in text.lower().splitlines() if not line.lstrip().startswith("#"))
         seen, adjacent = set(), set()
         for sentence in _SENTENCE.split(body):
@@ -71,14 +71,14 @@ def choose(root: Path) -> tuple[list[Query], dict]:
 
     domain = sorted({w for w in corpus.DOMAIN if w.isalpha() and ok(w)}, key=lambda w: (-df[w], w))
     if len(domain) < 6:  # a generator without the domain words: the most frequent words stand in
-        domain += [w for w, _ in sorted(df.items(), key=lambda item: (-item[1], item[0]))
-                   if ok(w) and w not in domain][:6 - len(domain)]
+        domain += [w for w, _ in sorted(df.items(), key=lambda item: (-item[1], item[0])) if ok(w) and w not in domain][
+            : 6 - len(domain)
+        ]
     common = domain[:3]
     low, high = RARE_SHARE
     rare_pool = sorted(w for w in df if ok(w) and w not in domain and low <= df[w] / files <= high)
     if len(rare_pool) < 3:
-        rare_pool = sorted((w for w in df if ok(w) and w not in domain and df[w] >= 2),
-                           key=lambda w: (df[w], w))[:30]
+        rare_pool = sorted((w for w in df if ok(w) and w not in domain and df[w] >= 2), key=lambda w: (df[w], w))[:30]
     rare = [rare_pool[len(rare_pool) * k // 6] for k in (1, 3, 5)]
 
     usable = {p: n for p, n in pairs.items() if p[0] != p[1] and ok(p[0]) and ok(p[1])}

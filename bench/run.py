@@ -48,11 +48,13 @@ def kb_cmd(root: Path, *args: str) -> list[str]:
 
 def check(proc, what: str, expect: str | None = None) -> None:
     if proc.returncode != 0 or (expect is not None and expect not in proc.stdout):
-        raise SystemExit(f"bench: {what} failed (exit {proc.returncode}):\n"
-                         f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+        raise SystemExit(
+            f"bench: {what} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+        )
 
 
 # --- the machine, the code measured --------------------------------------------------------------
+
 
 def machine() -> dict:
     cpu = "unknown"
@@ -61,8 +63,11 @@ def machine() -> dict:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal:"))
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
     except (OSError, StopIteration):
         mem_kb = 0
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kb / 2**20, 1), "kernel": platform.release()}
@@ -84,24 +89,37 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             return None
 
-    return {"python": platform.python_version(), "whoosh": dist("Whoosh-Reloaded") or dist("Whoosh"),
-            "sqlite": sqlite3.sqlite_version, "markdown": dist("Markdown"), "python-frontmatter":
-            dist("python-frontmatter"), "sqlmodel": dist("sqlmodel"), "rg": _version(["rg", "--version"]),
-            "grep": _version(["grep", "--version"])}
+    return {
+        "python": platform.python_version(),
+        "whoosh": dist("Whoosh-Reloaded") or dist("Whoosh"),
+        "sqlite": sqlite3.sqlite_version,
+        "markdown": dist("Markdown"),
+        "python-frontmatter": dist("python-frontmatter"),
+        "sqlmodel": dist("sqlmodel"),
+        "rg": _version(["rg", "--version"]),
+        "grep": _version(["grep", "--version"]),
+    }
 
 
 def commit() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", *MEASURED_PATHS], cwd=REPO,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", *MEASURED_PATHS],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return head + ("-dirty" if dirty else "")
 
 
 # --- corpora -------------------------------------------------------------------------------------
+
 
 def _marker(root: Path) -> Path:
     return root.with_name(root.name + ".json")
@@ -115,8 +133,11 @@ def ensure_corpus(workdir: Path, records: int, seed: int) -> Path:
     """
     root = workdir / f"corpus-{records}-seed{seed}"
     marker = _marker(root)
-    fingerprint = {"records": records, "seed": seed,
-                   "generator": hashlib.sha256((REPO / "bench/corpus.py").read_bytes()).hexdigest()}
+    fingerprint = {
+        "records": records,
+        "seed": seed,
+        "generator": hashlib.sha256((REPO / "bench/corpus.py").read_bytes()).hexdigest(),
+    }
     try:
         if json.loads(marker.read_text()) == fingerprint and (root / "kb.toml").is_file():
             log(f"{records}: reusing the corpus in {root}")
@@ -137,11 +158,14 @@ def corpus_stats(root: Path) -> dict:
 
 # --- the measurements ----------------------------------------------------------------------------
 
+
 def measure_builds(root: Path, work: Path, runs: int, size: int) -> dict:
     """kb's full rebuild and both baseline builds, side by side, round after round."""
-    results = {"kb": {"wall_s": [], "peak_mb": [], "maxrss_mb": [], "tree_peak_mb": []},
-               "whoosh": {"wall_s": [], "peak_mb": [], "maxrss_mb": [], "tree_peak_mb": [], "internal": []},
-               "fts5": {"wall_s": [], "peak_mb": [], "maxrss_mb": [], "tree_peak_mb": [], "internal": []}}
+    results = {
+        "kb": {"wall_s": [], "peak_mb": [], "maxrss_mb": [], "tree_peak_mb": []},
+        "whoosh": {"wall_s": [], "peak_mb": [], "maxrss_mb": [], "tree_peak_mb": [], "internal": []},
+        "fts5": {"wall_s": [], "peak_mb": [], "maxrss_mb": [], "tree_peak_mb": [], "internal": []},
+    }
     commands = {
         "kb": kb_cmd(root, "index", "--rebuild"),
         "whoosh": [sys.executable, "-m", "bench.baselines", "build", "whoosh", str(root), str(work / "whoosh")],
@@ -166,7 +190,7 @@ def measure_builds(root: Path, work: Path, runs: int, size: int) -> dict:
 def measure_freshness(root: Path, runs: int, size: int) -> dict:
     """A no-change `kb index` as a process, and Workspace(Kb(root)).refresh() in process."""
     from kb.config import Kb
-    from kb.sync import Workspace
+    from kb.workspace import Workspace
 
     process = []
     check(run_process(kb_cmd(root, "index")), "kb index (warm-up)")
@@ -191,7 +215,7 @@ def measure_freshness(root: Path, runs: int, size: int) -> dict:
 
 
 def _filters(spec: dict):
-    from kb.index import Filters
+    from kb.search.index import Filters
 
     return Filters(**{k: dt.date.fromisoformat(v) if k in ("since", "until") else v for k, v in spec.items()})
 
@@ -200,7 +224,7 @@ def measure_queries(root: Path, work: Path, query_set: list[queries.Query], min_
     """Every query on kb, the Whoosh baseline and FTS5 in this process, interleaved round by round."""
     import inspect
 
-    from kb.index import open_index, search
+    from kb.search.index import open_index, search
 
     ix = open_index(root / ".kb")
     # What `kb search` does on a terminal: the top 10 with snippets and the total, no facet counts
@@ -216,9 +240,17 @@ def measure_queries(root: Path, work: Path, query_set: list[queries.Query], min_
     per_class = {cls: sum(q.cls == cls for q in query_set) for cls in queries.CLASSES}
     rounds = max(math.ceil(min_runs / min(n for n in per_class.values() if n)), 1)
     prepared = [(q, _filters(q.filters)) for q in query_set]
-    entries = [{"class": q.cls, "text": q.text, "filters": q.filters, "base": q.base, "hits": {},
-                "ms": {engine: [] for engine in engines if engine == "kb" or q.base is not None}}
-               for q in query_set]
+    entries = [
+        {
+            "class": q.cls,
+            "text": q.text,
+            "filters": q.filters,
+            "base": q.base,
+            "hits": {},
+            "ms": {engine: [] for engine in engines if engine == "kb" or q.base is not None},
+        }
+        for q in query_set
+    ]
     try:
         for _ in range(2):  # warm-up: caches, lazy imports, the searcher's readers
             for entry, (q, f) in zip(entries, prepared, strict=True):
@@ -248,8 +280,10 @@ def measure_processes(root: Path, runs: int, size: int, tools: dict, words: list
         cold.append(proc.wall_s)
     scans = {name: {w: [] for w in words} for name, path in tools.items() if path}
     folders = ["casestudies", "content"]
-    commands = {"rg": lambda w: [tools["rg"], "-il", w, *folders],
-                "grep": lambda w: [tools["grep"], "-ril", w, *folders]}
+    commands = {
+        "rg": lambda w: [tools["rg"], "-il", w, *folders],
+        "grep": lambda w: [tools["grep"], "-ril", w, *folders],
+    }
     files_found = {}
     for _ in range(runs):
         for word in words:
@@ -324,8 +358,13 @@ def measure_size(size: int, args, tools: dict, query_set: list[queries.Query]) -
     work.mkdir(parents=True, exist_ok=True)
     rebuild_runs = args.repeat or (3 if size <= 10000 else 1)
     runs = args.repeat or 10
-    result = {"records": size, **corpus_stats(root), "rebuild_runs": rebuild_runs, "process_runs": runs,
-              "load_before": os.getloadavg()}
+    result = {
+        "records": size,
+        **corpus_stats(root),
+        "rebuild_runs": rebuild_runs,
+        "process_runs": runs,
+        "load_before": os.getloadavg(),
+    }
     result["build"] = measure_builds(root, work, rebuild_runs, size)
     result["freshness"] = measure_freshness(root, runs, size)
     result["queries"] = measure_queries(root, work, query_set, args.query_runs, size)
@@ -337,6 +376,7 @@ def measure_size(size: int, args, tools: dict, query_set: list[queries.Query]) -
 
 
 # --- results.json --------------------------------------------------------------------------------
+
 
 def load_history(path: Path) -> list[dict]:
     try:
@@ -351,16 +391,27 @@ def save_history(path: Path, runs: list[dict]) -> None:
 
 
 def _report_again(label: str, out: Path) -> None:
-    results_path, svg_path, notes_path = out.parent / "bench/results.json", out.parent / "bench/scaling.svg", \
-        out.parent / "bench/notes.md"
+    results_path, svg_path, notes_path = (
+        out.parent / "bench/results.json",
+        out.parent / "bench/scaling.svg",
+        out.parent / "bench/notes.md",
+    )
     history = load_history(results_path)
     run = next((r for r in reversed(history) if r.get("label") == label), None)
     if run is None:
         raise SystemExit(f"bench: no run labelled {label!r} in {results_path}")
     notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else None
     svg_path.write_text(report.scaling_svg(run), encoding="utf-8")
-    out.write_text(report.markdown(run, history, notes, svg=os.path.relpath(svg_path, out.parent),
-                                   notes_name=os.path.relpath(notes_path, out.parent)), encoding="utf-8")
+    out.write_text(
+        report.markdown(
+            run,
+            history,
+            notes,
+            svg=os.path.relpath(svg_path, out.parent),
+            notes_name=os.path.relpath(notes_path, out.parent),
+        ),
+        encoding="utf-8",
+    )
     log(f"wrote {out} and {svg_path} again from the run {label!r} of {run.get('date')}")
 
 
@@ -383,20 +434,42 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="record counts, comma-separated (default %(default)s)")
-    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md",
-                        help="the report; bench/scaling.svg and bench/results.json go beside it (default %(default)s)")
-    parser.add_argument("--repeat", type=int, help="runs of every process-level measurement (default: rebuilds 3 "
-                        "times up to 10k records and once above, other processes 10 times)")
-    parser.add_argument("--query-runs", type=int, default=50,
-                        help="at least this many timed runs per query class and engine (default %(default)s)")
-    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR,
-                        help="corpora and baseline indexes, reused across runs (default %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "BENCHMARKS.md",
+        help="the report; bench/scaling.svg and bench/results.json go beside it (default %(default)s)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        help="runs of every process-level measurement (default: rebuilds 3 "
+        "times up to 10k records and once above, other processes 10 times)",
+    )
+    parser.add_argument(
+        "--query-runs",
+        type=int,
+        default=50,
+        help="at least this many timed runs per query class and engine (default %(default)s)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=DEFAULT_WORKDIR,
+        help="corpora and baseline indexes, reused across runs (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=42, help="the corpus seed (default %(default)s)")
-    parser.add_argument("--label", help="keep this run in bench/results.json under this name (e.g. before, after) "
-                        "so that BENCHMARKS.md shows it side by side with the others under Gains")
-    parser.add_argument("--report", metavar="LABEL",
-                        help="measure nothing: write the report again from the run kept under LABEL in "
-                        "bench/results.json (after editing bench/notes.md, say)")
+    parser.add_argument(
+        "--label",
+        help="keep this run in bench/results.json under this name (e.g. before, after) "
+        "so that BENCHMARKS.md shows it side by side with the others under Gains",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="LABEL",
+        help="measure nothing: write the report again from the run kept under LABEL in "
+        "bench/results.json (after editing bench/notes.md, say)",
+    )
     args = parser.parse_args(argv)
     if args.report:
         _report_again(args.report, args.out.resolve())
@@ -410,25 +483,36 @@ def main(argv: list[str] | None = None) -> None:
     args.workdir = args.workdir.resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     out = args.out.resolve()
-    results_path, svg_path, notes_path = out.parent / "bench/results.json", out.parent / "bench/scaling.svg", \
-        out.parent / "bench/notes.md"
+    results_path, svg_path, notes_path = (
+        out.parent / "bench/results.json",
+        out.parent / "bench/scaling.svg",
+        out.parent / "bench/notes.md",
+    )
 
     if not baselines.fts5_available():
         raise SystemExit("bench: this Python's sqlite3 has no FTS5; the FTS5 baseline cannot run")
     tools = {name: shutil.which(name) for name in ("rg", "grep")}
     missing = [name for name, path in tools.items() if not path]
     if missing and max(sizes) >= SMOKE_BELOW:
-        raise SystemExit(f"bench: {' and '.join(missing)} not installed; a full run needs both "
-                         "(apt-get install -y ripgrep grep)")
+        raise SystemExit(
+            f"bench: {' and '.join(missing)} not installed; a full run needs both (apt-get install -y ripgrep grep)"
+        )
     for name in missing:
         log(f"{name} not installed: its baseline is skipped in this small run")
 
     started = time.time()
     run = {
-        "label": args.label, "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit(), "machine": machine(), "versions": versions(),
-        "command": "python -m bench.run " + shlex.join(argv), "seed": args.seed, "sizes": {},
-        "query_runs": args.query_runs, "missing_tools": missing, "workdir": str(args.workdir),
+        "label": args.label,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit(),
+        "machine": machine(),
+        "versions": versions(),
+        "command": "python -m bench.run " + shlex.join(argv),
+        "seed": args.seed,
+        "sizes": {},
+        "query_runs": args.query_runs,
+        "missing_tools": missing,
+        "workdir": str(args.workdir),
     }
     log(f"measuring {run['commit']} at {', '.join(map(str, sizes))} records")
     reference = ensure_corpus(args.workdir, queries.REFERENCE_RECORDS, args.seed)
@@ -448,10 +532,17 @@ def main(argv: list[str] | None = None) -> None:
     notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else None
     svg_path.parent.mkdir(parents=True, exist_ok=True)
     svg_path.write_text(report.scaling_svg(run), encoding="utf-8")
-    out.write_text(report.markdown(run, history, notes, svg=os.path.relpath(svg_path, out.parent),
-                                   notes_name=os.path.relpath(notes_path, out.parent)), encoding="utf-8")
-    log(f"wrote {out}, {svg_path}" + (f" and {results_path}" if args.label else "")
-        + f" in {run['duration_s']:.0f} s")
+    out.write_text(
+        report.markdown(
+            run,
+            history,
+            notes,
+            svg=os.path.relpath(svg_path, out.parent),
+            notes_name=os.path.relpath(notes_path, out.parent),
+        ),
+        encoding="utf-8",
+    )
+    log(f"wrote {out}, {svg_path}" + (f" and {results_path}" if args.label else "") + f" in {run['duration_s']:.0f} s")
 
 
 if __name__ == "__main__":

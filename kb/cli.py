@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import KbError, UsageError
+from kb import __version__
+from kb.errors import KbError, UsageError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,8 +32,11 @@ class KbGroup(click.Group):
         except Exception as exc:
             if os.environ.get("KB_DEBUG"):
                 raise
-            click.echo(f"kb: unexpected failure: {type(exc).__name__}: {exc} "
-                       "(run again with KB_DEBUG=1 for the details, and please report it)", err=True)
+            click.echo(
+                f"kb: unexpected failure: {type(exc).__name__}: {exc} "
+                "(run again with KB_DEBUG=1 for the details, and please report it)",
+                err=True,
+            )
             ctx.exit(70)
 
 
@@ -47,8 +50,12 @@ def _date(ctx, param, value):
 
 
 @click.group(cls=KbGroup, context_settings=CONTEXT)
-@click.option("--root", metavar="DIR", help="The knowledge base to use (default: KB_ROOT, else the "
-              "nearest folder up from here with kb.toml or casestudies/ and content/).")
+@click.option(
+    "--root",
+    metavar="DIR",
+    help="The knowledge base to use (default: KB_ROOT, else the "
+    "nearest folder up from here with kb.toml or casestudies/ and content/).",
+)
 @click.version_option(__version__, prog_name="kb")
 @click.pass_context
 def cli(ctx, root):
@@ -67,8 +74,8 @@ def cli(ctx, root):
 
 def _workspace(ctx, refresh: bool = True, need_store: bool = True):
     """Find the KB, bring .kb/ up to date (saying so when it was rebuilt or busy), return it."""
-    from .config import find_kb
-    from .sync import Workspace
+    from kb.config import find_kb
+    from kb.workspace import Workspace
 
     workspace = Workspace(find_kb(ctx.obj["root"]))
     ctx.call_on_close(workspace.close)
@@ -82,8 +89,11 @@ def _notices(changes) -> None:
     if changes.rebuilt:
         click.echo(f"kb: rebuilt .kb/ from the files ({changes.rebuilt}); nothing was lost", err=True)
     if changes.stale:
-        click.echo("kb: another kb process held the index for 5 s; answering from the last committed "
-                   "state, which may miss the newest edits", err=True)
+        click.echo(
+            "kb: another kb process held the index for 5 s; answering from the last committed "
+            "state, which may miss the newest edits",
+            err=True,
+        )
 
 
 def _progress_bar():
@@ -115,7 +125,7 @@ def init(directory, name):
     Creates casestudies/, content/customers/, content/interviews/, kb.toml and a .gitignore
     for .kb/. Refuses a folder that is already a knowledge base.
     """
-    from .create import init_kb
+    from kb.authoring.create import init_kb
 
     for path in init_kb(directory, name):
         click.echo(f"created {path}")
@@ -150,7 +160,7 @@ _no_edit = click.option("--no-edit", is_flag=True, help="Do not open the new fil
 @click.pass_context
 def new_casestudy(ctx, customer, slug, person, no_edit):
     """A case study of CUSTOMER: casestudies/<slug>.md with the five questions as headings."""
-    from .create import new_casestudy as make
+    from kb.authoring.create import new_casestudy as make
 
     workspace = _workspace(ctx, refresh=False)
     _made(make(workspace.kb, customer, slug=slug, person=person), not no_edit)
@@ -159,13 +169,14 @@ def new_casestudy(ctx, customer, slug, person, no_edit):
 @new.command("interview")
 @click.argument("customer")
 @click.option("--date", "day", callback=_date, metavar="YYYY-MM-DD", help="Day of the call (default: today).")
-@click.option("--kind", default="other", show_default=True,
-              help="discovery, sales, demo, onboarding, check-in, renewal or other.")
+@click.option(
+    "--kind", default="other", show_default=True, help="discovery, sales, demo, onboarding, check-in, renewal or other."
+)
 @_no_edit
 @click.pass_context
 def new_interview(ctx, customer, day, kind, no_edit):
     """A call note with CUSTOMER: content/interviews/<date>-<customer>-<kind>.md."""
-    from .create import new_interview as make
+    from kb.authoring.create import new_interview as make
 
     workspace = _workspace(ctx, refresh=False)
     _made(make(workspace.kb, customer, date=day, kind=kind), not no_edit)
@@ -178,7 +189,7 @@ def new_interview(ctx, customer, day, kind, no_edit):
 @click.pass_context
 def new_customer(ctx, slug, name, no_edit):
     """A customer profile: content/customers/<slug>.md."""
-    from .create import new_customer as make
+    from kb.authoring.create import new_customer as make
 
     workspace = _workspace(ctx, refresh=False)
     _made([make(workspace.kb, slug, name=name)], not no_edit)
@@ -187,17 +198,21 @@ def new_customer(ctx, slug, name, no_edit):
 @cli.command()
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as a JSON list.")
-@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
-              help="Judge hell-yes stories as of this day (default: as_of in kb.toml, else today).")
+@click.option(
+    "--as-of",
+    callback=_date,
+    metavar="YYYY-MM-DD",
+    help="Judge hell-yes stories as of this day (default: as_of in kb.toml, else today).",
+)
 @click.pass_context
 def check(ctx, strict, as_json, as_of):
     """Check every file and print every problem as PATH:LINE: SEVERITY: MESSAGE.
 
     Exits 0 when there is no error, 1 on any error (with --strict, on any warning too).
     """
-    from .catalog import Catalog
-    from .check import find_problems
-    from .method import resolve_as_of
+    from kb.method.hell_yes_rule import resolve_as_of
+    from kb.method.problems import find_problems
+    from kb.store.catalog import Catalog
 
     workspace = _workspace(ctx)
     when = resolve_as_of(as_of, workspace.settings)
@@ -210,8 +225,11 @@ def check(ctx, strict, as_json, as_of):
     else:
         for problem in problems:
             click.echo(str(problem))
-        click.echo(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
-                   f"in {ctx.obj['changes'].total} files", err=True)
+        click.echo(
+            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+            f"in {ctx.obj['changes'].total} files",
+            err=True,
+        )
     if errors or (strict and warnings):
         ctx.exit(1)
 
@@ -235,8 +253,10 @@ def index(ctx, rebuild):
     if not changes.any:
         click.echo(f"up to date: {changes.total} files, nothing changed")
         return
-    click.echo(f"indexed {changes.total} files: {len(changes.added)} new, {len(changes.changed)} changed, "
-               f"{len(changes.renamed)} renamed, {len(changes.deleted)} deleted")
+    click.echo(
+        f"indexed {changes.total} files: {len(changes.added)} new, {len(changes.changed)} changed, "
+        f"{len(changes.renamed)} renamed, {len(changes.deleted)} deleted"
+    )
     for path in changes.added:
         click.echo(f"  new      {path}")
     for path in changes.changed:
@@ -249,18 +269,31 @@ def index(ctx, rebuild):
 
 @cli.command()
 @click.argument("query", nargs=-1)
-@click.option("--type", "record_type", type=click.Choice(["customer", "interview", "casestudy"]),
-              help="Only records of this type.")
+@click.option(
+    "--type",
+    "record_type",
+    type=click.Choice(["customer", "interview", "casestudy"]),
+    help="Only records of this type.",
+)
 @click.option("--customer", help="Only records of this customer (slug).")
-@click.option("--status", type=click.Choice(["draft", "meh", "churned", "hell-yes"]),
-              help="Only case studies with this status.")
-@click.option("--kind", type=click.Choice(["discovery", "sales", "demo", "onboarding", "check-in", "renewal",
-                                            "other"]), help="Only interviews of this kind.")
+@click.option(
+    "--status", type=click.Choice(["draft", "meh", "churned", "hell-yes"]), help="Only case studies with this status."
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["discovery", "sales", "demo", "onboarding", "check-in", "renewal", "other"]),
+    help="Only interviews of this kind.",
+)
 @click.option("--tag", help="Only case studies with this tag.")
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Only records dated on or after this day.")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Only records dated on or before this day.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
-              help="Best matches first, or the newest first (records without a date last).")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date"]),
+    default="relevance",
+    show_default=True,
+    help="Best matches first, or the newest first (records without a date last).",
+)
 @click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True, help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits, totals and facet counts as JSON.")
 @click.pass_context
@@ -273,34 +306,54 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
             date:2026-03-02  date:[2026-03-01 to 2026-03-31]
     Example: kb search 'audit status:hell-yes' --sort date
     """
-    from .index import Filters
-    from .index import search as run
-    from .snippets import MARK_END, MARK_START
+    from kb.search.index import Filters
+    from kb.search.index import search as run
+    from kb.search.snippets import MARK_END, MARK_START
 
     text = " ".join(query)
     if not text.strip() and not any([record_type, customer, status, kind, tag, since, until]):
         raise UsageError("nothing to search for: give words, fields or a filter (see kb search --help)")
     workspace = _workspace(ctx, need_store=False)
-    filters = Filters(type=record_type, customer=customer, status=status, kind=kind, tag=tag,
-                      since=since, until=until)
+    filters = Filters(type=record_type, customer=customer, status=status, kind=kind, tag=tag, since=since, until=until)
     result = run(workspace.index(), text, filters, sort=sort, limit=limit, facets=as_json)
     if as_json:
+
         def plain(snippet: str) -> str:
             return snippet.replace(MARK_START, "**").replace(MARK_END, "**")
 
-        click.echo(json.dumps({
-            "query": result.query, "total": result.total, "suggestion": result.suggestion,
-            "hits": [{**hit.__dict__, "date": hit.date.isoformat() if hit.date else None,
-                      "snippet": plain(hit.snippet)} for hit in result.hits],
-            "facets": result.facets}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "query": result.query,
+                    "total": result.total,
+                    "suggestion": result.suggestion,
+                    "hits": [
+                        {
+                            **hit.__dict__,
+                            "date": hit.date.isoformat() if hit.date else None,
+                            "snippet": plain(hit.snippet),
+                        }
+                        for hit in result.hits
+                    ],
+                    "facets": result.facets,
+                },
+                indent=2,
+            )
+        )
         return
     color = sys.stdout.isatty()
     for number, hit in enumerate(result.hits, start=1):
-        facts = [f"customer {hit.customer}" if hit.customer and hit.type != "customer" else "",
-                 hit.date.isoformat() if hit.date else "", hit.status, hit.kind]
+        facts = [
+            f"customer {hit.customer}" if hit.customer and hit.type != "customer" else "",
+            hit.date.isoformat() if hit.date else "",
+            hit.status,
+            hit.kind,
+        ]
         head = f"{hit.type:<9} {hit.slug}"
-        click.echo(f"{number:>3}. {click.style(head, bold=True) if color else head}"
-                   f"  ({', '.join(f for f in facts if f)})  {hit.path}".replace("  ()", ""))
+        click.echo(
+            f"{number:>3}. {click.style(head, bold=True) if color else head}"
+            f"  ({', '.join(f for f in facts if f)})  {hit.path}".replace("  ()", "")
+        )
         on, off = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
         click.echo(f"     {hit.snippet.replace(MARK_START, on).replace(MARK_END, off)}")
     if result.hits:
@@ -313,20 +366,30 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
-              help="JSON: a list of records; CSV: one row a record, one column a field or answer.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="JSON: a list of records; CSV: one row a record, one column a field or answer.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @click.pass_context
 def export(ctx, fmt, output):
     """Export every record (front matter, unknown keys, answers, tags, body) as JSON or CSV."""
-    from .export import records_csv, records_json
+    from kb.views.export import records_csv, records_json
 
     workspace = _workspace(ctx)
     with workspace.session() as session:
         text = records_json(session) if fmt == "json" else records_csv(session)
     if output:
-        from .records import atomic_write
+        from kb.records.parse import atomic_write
 
         atomic_write(output, text)
         click.echo(f"wrote {output}", err=True)
@@ -339,8 +402,8 @@ AS_OF_HELP = "Compute as of this day (default: as_of in kb.toml, else today; a l
 
 def _company(ctx, as_of):
     """The KB brought up to date, and everything the method reads as of D."""
-    from .catalog import Catalog
-    from .method import resolve_as_of
+    from kb.method.hell_yes_rule import resolve_as_of
+    from kb.store.catalog import Catalog
 
     workspace = _workspace(ctx)
     when = resolve_as_of(as_of, workspace.settings)
@@ -355,8 +418,8 @@ def _company(ctx, as_of):
 @click.pass_context
 def status(ctx, as_of, as_json):
     """Show the ONE goal (the current milestone), every milestone, the metrics gate and warnings."""
-    from .milestones import status as company_status
-    from .report import status_text
+    from kb.method.milestones import status as company_status
+    from kb.views.terminal import status_text
 
     _, company = _company(ctx, as_of)
     found = company_status(company)
@@ -369,50 +432,71 @@ def status(ctx, as_of, as_json):
 @cli.command()
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print every metric's table as JSON.")
-@click.option("--svg", "svg_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Also write each metric's chart to DIR/<metric>.svg.")
+@click.option(
+    "--svg",
+    "svg_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Also write each metric's chart to DIR/<metric>.svg.",
+)
 @click.pass_context
 def metrics(ctx, as_of, as_json, svg_dir):
     """Print the metrics, once the gate is open (5 hell-yes customers); exit 3 while it is shut."""
-    from .errors import GateShut
-    from .metrics import metrics as company_metrics
-    from .report import metrics_text
+    from kb.errors import GateShut
+    from kb.method.metrics import metrics as company_metrics
+    from kb.views.terminal import metrics_text
 
     _, company = _company(ctx, as_of)
     try:
         found = company_metrics(company)
     except GateShut as shut:
         if as_json:
-            click.echo(json.dumps({"error": {"status": 403, "message": str(shut)}, **shut.facts}, indent=2,
-                                  ensure_ascii=False))
+            click.echo(
+                json.dumps({"error": {"status": 403, "message": str(shut)}, **shut.facts}, indent=2, ensure_ascii=False)
+            )
         raise
     if svg_dir:
-        from .records import atomic_write
+        from kb.records.parse import atomic_write
 
         svg_dir.mkdir(parents=True, exist_ok=True)
         for metric in found:
             atomic_write(svg_dir / f"{metric.key}.svg", metric.svg())
             click.echo(f"wrote {svg_dir / (metric.key + '.svg')}", err=True)
     if as_json:
-        click.echo(json.dumps({"as_of": company.day.isoformat(), "metrics": [m.as_dict() for m in found]},
-                              indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"as_of": company.day.isoformat(), "metrics": [m.as_dict() for m in found]},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         click.echo(metrics_text(company.as_of.describe(), found), nl=False)
 
 
 @cli.command()
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help=AS_OF_HELP)
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv"]), default="text", show_default=True,
-              help="text for the terminal; markdown or csv to export.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "csv"]),
+    default="text",
+    show_default=True,
+    help="text for the terminal; markdown or csv to export.",
+)
 @click.option("--tags", is_flag=True, help="With --format csv: the tags table instead of the answers.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @click.pass_context
 def compare(ctx, as_of, fmt, tags, output):
     """Compare the five answers of hell-yes stories side by side, with meh and churned ones for contrast."""
-    from .catalog import Catalog
-    from .method import resolve_as_of
-    from .report import compare_text
+    from kb.method.hell_yes_rule import resolve_as_of
+    from kb.store.catalog import Catalog
+    from kb.views.terminal import compare_text
 
     workspace = _workspace(ctx)
     when = resolve_as_of(as_of, workspace.settings)
@@ -426,7 +510,7 @@ def compare(ctx, as_of, fmt, tags, output):
     else:
         text = compare_text(comparison)
     if output:
-        from .records import atomic_write
+        from kb.records.parse import atomic_write
 
         atomic_write(output, text)
         click.echo(f"wrote {output}", err=True)
@@ -438,8 +522,12 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Where to listen: 127.0.0.1, localhost or ::1 (this computer only, until kb has authentication).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Where to listen: 127.0.0.1, localhost or ::1 (this computer only, until kb has authentication).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="The port to listen on.")
 @click.pass_context
 def serve(ctx, host, port):
@@ -448,11 +536,13 @@ def serve(ctx, host, port):
     Edits made in an editor while it runs show on the next reload. Ctrl+C stops it.
     """
     if host not in LOOPBACK_HOSTS:
-        raise UsageError(f"--host {host}: kb serves only this computer (127.0.0.1, localhost or ::1) for now; "
-                         "team serving with authentication will come later")
+        raise UsageError(
+            f"--host {host}: kb serves only this computer (127.0.0.1, localhost or ::1) for now; "
+            "team serving with authentication will come later"
+        )
     from waitress import create_server
 
-    from .web import create_app
+    from kb.web import create_app
 
     workspace = _workspace(ctx)  # index before listening, so that the first page is quick
     app = create_app(workspace.kb.root, {"KB_PORT": port, "KB_WATCH": True})
@@ -460,8 +550,10 @@ def serve(ctx, host, port):
     try:
         server = create_server(app, host=bind, port=port, ident="kb")
     except OSError as exc:
-        raise KbError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; is another kb serve running? "
-                      f"Try --port {port + 1 if port < 65535 else port - 1}") from None
+        raise KbError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; is another kb serve running? "
+            f"Try --port {port + 1 if port < 65535 else port - 1}"
+        ) from None
     shown = f"[{bind}]" if ":" in bind else bind
     click.echo(f"kb: serving {workspace.kb.root} at http://{shown}:{port}/  (Ctrl+C stops)")
     try:

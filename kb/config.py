@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ERROR, NotAKbError, Problem
+from kb.errors import ERROR, NotAKbError, Problem
 
 CONFIG_FILE = "kb.toml"
 # The version of .kb/'s layout (database tables and index schema): an older .kb/ is rebuilt.
@@ -104,9 +104,7 @@ class Kb:
 
 def is_kb(folder: Path) -> bool:
     """A folder is a KB when it has kb.toml, or both casestudies/ and content/."""
-    return (folder / CONFIG_FILE).is_file() or (
-        (folder / "casestudies").is_dir() and (folder / "content").is_dir()
-    )
+    return (folder / CONFIG_FILE).is_file() or ((folder / "casestudies").is_dir() and (folder / "content").is_dir())
 
 
 def find_kb(root: str | os.PathLike | None = None, cwd: Path | None = None) -> Kb:
@@ -187,8 +185,11 @@ def load_settings(path: Path) -> Settings:
 
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            problem((key,), f"unknown setting '{key}'{did_you_mean(key, TOP_LEVEL_KEYS)}; "
-                    f"known settings: {', '.join(TOP_LEVEL_KEYS)}")
+            problem(
+                (key,),
+                f"unknown setting '{key}'{did_you_mean(key, TOP_LEVEL_KEYS)}; "
+                f"known settings: {', '.join(TOP_LEVEL_KEYS)}",
+            )
     if "name" in data:
         if isinstance(data["name"], str):
             settings.name = data["name"]
@@ -198,8 +199,11 @@ def load_settings(path: Path) -> Settings:
         value = data["as_of"]
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             if value > dt.date.today():
-                problem(("as_of",), f"as_of: {value.isoformat()} is later than today; kb does not compute the "
-                        "future, so this setting is not used until that day")
+                problem(
+                    ("as_of",),
+                    f"as_of: {value.isoformat()} is later than today; kb does not compute the "
+                    "future, so this setting is not used until that day",
+                )
             else:
                 settings.as_of = value
         else:
@@ -209,8 +213,11 @@ def load_settings(path: Path) -> Settings:
         if not isinstance(value, int) or isinstance(value, bool):
             wrong_type(("gate",), "a whole number of hell-yes customers", value)
         elif value < DEFAULT_GATE:
-            problem(("gate",), f"gate: must be at least {DEFAULT_GATE} hell-yes customers; got {value}. "
-                    f"The gate stays at {DEFAULT_GATE}: it can be raised, never lowered")
+            problem(
+                ("gate",),
+                f"gate: must be at least {DEFAULT_GATE} hell-yes customers; got {value}. "
+                f"The gate stays at {DEFAULT_GATE}: it can be raised, never lowered",
+            )
         else:
             settings.gate = value
     if "sales_kinds" in data:
@@ -220,8 +227,11 @@ def load_settings(path: Path) -> Settings:
         else:
             unknown = [k for k in value if k not in INTERVIEW_KINDS]
             if unknown:
-                problem(("sales_kinds",), f"sales_kinds: expected kinds from {', '.join(INTERVIEW_KINDS)}; "
-                        f"got {unknown[0]!r}{did_you_mean(unknown[0], INTERVIEW_KINDS)}")
+                problem(
+                    ("sales_kinds",),
+                    f"sales_kinds: expected kinds from {', '.join(INTERVIEW_KINDS)}; "
+                    f"got {unknown[0]!r}{did_you_mean(unknown[0], INTERVIEW_KINDS)}",
+                )
             else:
                 settings.sales_kinds = tuple(value)
     if "founders" in data:
@@ -229,13 +239,14 @@ def load_settings(path: Path) -> Settings:
         if isinstance(value, list) and all(isinstance(n, str) for n in value):
             settings.founders = list(value)
         else:
-            wrong_type(("founders",), "a list of names, such as founders = [\"Ana\", \"Ben\"]", value)
+            wrong_type(("founders",), 'a list of names, such as founders = ["Ana", "Ben"]', value)
     if "database_url" in data:
         if isinstance(data["database_url"], str) and data["database_url"].strip():
             settings.database_url = data["database_url"].strip()
         else:
-            wrong_type(("database_url",), "a database URL such as sqlite:///path or postgresql://…",
-                       data["database_url"])
+            wrong_type(
+                ("database_url",), "a database URL such as sqlite:///path or postgresql://…", data["database_url"]
+            )
     _read_thresholds(data.get("thresholds"), settings, problem, wrong_type)
     _read_sources(data.get("sources"), settings, problem, wrong_type)
     return settings
@@ -249,8 +260,10 @@ def _read_thresholds(table, settings: Settings, problem, wrong_type) -> None:
         return
     for key, value in table.items():
         if key not in THRESHOLDS:
-            problem(("thresholds", key), f"unknown threshold '{key}'{did_you_mean(key, THRESHOLDS)}; "
-                    f"known thresholds: {', '.join(THRESHOLDS)}")
+            problem(
+                ("thresholds", key),
+                f"unknown threshold '{key}'{did_you_mean(key, THRESHOLDS)}; known thresholds: {', '.join(THRESHOLDS)}",
+            )
         elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
             wrong_type(("thresholds", key), "a whole number, 0 or more", value)
         else:
@@ -261,7 +274,7 @@ def _read_sources(table, settings: Settings, problem, wrong_type) -> None:
     if table is None:
         return
     if not isinstance(table, dict):
-        wrong_type(("sources",), "tables such as [sources.\"cold email\"]", table)
+        wrong_type(("sources",), 'tables such as [sources."cold email"]', table)
         return
     for name, values in table.items():
         if not isinstance(values, dict):
@@ -271,8 +284,11 @@ def _read_sources(table, settings: Settings, problem, wrong_type) -> None:
         for key, value in values.items():
             keys = ("sources", name, key)
             if key not in SOURCE_KEYS:
-                problem(keys, f"unknown key '{key}' in [sources.{name}]{did_you_mean(key, SOURCE_KEYS)}; "
-                        f"known keys: {', '.join(SOURCE_KEYS)}")
+                problem(
+                    keys,
+                    f"unknown key '{key}' in [sources.{name}]{did_you_mean(key, SOURCE_KEYS)}; "
+                    f"known keys: {', '.join(SOURCE_KEYS)}",
+                )
             elif key == "scalable":
                 if isinstance(value, bool):
                     source.scalable = value
@@ -283,8 +299,6 @@ def _read_sources(table, settings: Settings, problem, wrong_type) -> None:
             else:
                 wrong_type(keys, "a number, 0 or more", value)
         settings.sources[name.lower()] = source
-
-
 
 
 def builtin_templates() -> Path:

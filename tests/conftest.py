@@ -39,17 +39,27 @@ class KbFolder:
         return self.write(f"content/customers/{slug}.md", f"---\n{front}\n---\nNotes on {slug}.\n")
 
     def interview(self, slug: str, customer: str, date: str, kind: str = "discovery", body: str = "") -> Path:
-        return self.write(f"content/interviews/{slug}.md",
-                          f"---\ncustomer: {customer}\ndate: {date}\nkind: {kind}\n---\n{body}\n")
+        return self.write(
+            f"content/interviews/{slug}.md", f"---\ncustomer: {customer}\ndate: {date}\nkind: {kind}\n---\n{body}\n"
+        )
 
-    def casestudy(self, slug: str, customer: str, status: str = "hell-yes", person: str = "Jane Doe, CFO",
-                  answers: dict[str, str] | None = None, tags: str = "[]") -> Path:
-        from kb.schema import QUESTIONS
+    def casestudy(
+        self,
+        slug: str,
+        customer: str,
+        status: str = "hell-yes",
+        person: str = "Jane Doe, CFO",
+        answers: dict[str, str] | None = None,
+        tags: str = "[]",
+    ) -> Path:
+        from kb.records.fields import QUESTIONS
 
         answers = answers if answers is not None else {q.key: f"Answer to {q.key}." for q in QUESTIONS}
         body = "".join(f"## {q.heading}\n{answers.get(q.key, '')}\n\n" for q in QUESTIONS)
-        return self.write(f"casestudies/{slug}.md", f"---\ncustomer: {customer}\nperson: {person}\n"
-                          f"status: {status}\ntags: {tags}\n---\n{body}")
+        return self.write(
+            f"casestudies/{slug}.md",
+            f"---\ncustomer: {customer}\nperson: {person}\nstatus: {status}\ntags: {tags}\n---\n{body}",
+        )
 
 
 D = "2026-03-18"  # the as-of date the method tests compute on (the demo KB pins it too)
@@ -94,8 +104,9 @@ def run_kb():
     def run(folder, *args, timeout=120, **kwargs):
         root = Path(folder) if isinstance(folder, (str, os.PathLike)) else folder.root  # a path or a KbFolder
         env = {**os.environ, "KB_ROOT": str(root)}
-        return subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True,
-                              env=env, timeout=timeout, **kwargs)
+        return subprocess.run(
+            [sys.executable, "-m", "kb", *args], capture_output=True, text=True, env=env, timeout=timeout, **kwargs
+        )
 
     return run
 

@@ -26,8 +26,23 @@ from tests.conftest import REPO
 def bench_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "BENCHMARKS.md"
-    cmd = [sys.executable, "-m", "bench.run", "--sizes", "200", "--repeat", "1", "--query-runs", "10",
-           "--out", str(out), "--workdir", str(tmp), "--label", "smoke"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.run",
+        "--sizes",
+        "200",
+        "--repeat",
+        "1",
+        "--query-runs",
+        "10",
+        "--out",
+        str(out),
+        "--workdir",
+        str(tmp),
+        "--label",
+        "smoke",
+    ]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     return tmp, out, result
@@ -36,9 +51,19 @@ def bench_run(tmp_path_factory):
 def test_the_benchmark_command_writes_the_report(bench_run):
     tmp, out, result = bench_run
     text = out.read_text(encoding="utf-8")
-    for section in ("# Benchmarks", "## The run", "## Targets (issue 3), in this run", "## Summary",
-                    "## 200 records", "### Full builds", "### Freshness and whole processes",
-                    "### Query latency in process", "## The queries", "## Gains", "## Raw timings"):
+    for section in (
+        "# Benchmarks",
+        "## The run",
+        "## Targets (issue 3), in this run",
+        "## Summary",
+        "## 200 records",
+        "### Full builds",
+        "### Freshness and whole processes",
+        "### Query latency in process",
+        "## The queries",
+        "## Gains",
+        "## Raw timings",
+    ):
         assert section in text, section
     assert re.search(r"\| commit measured \| `([0-9a-f]{40}(-dirty)?|unknown[^`]*)` \|", text)
     assert "| reproduce | `python -m bench.run --sizes 200 --repeat 1" in text
@@ -57,8 +82,14 @@ def test_the_benchmark_command_writes_the_report(bench_run):
     svg = (tmp / "bench/scaling.svg").read_text(encoding="utf-8")
     root = ET.fromstring(svg)  # well-formed, self-contained
     assert root.tag.endswith("svg") and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
-    for label in ("kb index --rebuild", "straightforward Whoosh", "SQLite FTS5", "records in the KB (log scale)",
-                  "seconds (log scale)", "milliseconds (log scale)"):
+    for label in (
+        "kb index --rebuild",
+        "straightforward Whoosh",
+        "SQLite FTS5",
+        "records in the KB (log scale)",
+        "seconds (log scale)",
+        "milliseconds (log scale)",
+    ):
         assert label in svg, label
 
     runs = json.loads((tmp / "bench/results.json").read_text())["runs"]
@@ -81,8 +112,9 @@ def test_gains_show_labelled_runs_side_by_side(bench_run):
     table = report.gains([before, after], after)
     assert "| figure | smoke<br>" in table and "| smoke → after |" in table
     assert re.search(r"\| 200: kb full rebuild, median \(s\) \| [\d.]+ \| [\d.]+ \| 2\.00× better \|", table)
-    text = report.markdown(after, [before, after], "### What changed\nNotes from the lead.", "bench/scaling.svg",
-                           "bench/notes.md")
+    text = report.markdown(
+        after, [before, after], "### What changed\nNotes from the lead.", "bench/scaling.svg", "bench/notes.md"
+    )
     assert "Notes from the lead." in text.split("## Gains")[1]
 
 
@@ -100,7 +132,9 @@ def test_order_statistics_and_process_timing(tmp_path):
     assert proc.returncode == 0 and proc.stdout.strip() == "ok" and proc.wall_s > 0
     assert proc.maxrss_mb >= 64 and proc.peak_mb >= 64
     # A worker process side by side with its parent (as Whoosh's procs=2 writer does) counts in the peak.
-    both = ("import subprocess, sys, time; b = bytearray(48 * 2**20); "
-            "subprocess.run([sys.executable, '-c', 'import time; b = bytearray(64 * 2**20); time.sleep(0.5)'])")
+    both = (
+        "import subprocess, sys, time; b = bytearray(48 * 2**20); "
+        "subprocess.run([sys.executable, '-c', 'import time; b = bytearray(64 * 2**20); time.sleep(0.5)'])"
+    )
     proc = run_process([sys.executable, "-c", both], poll_memory=True)
     assert proc.returncode == 0 and proc.tree_peak_mb >= 48 + 64 and proc.peak_mb >= 48 + 64

@@ -26,8 +26,9 @@ def kb(*args, env: dict | None = None):
 def real_kb(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `python -m kb ARGS` as a real process in `cwd`, without KB_ROOT unless given."""
     environment = {k: v for k, v in os.environ.items() if k != "KB_ROOT"} | (env or {})
-    return subprocess.run([sys.executable, "-m", "kb", *args], cwd=cwd, env=environment, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kb", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -241,7 +242,8 @@ def test_a_new_kb_takes_records_and_finds_them(tmp_path, monkeypatch):
 
     assert made.exit_code == 0, made.output
     assert found_customers(kb("search", "customer:acme", "--type", "interview", "--json")) == [
-        "2026-03-02-acme-discovery"]
+        "2026-03-02-acme-discovery"
+    ]
     assert kb("check").exit_code == 0
 
 
@@ -300,16 +302,20 @@ def test_init_refuses_a_file(tmp_path):
 
 @pytest.fixture
 def exported_kb(kb_root):
-    kb_root.customer("acme", name="Acme Corp", stage="customer", won_on="2026-01-10", acv=12000,
-                     segment="fintech")
+    kb_root.customer("acme", name="Acme Corp", stage="customer", won_on="2026-01-10", acv=12000, segment="fintech")
     kb_root.interview("2026/2026-03-02-acme-discovery", "acme", "2026-03-02", body="They failed the audit.")
-    kb_root.casestudy("acme", "acme", tags="[soc2, fintech]", answers={
-        "why_change": "Failed the SOC2 audit twice.",
-        "success": "A clean audit.",
-        "options": "Spreadsheets.",
-        "fit": "Plugged into Jira.",
-        "renewal": "Peace of mind.",
-    })
+    kb_root.casestudy(
+        "acme",
+        "acme",
+        tags="[soc2, fintech]",
+        answers={
+            "why_change": "Failed the SOC2 audit twice.",
+            "success": "A clean audit.",
+            "options": "Spreadsheets.",
+            "fit": "Plugged into Jira.",
+            "renewal": "Peace of mind.",
+        },
+    )
     return kb_root
 
 
@@ -318,16 +324,23 @@ def test_export_json_has_every_record_with_fields_answers_and_tags(exported_kb, 
 
     assert result.exit_code == 0, result.output
     records = {(row["type"], row["slug"]): row for row in json.loads(result.stdout)}
-    assert set(records) == {("customer", "acme"), ("interview", "2026-03-02-acme-discovery"),
-                            ("casestudy", "acme")}
+    assert set(records) == {("customer", "acme"), ("interview", "2026-03-02-acme-discovery"), ("casestudy", "acme")}
     customer = records["customer", "acme"]
     assert (customer["path"], customer["name"], customer["stage"], customer["won_on"]) == (
-        "content/customers/acme.md", "Acme Corp", "customer", "2026-01-10")
+        "content/customers/acme.md",
+        "Acme Corp",
+        "customer",
+        "2026-01-10",
+    )
     assert customer["acv"] == 12000
     assert customer["extra"] == {"segment": "fintech"}
     call = records["interview", "2026-03-02-acme-discovery"]
     assert (call["path"], call["customer"], call["date"], call["kind"]) == (
-        "content/interviews/2026/2026-03-02-acme-discovery.md", "acme", "2026-03-02", "discovery")
+        "content/interviews/2026/2026-03-02-acme-discovery.md",
+        "acme",
+        "2026-03-02",
+        "discovery",
+    )
     assert "They failed the audit." in call["body"]
     story = records["casestudy", "acme"]
     assert (story["customer"], story["person"], story["status"]) == ("acme", "Jane Doe, CFO", "hell-yes")
@@ -367,23 +380,29 @@ def test_export_follows_the_files_and_writes_to_a_file(exported_kb, runner, tmp_
     assert result.exit_code == 0, result.output
     rows = json.loads((tmp_path / "all.json").read_text())
     assert sorted((row["type"], row["slug"]) for row in rows) == [
-        ("customer", "acme"), ("customer", "globex"), ("interview", "2026-03-02-acme-discovery")]
+        ("customer", "acme"),
+        ("customer", "globex"),
+        ("interview", "2026-03-02-acme-discovery"),
+    ]
 
 
 # --- no command ever prints a traceback --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (("search", '"open quote'), 2),
-    (("search", "--since", "yesterday", "x"), 2),
-    (("search", "--limit", "0", "x"), 2),
-    (("search", "--status", "hellyes", "x"), 2),
-    (("nosuchcommand",), 2),
-    (("new", "interview", "acme", "--kind", "coffee", "--no-edit"), 2),
-    (("new", "interview", "acme", "--date", "2026-02-30", "--no-edit"), 2),
-    (("new", "customer", "!!!", "--no-edit"), 2),
-    (("init", "."), 1),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("search", '"open quote'), 2),
+        (("search", "--since", "yesterday", "x"), 2),
+        (("search", "--limit", "0", "x"), 2),
+        (("search", "--status", "hellyes", "x"), 2),
+        (("nosuchcommand",), 2),
+        (("new", "interview", "acme", "--kind", "coffee", "--no-edit"), 2),
+        (("new", "interview", "acme", "--date", "2026-02-30", "--no-edit"), 2),
+        (("new", "customer", "!!!", "--no-edit"), 2),
+        (("init", "."), 1),
+    ],
+)
 def test_error_paths_print_a_message_not_a_traceback(kb_root, args, code):
     kb_root.customer("acme")
 

@@ -12,11 +12,11 @@ import re
 
 import pytest
 
-from kb.catalog import Catalog
 from kb.config import Kb
-from kb.method import resolve_as_of
-from kb.schema import QUESTIONS
-from kb.sync import Workspace
+from kb.method.hell_yes_rule import resolve_as_of
+from kb.records.fields import QUESTIONS
+from kb.store.catalog import Catalog
+from kb.workspace import Workspace
 
 D = "2026-03-18"
 # story slug: (customer, customer name, person, status, tags)
@@ -63,9 +63,9 @@ def sections(text: str, marker: str) -> dict[str, str]:
     found = {}
     for i, q in enumerate(QUESTIONS):
         start = text.index(f"{marker}{q.heading}")
-        ends = [text.find(f"{marker}{later.heading}") for later in QUESTIONS[i + 1:]]
+        ends = [text.find(f"{marker}{later.heading}") for later in QUESTIONS[i + 1 :]]
         ends = [e for e in ends if e > start]
-        found[q.key] = text[start:min(ends) if ends else len(text)]
+        found[q.key] = text[start : min(ends) if ends else len(text)]
     return found
 
 
@@ -118,14 +118,16 @@ def test_tags_hell_yes_stories_share_and_tags_only_the_others_carry(stories):
     for row in found.rows:
         assert [a.story for a in row.hell_yes] == list(HELL_YES)
         assert sorted(a.story for a in row.contrast) == list(CONTRAST)
-        assert [(a.customer, a.person) for a in row.hell_yes] == [("acme", "Jane Doe, CFO"),
-                                                                  ("birch", "Sam Lee, Controller")]
+        assert [(a.customer, a.person) for a in row.hell_yes] == [
+            ("acme", "Jane Doe, CFO"),
+            ("birch", "Sam Lee, Controller"),
+        ]
 
 
 def test_compare_text_shows_tag_counts(stories, runner):
     text = compare(runner, stories)
 
-    tags = text[text.index("Tags shared"):]
+    tags = text[text.index("Tags shared") :]
     for tag, (hell_yes, others) in SHARED.items():
         assert re.search(rf"\b{tag}\b\D*\b{hell_yes}\b\D*\b{others}\b", tags), (tag, tags)
     for tag, others in ONLY_OTHERS.items():
@@ -140,8 +142,11 @@ def test_compare_exports_markdown(stories, runner):
     for key, section in sections(text, "## ").items():
         assert_side_by_side(section, key)
         assert "Jane Doe, CFO" in section and "Kim Park, CIO" in section
-    tag_rows = {line.split("|")[2].strip(): line for line in text.splitlines()
-                if line.startswith("|") and line.count("|") >= 5 and "---" not in line}
+    tag_rows = {
+        line.split("|")[2].strip(): line
+        for line in text.splitlines()
+        if line.startswith("|") and line.count("|") >= 5 and "---" not in line
+    }
     for tag, (hell_yes, others) in SHARED.items():
         cells = [c.strip() for c in tag_rows[tag].split("|")]
         assert cells[-3:-1] == [str(hell_yes), str(others)], tag_rows[tag]

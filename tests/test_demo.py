@@ -9,10 +9,10 @@ from collections import Counter
 
 import pytest
 
-from kb.catalog import Catalog
 from kb.config import Kb
-from kb.method import hell_yes, resolve_as_of
-from kb.sync import Workspace
+from kb.method.hell_yes_rule import hell_yes, resolve_as_of
+from kb.store.catalog import Catalog
+from kb.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,9 @@ def demo(demo_root):
 
 def judged(workspace, catalog):
     as_of = resolve_as_of(None, workspace.settings)
-    return as_of, hell_yes(catalog.stories(), catalog.customers(), as_of.date,
-                           workspace.settings.thresholds["settle_days"])
+    return as_of, hell_yes(
+        catalog.stories(), catalog.customers(), as_of.date, workspace.settings.thresholds["settle_days"]
+    )
 
 
 def test_check_prints_only_the_one_warning_of_the_almost_counting_story(demo_root, runner):
@@ -36,7 +37,8 @@ def test_check_prints_only_the_one_warning_of_the_almost_counting_story(demo_roo
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "casestudies/orchard-controller.md:4: warning: hell-yes story does not count (as of 2026-03-18, pinned "
-        "in kb.toml): orchard-hr: hell-yes story is missing answers to: renewal"]
+        "in kb.toml): orchard-hr: hell-yes story is missing answers to: renewal"
+    ]
 
 
 def test_four_hell_yes_customers_and_one_story_one_answer_away(demo):
@@ -75,8 +77,11 @@ def test_at_least_five_sales_calls_in_each_of_the_four_weeks_before_as_of(demo):
     workspace, catalog = demo
     as_of = resolve_as_of(None, workspace.settings).date
     this_monday = as_of - dt.timedelta(days=as_of.weekday())
-    weeks = Counter(i.date - dt.timedelta(days=i.date.weekday()) for i in catalog.interviews()
-                    if i.kind in workspace.settings.sales_kinds)
+    weeks = Counter(
+        i.date - dt.timedelta(days=i.date.weekday())
+        for i in catalog.interviews()
+        if i.kind in workspace.settings.sales_kinds
+    )
     for back in range(1, 5):
         monday = this_monday - dt.timedelta(weeks=back)
         assert weeks[monday] >= 5, (monday, weeks[monday])
@@ -103,8 +108,10 @@ def test_answering_the_missing_question_makes_five(demo_root, tmp_path):
     story = root / "casestudies/orchard-controller.md"
     text = story.read_text(encoding="utf-8")
     head, _, _ = text.partition("## Why are they renewing?")
-    story.write_text(head + "## Why are they renewing?\nThey passed the audit in a week "
-                     "[[2026-02-17-orchard-hr-check-in]].\n", encoding="utf-8")
+    story.write_text(
+        head + "## Why are they renewing?\nThey passed the audit in a week [[2026-02-17-orchard-hr-check-in]].\n",
+        encoding="utf-8",
+    )
     workspace = Workspace(Kb(root))
     workspace.refresh()
     with workspace.session() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kb.config import THRESHOLDS
-from kb.schema import QUESTIONS, question_for
+from kb.records.fields import QUESTIONS, question_for
 from tests.conftest import REPO
 
 

@@ -6,9 +6,8 @@ import os
 
 import pytest
 
-from kb.calls import CallForm, log_call
-from kb.config import Kb
-from kb.edit import (
+from kb.authoring.call_form import CallForm, log_call
+from kb.authoring.story_form import (
     Conflict,
     Invalid,
     StoryForm,
@@ -19,9 +18,10 @@ from kb.edit import (
     save_casestudy,
     story_form,
 )
+from kb.config import Kb
 from kb.errors import KbError
-from kb.records import content_hash, parse_bytes
-from kb.splice import NotEditable
+from kb.records.document import NotEditable
+from kb.records.parse import content_hash, parse_bytes
 
 STORY = """\
 ---
@@ -68,8 +68,9 @@ def test_changing_person_and_one_answer_rewrites_only_those_lines():
     form = story_form(STORY)
     form.person = "Jane Doe, VP Finance"
     form.answers["success"] = "A close on day 6."
-    expected = STORY.replace('person: "Jane Doe, CFO"   # the champion', "person: Jane Doe, VP Finance") \
-        .replace("<!-- What did success look like to them? -->", "A close on day 6.")
+    expected = STORY.replace('person: "Jane Doe, CFO"   # the champion', "person: Jane Doe, VP Finance").replace(
+        "<!-- What did success look like to them? -->", "A close on day 6."
+    )
     assert casestudy_text(form, STORY) == expected
 
 
@@ -87,8 +88,9 @@ def test_a_missing_question_is_added_after_the_last_answer_and_extras_stay_put()
     form = story_form(STORY)
     form.answers["options"] = "Hiring a second accountant."
     text = casestudy_text(form, STORY)
-    assert text.endswith("They bought back their close.\n\n## What options did they consider?\n"
-                         "Hiring a second accountant.\n")
+    assert text.endswith(
+        "They bought back their close.\n\n## What options did they consider?\nHiring a second accountant.\n"
+    )
     assert "## Notes\nKeep   this,  with its    spaces.\n- and this list\n" in text
     record = parse_bytes(text.encode(), "casestudies/acme.md", "casestudy")
     assert record.answered("options") and not record.problems
@@ -142,9 +144,19 @@ def test_save_refuses_paths_that_leave_the_kb_or_do_not_normalize(kb, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     os.symlink(outside, kb.root / "casestudies" / "link")
-    for path in ("../x.md", "casestudies/../kb.toml", "casestudies/./x.md", "/etc/x.md", "casestudies/.x.md",
-                 "casestudies/x.txt", "content/customers/x.md", "casestudies\\x.md", "casestudies/link/x.md",
-                 "casestudies/Upper.md", "casestudies//x.md"):
+    for path in (
+        "../x.md",
+        "casestudies/../kb.toml",
+        "casestudies/./x.md",
+        "/etc/x.md",
+        "casestudies/.x.md",
+        "casestudies/x.txt",
+        "content/customers/x.md",
+        "casestudies\\x.md",
+        "casestudies/link/x.md",
+        "casestudies/Upper.md",
+        "casestudies//x.md",
+    ):
         with pytest.raises(KbError, match="refused"):
             save(kb, path, "---\ncustomer: a\n---\n", "")
     assert list(outside.iterdir()) == []
@@ -174,8 +186,10 @@ def test_save_casestudy_collects_every_field_error(kb):
 def test_a_new_story_uses_the_kbs_own_skeleton(kb):
     skeleton = kb.root / "templates" / "new" / "casestudy.md"
     skeleton.parent.mkdir(parents=True)
-    skeleton.write_text("---\ncustomer: {{ customer }}\nperson: {{ person | yaml }}\nstatus: draft\n"
-                        "team: growth\n---\n{% for q in questions %}## {{ q.heading }}\n<!-- ours -->\n\n{% endfor %}")
+    skeleton.write_text(
+        "---\ncustomer: {{ customer }}\nperson: {{ person | yaml }}\nstatus: draft\n"
+        "team: growth\n---\n{% for q in questions %}## {{ q.heading }}\n<!-- ours -->\n\n{% endfor %}"
+    )
     form = StoryForm(customer="acme", person="Jane Doe, CFO")
     form.answers["why_change"] = "The audit."
     saved = save_casestudy(kb, form)

@@ -42,8 +42,12 @@ def search_paths(runner, kb, *args) -> list[str]:
 def small_kb(kb_root, runner):
     """A KB with a customer, a call in a year subfolder and a story, indexed once."""
     kb_root.customer("acme", stage="customer", won_on="2026-01-10")
-    kb_root.interview("2026/2026-03-02-acme-discovery", "acme", "2026-03-02",
-                      body="They failed the audit twice and the controller quit.")
+    kb_root.interview(
+        "2026/2026-03-02-acme-discovery",
+        "acme",
+        "2026-03-02",
+        body="They failed the audit twice and the controller quit.",
+    )
     kb_root.casestudy("acme", "acme", answers={"why_change": "The auditor found gaps in the ledger."})
     first = runner(kb_root, "index")
     assert first.exit_code == 0, first.output
@@ -114,8 +118,7 @@ def test_a_same_size_edit_is_reported_as_changed(small_kb, runner):
 
     result = runner(small_kb, "index")
 
-    assert reported(result.stdout)["changed"] == {"content/interviews/2026/2026-03-02-acme-discovery.md"}, \
-        result.output
+    assert reported(result.stdout)["changed"] == {"content/interviews/2026/2026-03-02-acme-discovery.md"}, result.output
 
 
 def test_a_file_renamed_in_its_folder_is_reported_as_renamed(small_kb, runner):
@@ -209,8 +212,10 @@ def test_search_follows_a_delete_without_kb_index(small_kb, runner):
     (small_kb.root / "content/interviews/2026/2026-03-02-acme-discovery.md").unlink()
 
     assert search_paths(runner, small_kb, "audit") == []
-    assert sorted(search_paths(runner, small_kb, "customer:acme")) == ["casestudies/acme.md",
-                                                                     "content/customers/acme.md"]
+    assert sorted(search_paths(runner, small_kb, "customer:acme")) == [
+        "casestudies/acme.md",
+        "content/customers/acme.md",
+    ]
 
 
 def test_search_follows_a_new_file_without_kb_index(small_kb, runner):
@@ -226,19 +231,26 @@ CRASH_FILES = 1000
 
 def _kb_process(root: Path, *args, **kwargs):
     env = {**os.environ, "KB_ROOT": str(root)}
-    return subprocess.Popen([sys.executable, "-m", "kb", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kb", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def test_a_rebuild_killed_half_way_loses_nothing(kb_root, run_kb):
     words = "pricing onboarding budget security renewal spreadsheet integration workflow deadline".split()
     for number in range(CRASH_FILES):
         body = " ".join(words[(number + k) % len(words)] for k in range(60))
-        kb_root.write(f"content/interviews/{number % 12:02d}/2026-01-{1 + number % 28:02d}-c{number}-call.md",
-                      f"---\ncustomer: c{number % 40}\ndate: 2026-01-{1 + number % 28:02d}\nkind: sales\n---\n"
-                      f"## Notes\nmarker{number} everywhere {body}\n")
-    every_file = {f"content/interviews/{n % 12:02d}/2026-01-{1 + n % 28:02d}-c{n}-call.md"
-                  for n in range(CRASH_FILES)}
+        kb_root.write(
+            f"content/interviews/{number % 12:02d}/2026-01-{1 + number % 28:02d}-c{number}-call.md",
+            f"---\ncustomer: c{number % 40}\ndate: 2026-01-{1 + number % 28:02d}\nkind: sales\n---\n"
+            f"## Notes\nmarker{number} everywhere {body}\n",
+        )
+    every_file = {f"content/interviews/{n % 12:02d}/2026-01-{1 + n % 28:02d}-c{n}-call.md" for n in range(CRASH_FILES)}
 
     started = time.monotonic()
     full = run_kb(kb_root, "index", "--rebuild")
@@ -282,7 +294,10 @@ def _assert_rebuilt_and_whole(result, small_kb, runner):
     assert len(notices) == 1 and "rebuilt .kb/" in notices[0], result.stderr
     assert "Traceback" not in result.output
     assert sorted(search_paths(runner, small_kb, "acme")) == [
-        "casestudies/acme.md", "content/customers/acme.md", "content/interviews/2026/2026-03-02-acme-discovery.md"]
+        "casestudies/acme.md",
+        "content/customers/acme.md",
+        "content/interviews/2026/2026-03-02-acme-discovery.md",
+    ]
 
 
 def test_deleted_state_folder_is_rebuilt(small_kb, runner):
@@ -381,7 +396,8 @@ def test_a_held_lock_makes_search_wait_then_answer_from_the_last_state(small_kb,
     assert "Traceback" not in waited.stderr
     # The answer is the state before the lock: the new call is not in it yet.
     assert [hit["path"] for hit in json.loads(waited.stdout)["hits"]] == [
-        "content/interviews/2026/2026-03-02-acme-discovery.md"]
+        "content/interviews/2026/2026-03-02-acme-discovery.md"
+    ]
 
     started = time.monotonic()
     free = run_kb(small_kb, "search", "audit OR procurement", "--json")
@@ -391,7 +407,9 @@ def test_a_held_lock_makes_search_wait_then_answer_from_the_last_state(small_kb,
     assert elapsed < 4, f"a search with the lock free took {elapsed:.1f} s"
     assert "another kb process" not in free.stderr
     assert sorted(hit["path"] for hit in json.loads(free.stdout)["hits"]) == [
-        "content/interviews/2026-03-09-acme-sales.md", "content/interviews/2026/2026-03-02-acme-discovery.md"]
+        "content/interviews/2026-03-09-acme-sales.md",
+        "content/interviews/2026/2026-03-02-acme-discovery.md",
+    ]
 
 
 def test_a_held_lock_on_a_kb_never_indexed_is_a_clear_error(kb_root, run_kb):

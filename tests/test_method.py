@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from kb.schema import QUESTION_KEYS
+from kb.records.fields import QUESTION_KEYS
 from tests.conftest import D, milestone, status_json
 
 LONG_AGO = "2025-06-01"  # won long before D: settled by any D in this file
@@ -75,17 +75,24 @@ def test_a_hell_yes_story_missing_one_answer_names_the_question(kb_root, runner)
     data = status_json(runner, kb_root)
 
     assert data["hell_yes"]["customers"] == []
-    assert not_counting(data) == {"acme-story": ["hell-yes story is missing answers to: options"],
-                                  "birch-story": ["hell-yes story is missing answers to: renewal"]}
+    assert not_counting(data) == {
+        "acme-story": ["hell-yes story is missing answers to: options"],
+        "birch-story": ["hell-yes story is missing answers to: renewal"],
+    }
     messages = [v["message"] for v in data["hell_yes"]["not_counting"]]
     assert "acme: hell-yes story is missing answers to: options" in messages
     text = runner(kb_root, "status", "--as-of", D).output
     assert "acme: hell-yes story is missing answers to: options" in text
 
 
-@pytest.mark.parametrize(("fields", "says"), [({"stage": "qualified", "qualified_on": "2026-01-05"}, "not won"),
-                                             ({"stage": "customer", "won_on": "2026-03-19"}, "won")],
-                         ids=["never-won", "won-after-D"])
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"stage": "qualified", "qualified_on": "2026-01-05"}, "not won"),
+        ({"stage": "customer", "won_on": "2026-03-19"}, "won"),
+    ],
+    ids=["never-won", "won-after-D"],
+)
 def test_a_customer_not_won_by_D_does_not_count(kb_root, runner, fields, says):
     kb_root.customer("acme", **fields)
     kb_root.casestudy("acme-story", "acme")
@@ -98,10 +105,13 @@ def test_a_customer_not_won_by_D_does_not_count(kb_root, runner, fields, says):
     assert milestone(data, 2)["reached"] is False
 
 
-@pytest.mark.parametrize(("won_on", "reasons"), [
-    ("2026-02-16", None),  # D − won_on = 30: counts
-    ("2026-02-17", ["won 29 days ago, counts from 2026-03-19"]),  # 29: counts from won_on + 30
-])
+@pytest.mark.parametrize(
+    ("won_on", "reasons"),
+    [
+        ("2026-02-16", None),  # D − won_on = 30: counts
+        ("2026-02-17", ["won 29 days ago, counts from 2026-03-19"]),  # 29: counts from won_on + 30
+    ],
+)
 def test_won_29_versus_30_days_before_D(kb_root, runner, won_on, reasons):
     hell_yes_customer(kb_root, "acme", won_on=won_on)
 
@@ -114,12 +124,16 @@ def test_won_29_versus_30_days_before_D(kb_root, runner, won_on, reasons):
         assert "acme: won 29 days ago, counts from 2026-03-19" in data["gate"]["message"]
 
 
-@pytest.mark.parametrize(("fields", "counts"), [
-    ({"churned_on": "2026-03-10"}, False),  # churned before D
-    ({"churned_on": D}, False),  # on D is "on or before D"
-    ({"churned_on": "2026-03-19"}, True),  # after D: still paying as of D, whatever the stage says now
-    ({"stage": "churned"}, False),  # stage churned with no churned_on
-], ids=["before-D", "on-D", "after-D", "stage-only"])
+@pytest.mark.parametrize(
+    ("fields", "counts"),
+    [
+        ({"churned_on": "2026-03-10"}, False),  # churned before D
+        ({"churned_on": D}, False),  # on D is "on or before D"
+        ({"churned_on": "2026-03-19"}, True),  # after D: still paying as of D, whatever the stage says now
+        ({"stage": "churned"}, False),  # stage churned with no churned_on
+    ],
+    ids=["before-D", "on-D", "after-D", "stage-only"],
+)
 def test_churned_by_D_versus_after_it(kb_root, runner, fields, counts):
     hell_yes_customer(kb_root, "acme", **fields)
 
@@ -148,8 +162,13 @@ def test_closest_stories_fewest_failed_rules_then_fewest_missing_answers(kb_root
     closest = data["gate"]["closest"]
     assert [c["story"] for c in closest] == ["cedar-story", "birch-story", "alder-story", "elm-story", "dune-story"]
     assert closest[0]["path"] == "casestudies/cedar-story.md"
-    assert [c["missing_answers"] for c in closest] == [[], ["fit"], ["options", "renewal"],
-                                                       ["why_change", "success", "fit"], ["fit"]]
+    assert [c["missing_answers"] for c in closest] == [
+        [],
+        ["fit"],
+        ["options", "renewal"],
+        ["why_change", "success", "fit"],
+        ["fit"],
+    ]
     assert "cedar-story.md" in data["gate"]["message"]  # the shut gate names the closest story
 
 
@@ -168,11 +187,14 @@ def test_milestone_2_ignores_a_win_after_D(kb_root, runner):
     assert data["goal"]["milestone"] == 1
 
 
-@pytest.mark.parametrize(("won", "late", "hell_yes", "reached"), [
-    (5, 0, 1, True),  # two of the five have churned
-    (4, 1, 1, False),  # the fifth is won after D
-    (5, 0, 0, False),  # five paying, none hell-yes
-])
+@pytest.mark.parametrize(
+    ("won", "late", "hell_yes", "reached"),
+    [
+        (5, 0, 1, True),  # two of the five have churned
+        (4, 1, 1, False),  # the fifth is won after D
+        (5, 0, 0, False),  # five paying, none hell-yes
+    ],
+)
 def test_milestone_3_counts_churned_customers(kb_root, runner, won, late, hell_yes, reached):
     for i in range(won):
         fields = {"stage": "churned", "churned_on": "2026-02-01"} if i < 2 else {"stage": "customer"}

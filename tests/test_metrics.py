@@ -13,14 +13,14 @@ from xml.etree import ElementTree
 
 import pytest
 
-from kb.catalog import Catalog
 from kb.cli import metrics as metrics_command
 from kb.config import Kb
 from kb.errors import GateShut
-from kb.method import resolve_as_of
-from kb.metrics import metrics
-from kb.sync import Workspace
-from kb.tables import cell_text
+from kb.method.hell_yes_rule import resolve_as_of
+from kb.method.metrics import metrics
+from kb.store.catalog import Catalog
+from kb.table import cell_text
+from kb.workspace import Workspace
 
 D = "2026-03-18"
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -61,13 +61,21 @@ CALL_DAYS = ["2026-02-22", "2026-03-02", "2026-03-09", "2026-03-11", "2026-03-15
 def write_ledger(kb) -> None:
     kb.write("kb.toml", TOML)
     for slug, (source, owner, qualified, won, churned, stage, acv, story) in LEDGER.items():
-        fields = {"source": source, "owner": owner, "qualified_on": qualified, "won_on": won,
-                  "churned_on": churned, "stage": stage, "acv": acv}
+        fields = {
+            "source": source,
+            "owner": owner,
+            "qualified_on": qualified,
+            "won_on": won,
+            "churned_on": churned,
+            "stage": stage,
+            "acv": acv,
+        }
         kb.customer(slug, **{k: v for k, v in fields.items() if v is not None})
         if story:
             kb.casestudy(f"{slug}-story", slug, status=story)
-    kb.customer("o2", source="Referral", owner="Riley Rep", qualified_on="2026-01-10", lost_on="2026-02-01",
-                stage="lead")
+    kb.customer(
+        "o2", source="Referral", owner="Riley Rep", qualified_on="2026-01-10", lost_on="2026-02-01", stage="lead"
+    )
     for i, day in enumerate(CALL_DAYS):
         kb.interview(f"{day}-call-{i}", "o1", day, "discovery")
 
@@ -120,8 +128,14 @@ def test_funnel_counts_each_stage_or_a_later_one(ledger, runner):
 def test_post_sale_conversion_by_month_won(ledger, runner):
     months = by(metrics_json(runner, ledger)["conversion"], "month")
 
-    expected = {"2025-09": (1, 1, 100), "2025-10": (2, 1, 50), "2025-11": (2, 2, 100), "2025-12": (2, 1, 50),
-                "2026-01": (2, 0, 0), "2026-03": (1, 0, 0)}
+    expected = {
+        "2025-09": (1, 1, 100),
+        "2025-10": (2, 1, 50),
+        "2025-11": (2, 2, 100),
+        "2025-12": (2, 1, 50),
+        "2026-01": (2, 0, 0),
+        "2026-03": (1, 0, 0),
+    }
     assert {m for m, r in months.items() if r["won"]} == set(expected)
     for month, (won, hell_yes, pct) in expected.items():
         row = months[month]
@@ -335,8 +349,11 @@ def test_demo_opens_when_orchard_hr_says_why_they_renew(demo_root, runner, tmp_p
     root = tmp_path / "demo"
     shutil.copytree(demo_root, root, ignore=shutil.ignore_patterns(".kb"))
     story = root / "casestudies/orchard-controller.md"
-    story.write_text(story.read_text(encoding="utf-8").rstrip("\n") + "\nLaura renews because the auditor "
-                     "now asks for Ledgerline's evidence room first.\n", encoding="utf-8")
+    story.write_text(
+        story.read_text(encoding="utf-8").rstrip("\n") + "\nLaura renews because the auditor "
+        "now asks for Ledgerline's evidence room first.\n",
+        encoding="utf-8",
+    )
 
     result = runner(root, "status", "--json")
     assert result.exit_code == 0, result.output

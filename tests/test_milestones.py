@@ -33,8 +33,16 @@ def open_gate(kb, count: int = 5, **fields) -> None:
         hell_yes_customer(kb, f"gatekeeper{i}", **fields)
 
 
-def sqls(kb, prefix: str, count: int, wins: int = 0, win_day: int = 20, qualified: str = QUALIFIED,
-         story: str | None = None, **fields) -> None:
+def sqls(
+    kb,
+    prefix: str,
+    count: int,
+    wins: int = 0,
+    win_day: int = 20,
+    qualified: str = QUALIFIED,
+    story: str | None = None,
+    **fields,
+) -> None:
     """`count` SQLs qualified on `qualified`; the first `wins` won `win_day` days later, the rest open."""
     for i in range(count):
         if i < wins:
@@ -49,12 +57,15 @@ def sqls(kb, prefix: str, count: int, wins: int = 0, win_day: int = 20, qualifie
 # --- milestone 5: post-sale conversion ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("hell_yes", "others", "reached"), [
-    (18, 2, False),  # N = 20: 90%, but N must be more than 20
-    (19, 2, True),  # N = 21: 19/21 = 90.47…%
-    (27, 3, True),  # N = 30: exactly 90%
-    (26, 3, False),  # N = 29: 89.65…%, just below
-])
+@pytest.mark.parametrize(
+    ("hell_yes", "others", "reached"),
+    [
+        (18, 2, False),  # N = 20: 90%, but N must be more than 20
+        (19, 2, True),  # N = 21: 19/21 = 90.47…%
+        (27, 3, True),  # N = 30: exactly 90%
+        (26, 3, False),  # N = 29: 89.65…%, just below
+    ],
+)
 def test_milestone_5_at_its_floor_and_at_90_percent(kb_root, runner, hell_yes, others, reached):
     for i in range(hell_yes):
         hell_yes_customer(kb_root, f"happy{i}")
@@ -92,12 +103,14 @@ def test_milestone_6_needs_more_than_30_sqls(kb_root, runner, count, reached):
     assert milestone(status_json(runner, kb_root), 6)["reached"] is reached
 
 
-@pytest.mark.parametrize(("recent", "reached"), [
-    ("2026-02-02", True),  # D − 44 days: not in the cohort, N stays 31 (10/31)
-    ("2026-02-01", False),  # D − 45 days: in it, N = 36 (10/36 = 27.8%)
-])
-def test_milestone_6_cohort_leaves_out_sqls_qualified_fewer_than_45_days_before_D(kb_root, runner, recent,
-                                                                                    reached):
+@pytest.mark.parametrize(
+    ("recent", "reached"),
+    [
+        ("2026-02-02", True),  # D − 44 days: not in the cohort, N stays 31 (10/31)
+        ("2026-02-01", False),  # D − 45 days: in it, N = 36 (10/36 = 27.8%)
+    ],
+)
+def test_milestone_6_cohort_leaves_out_sqls_qualified_fewer_than_45_days_before_D(kb_root, runner, recent, reached):
     sqls(kb_root, "sql", 31, wins=10)
     sqls(kb_root, "new", 5, qualified=recent)
 
@@ -119,8 +132,9 @@ def test_milestone_6_counts_are_shown_once_the_gate_is_open(kb_root, runner):
 # --- milestone 7: one scalable source -----------------------------------------------------------------
 
 
-def pipeline(kb, toml: str, count: int = 11, wins: int = 4, spelled: str = "COLD Email", acv: str = "10000",
-             acv_missing: int = 0) -> None:
+def pipeline(
+    kb, toml: str, count: int = 11, wins: int = 4, spelled: str = "COLD Email", acv: str = "10000", acv_missing: int = 0
+) -> None:
     kb.write("kb.toml", toml)
     open_gate(kb)
     for i in range(count):
@@ -135,19 +149,27 @@ def pipeline(kb, toml: str, count: int = 11, wins: int = 4, spelled: str = "COLD
 COLD = '[sources."cold email"]\nscalable = true\n'
 
 
-@pytest.mark.parametrize(("toml", "kwargs", "reached", "says"), [
-    # 4 wins of 11 SQLs (36.4%), acv 10000 each: cost per win 10000 ≤ mean acv 10000
-    pytest.param(COLD + "cost = 40000\n", {}, True, None, id="cost-per-win-equals-mean-acv"),
-    pytest.param(COLD + "cost = 40001\n", {}, False, None, id="cost-per-win-above-mean-acv"),
-    pytest.param(COLD, {}, False, "cost", id="no-cost"),
-    pytest.param(COLD + "cost = 20000\n", {"acv_missing": 1}, False, "acv", id="a-win-without-acv"),
-    pytest.param(COLD + "cost = 20000\n", {"wins": 0}, False, "win", id="no-wins"),
-    pytest.param(COLD + "cost = 20000\n", {"count": 10}, False, None, id="only-10-sqls"),
-    pytest.param(COLD + "cost = 20000\n", {"wins": 3}, False, None, id="close-rate-27-percent"),
-    pytest.param('[sources."cold email"]\nscalable = false\ncost = 20000\n', {}, False, None, id="not-scalable"),
-    pytest.param('[sources."Cold Email"]\nscalable = true\ncost = 20000\n', {"spelled": "cold email"}, True, None,
-                 id="matched-case-insensitively"),
-])
+@pytest.mark.parametrize(
+    ("toml", "kwargs", "reached", "says"),
+    [
+        # 4 wins of 11 SQLs (36.4%), acv 10000 each: cost per win 10000 ≤ mean acv 10000
+        pytest.param(COLD + "cost = 40000\n", {}, True, None, id="cost-per-win-equals-mean-acv"),
+        pytest.param(COLD + "cost = 40001\n", {}, False, None, id="cost-per-win-above-mean-acv"),
+        pytest.param(COLD, {}, False, "cost", id="no-cost"),
+        pytest.param(COLD + "cost = 20000\n", {"acv_missing": 1}, False, "acv", id="a-win-without-acv"),
+        pytest.param(COLD + "cost = 20000\n", {"wins": 0}, False, "win", id="no-wins"),
+        pytest.param(COLD + "cost = 20000\n", {"count": 10}, False, None, id="only-10-sqls"),
+        pytest.param(COLD + "cost = 20000\n", {"wins": 3}, False, None, id="close-rate-27-percent"),
+        pytest.param('[sources."cold email"]\nscalable = false\ncost = 20000\n', {}, False, None, id="not-scalable"),
+        pytest.param(
+            '[sources."Cold Email"]\nscalable = true\ncost = 20000\n',
+            {"spelled": "cold email"},
+            True,
+            None,
+            id="matched-case-insensitively",
+        ),
+    ],
+)
 def test_milestone_7_one_scalable_source(kb_root, runner, toml, kwargs, reached, says):
     pipeline(kb_root, toml, **kwargs)
 
@@ -183,12 +205,15 @@ def reps(kb, founders: str | None = '["Maya Okafor"]', rep_sqls: int = 11, meh_w
     sqls(kb, "unowned", 5)  # no owner: not a rep's; if counted, 4/16 = 25%
 
 
-@pytest.mark.parametrize(("kwargs", "reached"), [
-    pytest.param({}, True, id="reps-hold-the-rates"),  # 4/11 = 36.4% close, 4/4 conversion
-    pytest.param({"rep_sqls": 10}, False, id="only-10-rep-sqls"),
-    pytest.param({"meh_wins": 1}, False, id="rep-conversion-75-percent"),
-    pytest.param({"founders": '["Maya Okafor", "Riley Rep"]'}, False, id="no-reps"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "reached"),
+    [
+        pytest.param({}, True, id="reps-hold-the-rates"),  # 4/11 = 36.4% close, 4/4 conversion
+        pytest.param({"rep_sqls": 10}, False, id="only-10-rep-sqls"),
+        pytest.param({"meh_wins": 1}, False, id="rep-conversion-75-percent"),
+        pytest.param({"founders": '["Maya Okafor", "Riley Rep"]'}, False, id="no-reps"),
+    ],
+)
 def test_milestone_8_reps(kb_root, runner, kwargs, reached):
     reps(kb_root, **kwargs)
 
@@ -234,8 +259,11 @@ def leaks(value, path: str = "") -> list[str]:
     if isinstance(value, dict):
         for key, item in value.items():
             here = f"{path}.{key}"
-            if any(w in key.lower() for w in RATE_WORDS) and isinstance(item, (int, float)) \
-                    and not isinstance(item, bool):
+            if (
+                any(w in key.lower() for w in RATE_WORDS)
+                and isinstance(item, (int, float))
+                and not isinstance(item, bool)
+            ):
                 found.append(f"{here} = {item!r}")
             else:
                 found += leaks(item, here)
@@ -250,8 +278,15 @@ def leaks(value, path: str = "") -> list[str]:
 def test_no_rate_or_ratio_in_status_while_the_gate_is_shut(kb_root, runner):
     kb_root.write("kb.toml", 'founders = ["Maya Okafor"]\n' + COLD + "cost = 20000\n")
     for i in range(4):  # four hell-yes customers won through cold email by a rep: every rate has data
-        hell_yes_customer(kb_root, f"happy{i}", won_on=DAY[30], qualified_on=QUALIFIED, source="cold email",
-                          owner="Riley Rep", acv="9000")
+        hell_yes_customer(
+            kb_root,
+            f"happy{i}",
+            won_on=DAY[30],
+            qualified_on=QUALIFIED,
+            source="cold email",
+            owner="Riley Rep",
+            acv="9000",
+        )
     sqls(kb_root, "lead", 7, source="cold email", owner="Riley Rep")
     kb_root.customer("lukewarm", stage="customer", won_on=LONG_AGO)
 

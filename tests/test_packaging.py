@@ -13,8 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def run(*args, cwd: Path, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{' '.join(map(str, args))}\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -39,8 +38,9 @@ def test_the_wheel_installs_and_works_outside_the_repository(tmp_path):
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     work = tmp_path / "work"
     work.mkdir()
-    where = run(python, "-c", "import kb.config as c; print(c.__file__); print(c.builtin_templates())",
-                cwd=work, env=env).stdout.split()
+    where = run(
+        python, "-c", "import kb.config as c; print(c.__file__); print(c.builtin_templates())", cwd=work, env=env
+    ).stdout.split()
     assert Path(where[0]).is_relative_to(venv)
     assert Path(where[1]) == Path(where[0]).parent / "templates"
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kb.records import parse_bytes
-from kb.schema import QUESTIONS, question_for
+from kb.records.fields import QUESTIONS, question_for
+from kb.records.parse import parse_bytes
 
 AS_OF = "2026-03-13"
 
@@ -32,6 +32,7 @@ def body_links(record):
 
 # --- encodings ----------------------------------------------------------------------------------
 
+
 def windows_file(text: str) -> bytes:
     """What a Windows editor saves: a byte-order mark and CRLF line endings."""
     return b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
@@ -39,13 +40,21 @@ def windows_file(text: str) -> bytes:
 
 def test_bom_and_crlf_are_accepted_silently(kb_root, runner):
     kb_root.write("kb.toml", windows_file(f'name = "Windows Co"\nas_of = {AS_OF}\n'))
-    kb_root.write("content/customers/acme.md", windows_file(
-        "---\nname: Acme Corp\nstage: customer\nwon_on: 2026-01-05\n---\nNotes from Windows.\n"))
-    kb_root.write("content/interviews/2026-01-10-acme-discovery.md", windows_file(
-        "---\ncustomer: acme\ndate: 2026-01-10\nkind: discovery\n---\nThe audit hurt.\n"))
-    kb_root.write("casestudies/acme-story.md", windows_file(
-        "---\ncustomer: acme\nperson: Jane Doe, CFO\nstatus: hell-yes\n---\n"
-        + "".join(f"## {q.heading}\nAnswered [[2026-01-10-acme-discovery]].\n\n" for q in QUESTIONS)))
+    kb_root.write(
+        "content/customers/acme.md",
+        windows_file("---\nname: Acme Corp\nstage: customer\nwon_on: 2026-01-05\n---\nNotes from Windows.\n"),
+    )
+    kb_root.write(
+        "content/interviews/2026-01-10-acme-discovery.md",
+        windows_file("---\ncustomer: acme\ndate: 2026-01-10\nkind: discovery\n---\nThe audit hurt.\n"),
+    )
+    kb_root.write(
+        "casestudies/acme-story.md",
+        windows_file(
+            "---\ncustomer: acme\nperson: Jane Doe, CFO\nstatus: hell-yes\n---\n"
+            + "".join(f"## {q.heading}\nAnswered [[2026-01-10-acme-discovery]].\n\n" for q in QUESTIONS)
+        ),
+    )
 
     result = runner(kb_root, "check", "--strict")  # as of the date pinned in kb.toml
 
@@ -59,8 +68,10 @@ def test_bom_and_crlf_are_accepted_silently(kb_root, runner):
 
 
 def test_bom_and_crlf_keep_line_numbers(kb_root, runner):
-    kb_root.write("casestudies/acme-story.md", windows_file(
-        "---\ncustomer: acme\nperson: Jane\nstatus: hellyes\n---\n\nSee [[nothing]].\n"))
+    kb_root.write(
+        "casestudies/acme-story.md",
+        windows_file("---\ncustomer: acme\nperson: Jane\nstatus: hellyes\n---\n\nSee [[nothing]].\n"),
+    )
     kb_root.customer("acme")
 
     result = check(runner, kb_root)
@@ -69,7 +80,8 @@ def test_bom_and_crlf_keep_line_numbers(kb_root, runner):
     assert problem_lines(result) == [
         "casestudies/acme-story.md:4: error: status: expected one of draft, meh, churned, hell-yes; "
         "got 'hellyes' (did you mean 'hell-yes'?)",
-        "casestudies/acme-story.md:7: error: link [[nothing]] points to no record"]
+        "casestudies/acme-story.md:7: error: link [[nothing]] points to no record",
+    ]
 
 
 def test_a_bad_byte_is_named_and_the_rest_of_the_file_is_read():
@@ -79,19 +91,27 @@ def test_a_bad_byte_is_named_and_the_rest_of_the_file_is_read():
 
     assert [str(p) for p in record.problems] == [
         "content/customers/cafe.md:2: error: not UTF-8 text: byte 13 is 0xe9 (save the file as UTF-8); "
-        "the rest is read with that byte replaced"]
+        "the rest is read with that byte replaced"
+    ]
     assert record.fields["stage"] == "qualified"
     assert record.fields["name"] == "Caf\ufffd Noir"
 
 
-@pytest.mark.parametrize(("data", "line", "words"), [
-    pytest.param(b"", 1, "empty file", id="empty"),
-    pytest.param(b"  \n\n", 1, "empty file", id="only-blank-lines"),
-    pytest.param(b"customer: acme\n", 1, "no front matter", id="no-opening-line"),
-    pytest.param(b"---\ncustomer: acme\nperson: Jane\n", 1, "front matter is not closed", id="not-closed"),
-    pytest.param(b"---\njust some words\n---\n", 2, "must be a mapping of keys to values (key: value); "
-                 "got the text 'just some words'", id="front-matter-is-text"),
-])
+@pytest.mark.parametrize(
+    ("data", "line", "words"),
+    [
+        pytest.param(b"", 1, "empty file", id="empty"),
+        pytest.param(b"  \n\n", 1, "empty file", id="only-blank-lines"),
+        pytest.param(b"customer: acme\n", 1, "no front matter", id="no-opening-line"),
+        pytest.param(b"---\ncustomer: acme\nperson: Jane\n", 1, "front matter is not closed", id="not-closed"),
+        pytest.param(
+            b"---\njust some words\n---\n",
+            2,
+            "must be a mapping of keys to values (key: value); got the text 'just some words'",
+            id="front-matter-is-text",
+        ),
+    ],
+)
 def test_a_file_that_is_not_a_record_says_why(data, line, words):
     record = parse_bytes(data, "casestudies/acme.md", "casestudy")
 
@@ -103,21 +123,28 @@ def test_a_key_set_twice_is_a_warning_and_the_last_one_is_used():
     record = parse_story("---\ncustomer: acme\nperson: Jane\nstatus: draft\nstatus: meh\n---\n")
 
     assert [str(p) for p in record.problems] == [
-        "casestudies/acme.md:5: warning: status: set twice (lines 4 and 5); the last one is used"]
+        "casestudies/acme.md:5: warning: status: set twice (lines 4 and 5); the last one is used"
+    ]
     assert record.fields["status"] == "meh"
 
 
 # --- unknown keys -------------------------------------------------------------------------------
 
+
 def test_unknown_front_matter_keys_are_kept_exported_and_searchable(kb_root, runner):
-    kb_root.write("content/customers/acme.md", """\
+    kb_root.write(
+        "content/customers/acme.md",
+        """\
         ---
         name: Acme Corp
         stage: lead
         industry: aerospace
         ---
-        """)
-    kb_root.write("content/interviews/2026-01-10-acme-discovery.md", """\
+        """,
+    )
+    kb_root.write(
+        "content/interviews/2026-01-10-acme-discovery.md",
+        """\
         ---
         customer: acme
         date: 2026-01-10
@@ -128,7 +155,8 @@ def test_unknown_front_matter_keys_are_kept_exported_and_searchable(kb_root, run
           owners: [finance, security]
         ---
         A good call.
-        """)
+        """,
+    )
 
     result = check(runner, kb_root, "--strict")
     assert result.exit_code == 0, result.output
@@ -137,11 +165,15 @@ def test_unknown_front_matter_keys_are_kept_exported_and_searchable(kb_root, run
     exported = {row["path"]: row for row in json.loads(runner(kb_root, "export", "--format", "json").stdout)}
     assert exported["content/customers/acme.md"]["extra"] == {"industry": "aerospace"}
     assert exported["content/interviews/2026-01-10-acme-discovery.md"]["extra"] == {
-        "mood": "ecstatic", "budget": {"year": 2026, "owners": ["finance", "security"]}}
+        "mood": "ecstatic",
+        "budget": {"year": 2026, "owners": ["finance", "security"]},
+    }
 
-    for word, path in [("aerospace", "content/customers/acme.md"),
-                       ("ecstatic", "content/interviews/2026-01-10-acme-discovery.md"),
-                       ("security", "content/interviews/2026-01-10-acme-discovery.md")]:
+    for word, path in [
+        ("aerospace", "content/customers/acme.md"),
+        ("ecstatic", "content/interviews/2026-01-10-acme-discovery.md"),
+        ("security", "content/interviews/2026-01-10-acme-discovery.md"),
+    ]:
         found = runner(kb_root, "search", word, "--json")
         assert found.exit_code == 0, found.output
         assert [hit["path"] for hit in json.loads(found.stdout)["hits"]] == [path], found.output
@@ -149,35 +181,41 @@ def test_unknown_front_matter_keys_are_kept_exported_and_searchable(kb_root, run
 
 # --- the five questions -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("heading", "question"), [
-    *[pytest.param(q.heading, q.key, id=f"canonical-{q.key}") for q in QUESTIONS],
-    ("1. Why did Jane have to change?", "why_change"),
-    ("Why did Jane Doe (VP Finance) need to change?", "why_change"),
-    ("Why now?", "why_change"),
-    ("The trigger", "why_change"),
-    ("Q2: What did success look like to Jane?", "success"),
-    ("Success criteria", "success"),
-    ("3) Options considered", "options"),
-    ("Alternatives", "options"),
-    ("What else did they try?", "options"),
-    ("How did you fit into their world and help them accomplish their goal?", "fit"),
-    ("How we fit in", "fit"),
-    ("4 - How did we help Jane?", "fit"),
-    ("What did they REALLY buy?", "renewal"),
-    ("Why are they renewing / expanding with you?", "renewal"),
-    ("Why do they renew?", "renewal"),
-    ("Renewal & expansion", "renewal"),
-    ("Notes", None),
-    ("Timeline", None),
-    ("Who else was in the room", None),
-])
+
+@pytest.mark.parametrize(
+    ("heading", "question"),
+    [
+        *[pytest.param(q.heading, q.key, id=f"canonical-{q.key}") for q in QUESTIONS],
+        ("1. Why did Jane have to change?", "why_change"),
+        ("Why did Jane Doe (VP Finance) need to change?", "why_change"),
+        ("Why now?", "why_change"),
+        ("The trigger", "why_change"),
+        ("Q2: What did success look like to Jane?", "success"),
+        ("Success criteria", "success"),
+        ("3) Options considered", "options"),
+        ("Alternatives", "options"),
+        ("What else did they try?", "options"),
+        ("How did you fit into their world and help them accomplish their goal?", "fit"),
+        ("How we fit in", "fit"),
+        ("4 - How did we help Jane?", "fit"),
+        ("What did they REALLY buy?", "renewal"),
+        ("Why are they renewing / expanding with you?", "renewal"),
+        ("Why do they renew?", "renewal"),
+        ("Renewal & expansion", "renewal"),
+        ("Notes", None),
+        ("Timeline", None),
+        ("Who else was in the room", None),
+    ],
+)
 def test_heading_aliases_map_to_their_question(heading, question):
     assert question_for(heading) == question
 
 
 def test_a_story_with_alias_headings_is_complete(kb_root, runner):
     kb_root.customer("acme", stage="customer", won_on="2026-01-05")
-    kb_root.write("casestudies/acme.md", """\
+    kb_root.write(
+        "casestudies/acme.md",
+        """\
         ---
         customer: acme
         person: Jane Doe, VP Finance
@@ -200,7 +238,8 @@ def test_a_story_with_alias_headings_is_complete(kb_root, runner):
 
         ## Timeline
         Signed in January.
-        """)
+        """,
+    )
 
     result = check(runner, kb_root, "--strict")
 
@@ -240,7 +279,9 @@ Signed in January.
 
 def test_a_question_answered_twice_is_a_warning_with_both_lines_and_both_texts_kept(kb_root, runner):
     kb_root.customer("acme", stage="customer", won_on="2026-01-05")
-    kb_root.write("casestudies/acme.md", """\
+    kb_root.write(
+        "casestudies/acme.md",
+        """\
         ---
         customer: acme
         person: Jane Doe, VP Finance
@@ -254,21 +295,26 @@ def test_a_question_answered_twice_is_a_warning_with_both_lines_and_both_texts_k
 
         ## Why now?
         The second audit was coming.
-        """)
+        """,
+    )
 
     result = check(runner, kb_root)
 
     assert result.exit_code == 0, result.output
     assert problem_lines(result) == [
-        "casestudies/acme.md:12: warning: 'why_change' is answered twice (lines 6 and 12); both texts are kept"]
+        "casestudies/acme.md:12: warning: 'why_change' is answered twice (lines 6 and 12); both texts are kept"
+    ]
     exported = {row["path"]: row for row in json.loads(runner(kb_root, "export").stdout)}
     assert exported["casestudies/acme.md"]["answers"]["why_change"] == (
-        "The first audit failed.\n\nThe second audit was coming.")
+        "The first audit failed.\n\nThe second audit was coming."
+    )
 
 
 def test_html_comment_only_answers_are_not_answered(kb_root, runner):
     kb_root.customer("acme", stage="customer", won_on="2026-01-05")
-    kb_root.write("casestudies/acme.md", """\
+    kb_root.write(
+        "casestudies/acme.md",
+        """\
         ---
         customer: acme
         person: Jane Doe, VP Finance
@@ -291,14 +337,16 @@ def test_html_comment_only_answers_are_not_answered(kb_root, runner):
 
         ## Why are they renewing?
         <!-- never closed, still only a prompt
-        """)
+        """,
+    )
 
     result = check(runner, kb_root)
 
     assert result.exit_code == 0, result.output
     assert problem_lines(result) == [
         f"casestudies/acme.md:4: warning: hell-yes story does not count (as of {AS_OF}, set with --as-of): "
-        "acme: hell-yes story is missing answers to: success, options, renewal"]
+        "acme: hell-yes story is missing answers to: success, options, renewal"
+    ]
 
 
 def test_the_skeleton_of_kb_new_answers_nothing(tmp_path, runner):
@@ -316,9 +364,12 @@ def test_the_skeleton_of_kb_new_answers_nothing(tmp_path, runner):
 
 # --- links --------------------------------------------------------------------------------------
 
+
 def test_links_inside_html_comments_do_not_count(kb_root, runner):
     kb_root.customer("acme")
-    kb_root.write("content/interviews/2026-01-10-acme-discovery.md", """\
+    kb_root.write(
+        "content/interviews/2026-01-10-acme-discovery.md",
+        """\
         ---
         customer: acme
         date: 2026-01-10
@@ -326,19 +377,23 @@ def test_links_inside_html_comments_do_not_count(kb_root, runner):
         <!-- e.g. [[no-such-call]] or
         [[another-missing-one]] -->
         Real notes, and a real broken link: [[no-such-record]].
-        """)
+        """,
+    )
 
     result = check(runner, kb_root)
 
     assert result.exit_code == 1, result.output
     assert problem_lines(result) == [
-        "content/interviews/2026-01-10-acme-discovery.md:7: error: link [[no-such-record]] points to no record"]
+        "content/interviews/2026-01-10-acme-discovery.md:7: error: link [[no-such-record]] points to no record"
+    ]
 
 
 def test_labelled_and_typed_links_resolve(kb_root, runner):
     kb_root.customer("acme", stage="customer", won_on="2026-01-05")
     kb_root.interview("2026-01-10-acme-discovery", "acme", "2026-01-10")
-    kb_root.write("casestudies/acme-story.md", """\
+    kb_root.write(
+        "casestudies/acme-story.md",
+        """\
         ---
         customer: acme
         person: Jane Doe, VP Finance
@@ -347,14 +402,16 @@ def test_labelled_and_typed_links_resolve(kb_root, runner):
         Told by [[acme|Acme Corp]] in [[interview:2026-01-10-acme-discovery]],
         see [[customer:acme|the profile]] and [[casestudy:acme-story|this story]]
         and [[interview:2026-01-10-acme-discovery|the first call]].
-        """)
+        """,
+    )
 
     result = check(runner, kb_root, "--strict")
 
     assert result.exit_code == 0, result.output
     assert problem_lines(result) == []
-    record = parse_bytes((kb_root.root / "casestudies/acme-story.md").read_bytes(), "casestudies/acme-story.md",
-                         "casestudy")
+    record = parse_bytes(
+        (kb_root.root / "casestudies/acme-story.md").read_bytes(), "casestudies/acme-story.md", "casestudy"
+    )
     assert [(link.target_type, link.slug, link.label, link.line) for link in body_links(record)] == [
         (None, "acme", "Acme Corp", 6),
         ("interview", "2026-01-10-acme-discovery", None, 6),
@@ -366,50 +423,60 @@ def test_labelled_and_typed_links_resolve(kb_root, runner):
 
 def test_a_typed_link_to_the_wrong_type_points_to_no_record(kb_root, runner):
     kb_root.customer("acme")
-    kb_root.write("content/interviews/2026-01-10-acme-discovery.md", """\
+    kb_root.write(
+        "content/interviews/2026-01-10-acme-discovery.md",
+        """\
         ---
         customer: acme
         date: 2026-01-10
         ---
         See [[interview:acme]].
-        """)
+        """,
+    )
 
     result = check(runner, kb_root)
 
     assert result.exit_code == 1, result.output
     assert problem_lines(result) == [
-        "content/interviews/2026-01-10-acme-discovery.md:5: error: link [[interview:acme]] points to no record"]
+        "content/interviews/2026-01-10-acme-discovery.md:5: error: link [[interview:acme]] points to no record"
+    ]
 
 
 def test_an_unknown_interview_in_front_matter_is_an_error(kb_root, runner):
     kb_root.customer("acme")
     kb_root.interview("2026-01-10-acme-discovery", "acme", "2026-01-10")
-    kb_root.write("casestudies/acme-story.md", """\
+    kb_root.write(
+        "casestudies/acme-story.md",
+        """\
         ---
         customer: acme
         person: Jane Doe, VP Finance
         status: draft
         interviews: [2026-01-10-acme-discovery, 2026-01-11-acme-discovery]
         ---
-        """)
+        """,
+    )
 
     result = check(runner, kb_root)
 
     assert result.exit_code == 1, result.output
     assert problem_lines(result) == [
         "casestudies/acme-story.md:5: error: interviews: '2026-01-11-acme-discovery' is not an interview "
-        "(did you mean '2026-01-10-acme-discovery'?)"]
+        "(did you mean '2026-01-10-acme-discovery'?)"
+    ]
 
 
 def test_which_answers_cite_a_call(kb_root, runner):
-    from kb.catalog import Catalog
     from kb.config import Kb
-    from kb.sync import Workspace
+    from kb.store.catalog import Catalog
+    from kb.workspace import Workspace
 
     kb_root.customer("acme", stage="customer", won_on="2026-01-05")
     kb_root.interview("2026-01-10-acme-discovery", "acme", "2026-01-10")
     kb_root.interview("2026-02-01-acme-demo", "acme", "2026-02-01", kind="demo")
-    kb_root.write("casestudies/acme-story.md", """\
+    kb_root.write(
+        "casestudies/acme-story.md",
+        """\
         ---
         customer: acme
         person: Jane Doe, VP Finance
@@ -432,12 +499,15 @@ def test_which_answers_cite_a_call(kb_root, runner):
 
         ## Why are they renewing?
         Sleep.
-        """)
+        """,
+    )
 
-    record = parse_bytes((kb_root.root / "casestudies/acme-story.md").read_bytes(), "casestudies/acme-story.md",
-                         "casestudy")
+    record = parse_bytes(
+        (kb_root.root / "casestudies/acme-story.md").read_bytes(), "casestudies/acme-story.md", "casestudy"
+    )
     assert [(link.slug, link.question) for link in body_links(record)] == [
-        ("acme", None), ("2026-02-01-acme-demo", None),
+        ("acme", None),
+        ("2026-02-01-acme-demo", None),
         ("2026-01-10-acme-discovery", "why_change"),
         ("acme", "success"),
         ("2026-02-01-acme-demo", "fit"),
@@ -449,9 +519,13 @@ def test_which_answers_cite_a_call(kb_root, runner):
     try:
         with workspace.session() as session:
             catalog = Catalog(session)
-            citing = {link.question for link in catalog.links()
-                      if link.path == "casestudies/acme-story.md" and link.question
-                      and [t.type for t in catalog.resolve(link.slug, link.target_type)][:1] == ["interview"]}
+            citing = {
+                link.question
+                for link in catalog.links()
+                if link.path == "casestudies/acme-story.md"
+                and link.question
+                and [t.type for t in catalog.resolve(link.slug, link.target_type)][:1] == ["interview"]
+            }
     finally:
         workspace.close()
     assert citing == {"why_change", "fit"}

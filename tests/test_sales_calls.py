@@ -59,10 +59,14 @@ def recent(data: dict) -> list[int]:
     return [w["sales_calls"] for w in data["sales_calls"]["recent_weeks"]]
 
 
-@pytest.mark.parametrize(("fifth_call", "reached", "last_weeks", "this_week"), [
-    ("2026-03-15", True, [5, 5, 5, 5], 0),  # Sunday: the last day of W11
-    ("2026-03-16", False, [5, 5, 5, 4], 1),  # the next Monday: D's own week
-], ids=["sunday", "next-monday"])
+@pytest.mark.parametrize(
+    ("fifth_call", "reached", "last_weeks", "this_week"),
+    [
+        ("2026-03-15", True, [5, 5, 5, 5], 0),  # Sunday: the last day of W11
+        ("2026-03-16", False, [5, 5, 5, 4], 1),  # the next Monday: D's own week
+    ],
+    ids=["sunday", "next-monday"],
+)
 def test_a_call_on_sunday_versus_the_next_monday(kb_root, runner, fifth_call, reached, last_weeks, this_week):
     good_weeks(kb_root, W08, W09, W10)
     calls(kb_root, *week(W11, 4), fifth_call)
@@ -78,8 +82,7 @@ def test_a_call_on_sunday_versus_the_next_monday(kb_root, runner, fifth_call, re
 
 def test_the_week_that_contains_D_never_counts_however_busy(kb_root, runner):
     good_weeks(kb_root, W09, W10, W11)
-    calls(kb_root, "2026-03-16", "2026-03-16", "2026-03-17", "2026-03-17", "2026-03-18", "2026-03-18",
-          "2026-03-18")
+    calls(kb_root, "2026-03-16", "2026-03-16", "2026-03-17", "2026-03-17", "2026-03-18", "2026-03-18", "2026-03-18")
     calls(kb_root, "2026-03-20")  # later in D's week, but after D: not "so far"
 
     data = status_json(runner, kb_root)
@@ -105,8 +108,11 @@ def test_D_on_a_sunday_its_week_still_does_not_count(kb_root, runner):
     assert milestone(status_json(runner, kb_root, as_of="2026-03-16"), 1)["reached"] is True
 
 
-@pytest.mark.parametrize(("fifth_call", "reached"), [("2026-01-04", True), ("2026-01-05", False)],
-                         ids=["sunday-of-2026-W01", "monday-of-2026-W02"])
+@pytest.mark.parametrize(
+    ("fifth_call", "reached"),
+    [("2026-01-04", True), ("2026-01-05", False)],
+    ids=["sunday-of-2026-W01", "monday-of-2026-W02"],
+)
 def test_weeks_across_the_new_year(kb_root, runner, fifth_call, reached):
     good_weeks(kb_root, "2025-12-08", "2025-12-15", "2025-12-22")  # 2025-W50..W52
     calls(kb_root, "2025-12-29", "2025-12-30", "2025-12-31", "2026-01-02", fifth_call)  # 2026-W01 starts Dec 29
@@ -137,10 +143,19 @@ def test_an_empty_week_breaks_the_run(kb_root, runner):
     assert milestone(data, 1)["reached"] is False
 
 
-@pytest.mark.parametrize(("kind", "reached"), [
-    ("discovery", True), ("sales", True), ("demo", True),
-    ("onboarding", False), ("check-in", False), ("other", False), ("renewal", False), (None, False),
-])
+@pytest.mark.parametrize(
+    ("kind", "reached"),
+    [
+        ("discovery", True),
+        ("sales", True),
+        ("demo", True),
+        ("onboarding", False),
+        ("check-in", False),
+        ("other", False),
+        ("renewal", False),
+        (None, False),
+    ],
+)
 def test_only_sales_kinds_are_sales_calls(kb_root, runner, kind, reached):
     for monday in (W08, W09, W10, W11):
         calls(kb_root, *week(monday, 4), kind="sales")
@@ -183,8 +198,12 @@ def test_a_good_march_and_a_short_june_stay_at_milestone_4_with_the_warning(kb_r
     calls(kb_root, *week("2026-06-01", 5), *week("2026-06-08", 3), *week("2026-06-15", 5))  # June; W26 empty
     hell_yes_customer(kb_root, "happy")  # milestone 3 needs one hell-yes customer...
     for i in range(4):  # ...and 5 paying ones; two of these have churned since
-        kb_root.customer(f"paying{i}", stage="churned" if i < 2 else "customer", won_on="2025-09-01",
-                         **({"churned_on": "2026-01-15"} if i < 2 else {}))
+        kb_root.customer(
+            f"paying{i}",
+            stage="churned" if i < 2 else "customer",
+            won_on="2025-09-01",
+            **({"churned_on": "2026-01-15"} if i < 2 else {}),
+        )
 
     data = status_json(runner, kb_root, as_of="2026-07-01")  # Wednesday of W27
 

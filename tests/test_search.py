@@ -94,13 +94,22 @@ def kb(tmp_path_factory) -> KbFolder:
     folder.write("casestudies/acme.md", ACME_STORY)
     folder.write("casestudies/globex.md", GLOBEX_STORY)
     folder.write("casestudies/initech.md", INITECH_STORY)
-    folder.interview("2026/2026-03-05-acme-discovery", "acme", "2026-03-05", "discovery",
-                     body="They talked about the audit and compliance checklists.")
-    folder.interview("2026-04-02-globex-sales", "globex", "2026-04-02", "sales",
-                     body="Pricing questions, compliance again.")
-    folder.interview("2026-03-20-initech-demo", "initech", "2026-03-20", "demo",
-                     body="Showed the dashboard to the controller.")
-    folder.write("content/interviews/2026-02-11-acme-check-in.md", """\
+    folder.interview(
+        "2026/2026-03-05-acme-discovery",
+        "acme",
+        "2026-03-05",
+        "discovery",
+        body="They talked about the audit and compliance checklists.",
+    )
+    folder.interview(
+        "2026-04-02-globex-sales", "globex", "2026-04-02", "sales", body="Pricing questions, compliance again."
+    )
+    folder.interview(
+        "2026-03-20-initech-demo", "initech", "2026-03-20", "demo", body="Showed the dashboard to the controller."
+    )
+    folder.write(
+        "content/interviews/2026-02-11-acme-check-in.md",
+        """\
         ---
         customer: acme
         date: 2026-02-11
@@ -108,7 +117,8 @@ def kb(tmp_path_factory) -> KbFolder:
         competitor: Vanta
         ---
         They compared us with another vendor.
-        """)
+        """,
+    )
     return folder
 
 
@@ -164,7 +174,11 @@ def test_prefix_search(kb, runner):
 
 def test_customer_field_finds_every_record_of_the_customer(kb, runner):
     assert paths(runner, kb, "customer:acme") == {
-        "content/customers/acme.md", "casestudies/acme.md", ACME_CALL, ACME_CHECK_IN}
+        "content/customers/acme.md",
+        "casestudies/acme.md",
+        ACME_CALL,
+        ACME_CHECK_IN,
+    }
 
 
 def test_status_field(kb, runner):
@@ -197,8 +211,15 @@ def test_fields_combine_with_words(kb, runner):
     assert paths(runner, kb, "compliance customer:globex") == {GLOBEX_CALL}
 
 
-@pytest.mark.parametrize("query", ["date:[2026-03-01 to 2026-03-31]", "date:[2026-03-01 TO 2026-03-31]",
-                                   "date:[20260301 to 20260331]", "date:[2026-03 to 2026-03]"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date:[2026-03-01 to 2026-03-31]",
+        "date:[2026-03-01 TO 2026-03-31]",
+        "date:[20260301 to 20260331]",
+        "date:[2026-03 to 2026-03]",
+    ],
+)
 def test_date_range(kb, runner, query):
     assert paths(runner, kb, query) == {ACME_CALL, INITECH_CALL}
 
@@ -218,7 +239,10 @@ def test_date_comparisons_and_single_days(kb, runner):
 def test_type_option(kb, runner):
     assert paths(runner, kb, "acme", "--type", "customer") == {"content/customers/acme.md"}
     assert paths(runner, kb, "--type", "casestudy") == {
-        "casestudies/acme.md", "casestudies/globex.md", "casestudies/initech.md"}
+        "casestudies/acme.md",
+        "casestudies/globex.md",
+        "casestudies/initech.md",
+    }
 
 
 def test_customer_status_kind_and_tag_options(kb, runner):
@@ -239,8 +263,9 @@ def test_since_and_until_options(kb, runner):
 def test_sort_by_date_puts_the_newest_first_and_undated_last(kb, runner):
     hits = search(runner, kb, "acme OR compliance OR controller", "--sort", "date", "--limit", "100")["hits"]
     dated = [hit["date"] for hit in hits if hit["date"]]
-    assert dated == sorted(dated, reverse=True) == [
-        "2026-04-02", "2026-03-20", "2026-03-05", "2026-02-11", "2026-01-10"]
+    assert (
+        dated == sorted(dated, reverse=True) == ["2026-04-02", "2026-03-20", "2026-03-05", "2026-02-11", "2026-01-10"]
+    )
     first_undated = next(n for n, hit in enumerate(hits) if not hit["date"])
     assert all(not hit["date"] for hit in hits[first_undated:]), hits
     assert {hit["path"] for hit in hits[first_undated:]} == {"casestudies/acme.md", "casestudies/initech.md"}
@@ -277,7 +302,11 @@ def test_json_shape(kb, runner):
     assert "**audit**" in story["snippet"]
     call = next(hit for hit in found["hits"] if hit["path"] == ACME_CALL)
     assert (call["type"], call["slug"], call["date"], call["kind"]) == (
-        "interview", "2026-03-05-acme-discovery", "2026-03-05", "discovery")
+        "interview",
+        "2026-03-05-acme-discovery",
+        "2026-03-05",
+        "discovery",
+    )
     assert call["snippet"] == "They talked about the **audit** and compliance checklists."
 
 
@@ -308,14 +337,17 @@ def test_text_output_shows_path_snippet_and_count(kb, runner):
 # --- did you mean ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "meant"), [
-    ("complaince", "compliance"),
-    ("auditt", "audit"),
-    ("spreadsheats", "spreadsheets"),
-    ("recruters", "recruiters"),
-    ("dashbord", "dashboard"),
-    ("audit complaince", "audit compliance"),
-])
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("complaince", "compliance"),
+        ("auditt", "audit"),
+        ("spreadsheats", "spreadsheets"),
+        ("recruters", "recruiters"),
+        ("dashbord", "dashboard"),
+        ("audit complaince", "audit compliance"),
+    ],
+)
 def test_a_misspelled_query_with_no_hits_gets_a_suggestion(kb, runner, typed, meant):
     found = search(runner, kb, typed)
     assert found["total"] == 0
@@ -365,18 +397,21 @@ def test_unknown_front_matter_keys_are_searchable(kb, runner):
 # --- queries kb cannot read -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("query", "reason"), [
-    ('"failed the audit', 'a quote " is not closed'),
-    ("(audit OR compliance", "'(' is not closed"),
-    ("audit)", "')' without '('"),
-    ("region:emea", "there is no field 'region'"),
-    ("custmer:acme", "did you mean 'customer'?"),
-    ("why_change:", "'why_change:' needs a value"),
-    ("date:banana", "cannot read the dates"),
-    ("date:2026-02-30", "cannot read the dates"),
-    ("date:[2026-03-01 to 2026-13-45]", "cannot read the dates"),
-    ("date:>someday", "cannot read the dates"),
-])
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ('"failed the audit', 'a quote " is not closed'),
+        ("(audit OR compliance", "'(' is not closed"),
+        ("audit)", "')' without '('"),
+        ("region:emea", "there is no field 'region'"),
+        ("custmer:acme", "did you mean 'customer'?"),
+        ("why_change:", "'why_change:' needs a value"),
+        ("date:banana", "cannot read the dates"),
+        ("date:2026-02-30", "cannot read the dates"),
+        ("date:[2026-03-01 to 2026-13-45]", "cannot read the dates"),
+        ("date:>someday", "cannot read the dates"),
+    ],
+)
 def test_an_unreadable_query_is_a_clear_message_and_exit_2(kb, runner, query, reason):
     result = runner(kb, "search", query)
 

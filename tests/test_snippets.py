@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.snippets import MARK_END, MARK_START, matches, snippet
+from kb.search.snippets import MARK_END, MARK_START, matches, snippet
 
 
 def marked(text: str) -> str:
@@ -11,13 +11,16 @@ def marked(text: str) -> str:
 
 def test_every_form_of_the_stem_is_marked_and_only_those():
     text = "We audit. Audits failed; auditing is hard. The auditors came. Audio was bad."
-    assert marked(snippet(text, frozenset({"audit"}))) == \
-        "We [audit]. [Audits] failed; [auditing] is hard. The auditors came. Audio was bad."
+    assert (
+        marked(snippet(text, frozenset({"audit"})))
+        == "We [audit]. [Audits] failed; [auditing] is hard. The auditors came. Audio was bad."
+    )
 
 
 def test_a_stem_that_is_not_the_word_start_still_matches():
-    assert [("The happy controller"[a:b]) for a, b in matches("The happy controller", frozenset({"happi"}))] \
-        == ["happy"]
+    assert [("The happy controller"[a:b]) for a, b in matches("The happy controller", frozenset({"happi"}))] == [
+        "happy"
+    ]
 
 
 def test_the_window_with_most_matches_wins_and_is_cut_at_words():

@@ -7,18 +7,19 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..config import builtin_templates, find_kb
+from kb.config import builtin_templates, find_kb
 
 STATIC = Path(__file__).parent / "static"
 
 
 def create_app(root: str | os.PathLike | None, test_config: dict | None = None) -> Flask:
     """The web UI of the KB at `root` (found as the CLI finds it when None)."""
-    from . import browse, core, method, search, write
+    from kb.web import core, method_routes, record_routes, search_routes, writing_routes
 
     kb = find_kb(root)
-    app = Flask("kb.web", template_folder=str(builtin_templates() / "web"), static_folder=str(STATIC),
-                static_url_path="/static")
+    app = Flask(
+        "kb.web", template_folder=str(builtin_templates() / "web"), static_folder=str(STATIC), static_url_path="/static"
+    )
     app.config.update(
         # A new key each start: sessions and CSRF tokens never outlive the process that issued them.
         SECRET_KEY=os.urandom(32),
@@ -35,10 +36,10 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
         app.config.update(test_config)
     app.json.sort_keys = False
     core.init_app(app, kb)
-    for blueprint in (browse.bp, search.bp, write.bp, method.bp):
+    for blueprint in (record_routes.bp, search_routes.bp, writing_routes.bp, method_routes.bp):
         app.register_blueprint(blueprint)
     if app.config.get("KB_WATCH"):
-        from .watch import start_watcher
+        from kb.web.watcher import start_watcher
 
         start_watcher(app)
     return app

@@ -35,13 +35,13 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
-from ..catalog import Catalog
-from ..config import Kb
-from ..errors import KbError
-from ..index import searcher_for
-from ..render import render_markdown
-from ..sync import Workspace
-from ..tables import Table
+from kb.config import Kb
+from kb.errors import KbError
+from kb.search.index import searcher_for
+from kb.store.catalog import Catalog
+from kb.table import Table
+from kb.views.markdown import render_markdown
+from kb.workspace import Workspace
 
 RECORD_ENDPOINTS = {"casestudy": "browse.casestudy", "customer": "browse.customer", "interview": "browse.interview"}
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -255,8 +255,9 @@ def table_response(table: Table, fmt: str, template: str, json_extra: dict | Non
         mimetype, extension = FORMATS[fmt]
         text = table.to_csv() if fmt == "csv" else table.to_markdown()
         name = re.sub(r"[^a-z0-9]+", "-", table.title.lower()).strip("-") or "kb"
-        return Response(text, mimetype=mimetype,
-                        headers={"Content-Disposition": f'attachment; filename="{name[:80]}.{extension}"'})
+        return Response(
+            text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name[:80]}.{extension}"'}
+        )
     return Response(render_template(template, table=table, **context))
 
 
@@ -272,8 +273,11 @@ def check_host() -> None:
         return
     allowed = " or ".join(f"{name}:{port}" if port else name for name in LOOPBACK_HOSTS)
     shown = host[:100] if host else "(none)"
-    abort(400, description=f"kb answers only to the Host {allowed}; this request came for {shown!r}. "
-                           f"Open kb at http://127.0.0.1{':' + str(port) if port else ''}/ instead.")
+    abort(
+        400,
+        description=f"kb answers only to the Host {allowed}; this request came for {shown!r}. "
+        f"Open kb at http://127.0.0.1{':' + str(port) if port else ''}/ instead.",
+    )
 
 
 def _wants_json() -> bool:
@@ -294,8 +298,15 @@ def error_response(status: int, title: str, message: str, hint: str | None = Non
     return response
 
 
-TITLES = {400: "That request cannot be answered", 403: "Not allowed", 404: "Not found",
-          405: "Not allowed here", 409: "A conflict", 413: "Too large", 503: "Busy"}
+TITLES = {
+    400: "That request cannot be answered",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "A conflict",
+    413: "Too large",
+    503: "Busy",
+}
 
 
 def _http_error(exc: HTTPException):
@@ -307,11 +318,13 @@ def _http_error(exc: HTTPException):
 
 
 def _csrf_error(exc: CSRFError):
-    return error_response(400, "The form could not be sent",
-                          f"Its security token was {'missing' if 'missing' in exc.description else 'not valid'} "
-                          "(kb may have restarted since the page was opened), so nothing was saved.",
-                          hint="Go back: your text is still in the form. Reload it there if needed, "
-                               "then send it again.")
+    return error_response(
+        400,
+        "The form could not be sent",
+        f"Its security token was {'missing' if 'missing' in exc.description else 'not valid'} "
+        "(kb may have restarted since the page was opened), so nothing was saved.",
+        hint="Go back: your text is still in the form. Reload it there if needed, then send it again.",
+    )
 
 
 def kb_error_status(exc: KbError) -> int:
@@ -329,9 +342,11 @@ def _server_error(exc: InternalServerError):
     original = getattr(exc, "original_exception", None)
     if original is not None:
         current_app.logger.error("unexpected failure on %s", request.path, exc_info=original)
-    return error_response(500, "Something went wrong in kb",
-                          "kb could not answer this request. Your files are untouched; please report it "
-                          "with the URL.")
+    return error_response(
+        500,
+        "Something went wrong in kb",
+        "kb could not answer this request. Your files are untouched; please report it with the URL.",
+    )
 
 
 def init_app(app: Flask, kb: Kb) -> None:
@@ -352,5 +367,7 @@ def init_app(app: Flask, kb: Kb) -> None:
     @app.context_processor
     def _kb_context() -> dict:
         state = app.extensions["kb"]
-        return {"kb_name": state.workspace.settings.name or state.workspace.kb.root.name,
-                "kb_stale": g.get("kb_stale", False)}
+        return {
+            "kb_name": state.workspace.settings.name or state.workspace.kb.root.name,
+            "kb_stale": g.get("kb_stale", False),
+        }

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.index import search
+from kb.search.index import search
 from kb.web import create_app
 from tests.conftest import copy_demo
 
@@ -126,6 +126,7 @@ def serve(app, host: str = "127.0.0.1"):
     try:
         yield f"http://{host}:{port}"
     finally:
+
         def close_everything() -> None:  # runs in the server's own loop, which then ends
             for dispatcher in list(server._map.values()):
                 dispatcher.close()
@@ -147,9 +148,20 @@ def live_server(fresh_demo_root):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
 
 
 @pytest.fixture(scope="session")

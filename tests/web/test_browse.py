@@ -41,7 +41,9 @@ Does the UK entity need ISO 27001?
 @pytest.fixture
 def acme(kb_root):
     """A small KB: two customers (one without a file), three calls, two stories."""
-    kb_root.write("content/customers/acme.md", """\
+    kb_root.write(
+        "content/customers/acme.md",
+        """\
         ---
         name: Acme Corp
         stage: customer
@@ -53,9 +55,12 @@ def acme(kb_root):
         segment: fintech
         ---
         Our first customer. Story: [[acme-story|the Acme story]].
-        """)
+        """,
+    )
     kb_root.customer("globex", name="Globex", stage="lead")
-    kb_root.write("content/interviews/2026-02-10-acme-discovery.md", """\
+    kb_root.write(
+        "content/interviews/2026-02-10-acme-discovery.md",
+        """\
         ---
         customer: acme
         date: 2026-02-10
@@ -65,8 +70,11 @@ def acme(kb_root):
         ---
         ## Notes
         They failed the audit evidence request twice.
-        """)
-    kb_root.write("content/interviews/2026/2026-03-02-acme-check-in.md", """\
+        """,
+    )
+    kb_root.write(
+        "content/interviews/2026/2026-03-02-acme-check-in.md",
+        """\
         ---
         customer: acme
         date: 2026-03-02
@@ -74,20 +82,33 @@ def acme(kb_root):
         owner: Ana
         ---
         Quiet month. See [[customer:acme]].
-        """)
+        """,
+    )
     kb_root.interview("2026-03-03-initech-sales", "initech", "2026-03-03", kind="sales")
     kb_root.write("casestudies/acme-story.md", ACME_STORY)
-    kb_root.casestudy("initech-story", "initech", status="meh", tags="[soc2]",
-                      answers={"why_change": "Their bank asked for SOC 2 [[no-such-call]]."})
+    kb_root.casestudy(
+        "initech-story",
+        "initech",
+        status="meh",
+        tags="[soc2]",
+        answers={"why_change": "Their bank asked for SOC 2 [[no-such-call]]."},
+    )
     return kb_root
 
 
 def rows(response) -> list[dict]:
     """The rows of the page's table, as its data-row attributes hold them."""
     assert response.status_code == 200, response.text[:500]
-    return [json.loads(raw.replace("&#39;", "'").replace("&amp;", "&").replace("&quot;", '"')
-                       .replace("&lt;", "<").replace("&gt;", ">"))
-            for raw in re.findall(r"data-row='([^']*)'", response.text)]
+    return [
+        json.loads(
+            raw.replace("&#39;", "'")
+            .replace("&amp;", "&")
+            .replace("&quot;", '"')
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+        )
+        for raw in re.findall(r"data-row='([^']*)'", response.text)
+    ]
 
 
 def test_case_studies_list_shows_status_completeness_and_tags(acme, client):
@@ -96,8 +117,13 @@ def test_case_studies_list_shows_status_completeness_and_tags(acme, client):
     acme_row = found[0]
     assert acme_row["customer"] == "Acme Corp" and acme_row["person"] == "Jane Doe, CFO"
     assert acme_row["status"] == "hell-yes" and acme_row["tags"] == ["soc2", "finance-led"]
-    assert [acme_row[q] for q in ("why_change", "success", "options", "fit", "renewal")] == \
-        ["cited", "answered", "answered", "answered", "missing"]
+    assert [acme_row[q] for q in ("why_change", "success", "options", "fit", "renewal")] == [
+        "cited",
+        "answered",
+        "answered",
+        "answered",
+        "missing",
+    ]
     assert found[1]["customer"] == "initech"  # no customer file: the slug stands in
     page = client.get("/casestudies").text
     assert 'href="/casestudies/acme-story"' in page and 'href="/customers/acme"' in page
@@ -162,9 +188,12 @@ def test_customer_page_has_profile_stories_timeline_and_backlinks(acme, client):
     assert 'href="/casestudies/acme-story"' in html
     calls = re.findall(r'data-call="([^"]+)"', html)
     assert calls == ["2026-02-10-acme-discovery", "2026-03-02-acme-check-in"]  # date order
-    timeline = html[html.index('class="timeline"'):]
-    assert timeline.index("became a qualified lead") < timeline.index("won: signed and paid") < \
-        timeline.index("2026-02-10-acme-discovery")
+    timeline = html[html.index('class="timeline"') :]
+    assert (
+        timeline.index("became a qualified lead")
+        < timeline.index("won: signed and paid")
+        < timeline.index("2026-02-10-acme-discovery")
+    )
     data = client.get("/api/customers/acme").get_json()
     # A record's customer: key is not a backlink (its stories and calls are listed already); [[links]] are.
     assert [(b["type"], b["slug"]) for b in data["backlinks"]] == [("interview", "2026-03-02-acme-check-in")]
@@ -181,19 +210,36 @@ def test_a_customer_named_only_by_records_has_no_profile_yet(acme, client):
 
 def test_interviews_list_filters_by_kind_customer_owner_and_week(acme, client):
     assert [r["call"] for r in rows(client.get("/interviews"))] == [
-        "2026-03-03-initech-sales", "2026-03-02-acme-check-in", "2026-02-10-acme-discovery"]  # newest first
+        "2026-03-03-initech-sales",
+        "2026-03-02-acme-check-in",
+        "2026-02-10-acme-discovery",
+    ]  # newest first
     assert [r["call"] for r in rows(client.get("/interviews?kind=discovery"))] == ["2026-02-10-acme-discovery"]
     assert [r["call"] for r in rows(client.get("/interviews?customer=initech"))] == ["2026-03-03-initech-sales"]
     assert [r["call"] for r in rows(client.get("/interviews?owner=ana"))] == [
-        "2026-03-02-acme-check-in", "2026-02-10-acme-discovery"]
+        "2026-03-02-acme-check-in",
+        "2026-02-10-acme-discovery",
+    ]
     assert [r["call"] for r in rows(client.get("/interviews?week=2026-W10"))] == [
-        "2026-03-03-initech-sales", "2026-03-02-acme-check-in"]
+        "2026-03-03-initech-sales",
+        "2026-03-02-acme-check-in",
+    ]
     both = rows(client.get("/interviews?week=2026-W10&customer=acme&kind=check-in"))
-    assert both == [{"date": "2026-03-02", "call": "2026-03-02-acme-check-in", "customer": "Acme Corp",
-                     "kind": "check-in", "owner": "Ana", "people": []}]
-    for bad, message in (("week=2026-10", "week: expected an ISO week such as 2026-W09"),
-                         ("week=2026-W54", "week: expected an ISO week"),
-                         ("kind=call", "kind: expected one of discovery")):
+    assert both == [
+        {
+            "date": "2026-03-02",
+            "call": "2026-03-02-acme-check-in",
+            "customer": "Acme Corp",
+            "kind": "check-in",
+            "owner": "Ana",
+            "people": [],
+        }
+    ]
+    for bad, message in (
+        ("week=2026-10", "week: expected an ISO week such as 2026-W09"),
+        ("week=2026-W54", "week: expected an ISO week"),
+        ("kind=call", "kind: expected one of discovery"),
+    ):
         response = client.get(f"/interviews?{bad}")
         assert response.status_code == 400 and message in response.text, bad
 
@@ -215,9 +261,19 @@ def test_problems_page_lists_what_kb_check_reports(acme, client, runner):
     assert 'href="/casestudies/initech-story">casestudies/initech-story.md</a>' in html
 
 
-@pytest.mark.parametrize("url", ["/casestudies/nope", "/customers/nope", "/interviews/nope",
-                                 "/casestudies/..", "/casestudies/.hidden", "/customers/a%20b",
-                                 "/casestudies/acme-story/extra", "/nowhere"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/casestudies/nope",
+        "/customers/nope",
+        "/interviews/nope",
+        "/casestudies/..",
+        "/casestudies/.hidden",
+        "/customers/a%20b",
+        "/casestudies/acme-story/extra",
+        "/nowhere",
+    ],
+)
 def test_unknown_records_and_pages_are_404(acme, client, url):
     response = client.get(url)
     assert response.status_code == 404, response.text[:300]
@@ -239,10 +295,20 @@ def test_an_edit_on_disk_shows_on_the_next_request(acme, client):
     assert "Globex International" in client.get("/customers").text
 
 
-@pytest.mark.parametrize("url", ["/casestudies", "/casestudies/kestrel-vp-finance", "/customers",
-                                 "/customers/kestrel-payroll", "/interviews",
-                                 "/interviews/2026-03-12-lumen-clinical-sales", "/problems",
-                                 "/search?q=audit", "/static/kb.css"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/casestudies",
+        "/casestudies/kestrel-vp-finance",
+        "/customers",
+        "/customers/kestrel-payroll",
+        "/interviews",
+        "/interviews/2026-03-12-lumen-clinical-sales",
+        "/problems",
+        "/search?q=audit",
+        "/static/kb.css",
+    ],
+)
 def test_every_page_of_the_demo_answers(demo_client, url):
     with demo_client.get(url) as response:  # a static file is streamed: closing the response closes it
         assert response.status_code == 200, response.text[:500]

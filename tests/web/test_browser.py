@@ -24,8 +24,10 @@ def test_search_audit_narrow_to_hell_yes_and_open_a_hit(live_server, page, tmp_p
     expect(page).to_have_url(re.compile(r"status=hell-yes"))
     narrowed = int(page.locator("[data-total]").get_attribute("data-total"))
     assert 0 < narrowed < everything
-    rows = [json.loads(raw) for raw in page.locator("ol.hits > li").evaluate_all(
-        "items => items.map(item => item.dataset.row)")]
+    rows = [
+        json.loads(raw)
+        for raw in page.locator("ol.hits > li").evaluate_all("items => items.map(item => item.dataset.row)")
+    ]
     assert rows and all(row["status"] == "hell-yes" and row["type"] == "casestudy" for row in rows)
     expect(page.locator("#q")).to_have_value("audit")
 
@@ -42,8 +44,12 @@ def test_search_audit_narrow_to_hell_yes_and_open_a_hit(live_server, page, tmp_p
 
 def test_pages_fit_a_phone_without_sideways_scrolling(live_server, page):
     page.set_viewport_size({"width": 375, "height": 800})
-    for path in ("/casestudies/kestrel-vp-finance", "/customers/kestrel-payroll", "/search?q=audit",
-                 "/interviews/2026-03-12-lumen-clinical-sales"):
+    for path in (
+        "/casestudies/kestrel-vp-finance",
+        "/customers/kestrel-payroll",
+        "/search?q=audit",
+        "/interviews/2026-03-12-lumen-clinical-sales",
+    ):
         page.goto(f"{live_server}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width}px wide on a 375px phone"

@@ -32,7 +32,8 @@ def test_writes_a_new_case_study_saves_it_and_finds_it_by_search(page: Page, liv
     page.get_by_label("Status", exact=True).select_option("meh")
     page.get_by_label("Tags", exact=True).fill("ops, audit")
     page.get_by_label("1. Why did they have to change?").fill(
-        "Their zephyrine audit failed twice and the board asked why.")
+        "Their zephyrine audit failed twice and the board asked why."
+    )
     page.get_by_label("4. How did we fit into their world?").fill("We fit their **weekly** ops review.")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page).to_have_url(live_server + "/casestudies/quokka-labs-story")
@@ -54,7 +55,8 @@ def test_the_preview_shows_sanitized_html_without_leaving_the_page(page: Page, l
     before = (fresh_demo_root / STORY).read_bytes()
     page.goto(live_server + "/casestudies/kestrel-vp-finance/edit")
     page.locator("textarea[name='answer_options']").fill(
-        "They priced **a hire**.<script>window.hacked = 1</script> [[kestrel-payroll]]")
+        "They priced **a hire**.<script>window.hacked = 1</script> [[kestrel-payroll]]"
+    )
     page.get_by_role("button", name="Preview").click()
     preview = page.locator("#preview")
     expect(preview).to_be_visible()
@@ -65,12 +67,12 @@ def test_the_preview_shows_sanitized_html_without_leaving_the_page(page: Page, l
     assert page.evaluate("window.hacked") is None
     expect(page).to_have_url(live_server + "/casestudies/kestrel-vp-finance/edit")
     expect(page.locator("textarea[name='answer_options']")).to_have_value(
-        "They priced **a hire**.<script>window.hacked = 1</script> [[kestrel-payroll]]")
+        "They priced **a hire**.<script>window.hacked = 1</script> [[kestrel-payroll]]"
+    )
     assert (fresh_demo_root / STORY).read_bytes() == before
 
 
-def test_edits_a_file_on_disk_while_the_server_runs_and_sees_it_on_reload(page: Page, watched_server,
-                                                                         fresh_demo_root):
+def test_edits_a_file_on_disk_while_the_server_runs_and_sees_it_on_reload(page: Page, watched_server, fresh_demo_root):
     url, app = watched_server
     page.goto(url + "/casestudies/kestrel-vp-finance")
     expect(page.locator("section#success")).not_to_contain_text("ocelot")
@@ -91,7 +93,8 @@ def test_edits_a_file_on_disk_while_the_server_runs_and_sees_it_on_reload(page: 
 
 
 def test_saves_over_a_file_changed_on_disk_and_gets_the_conflict_screen_with_nothing_lost(
-        page: Page, live_server, fresh_demo_root):
+    page: Page, live_server, fresh_demo_root
+):
     path = fresh_demo_root / STORY
     page.goto(live_server + "/casestudies/kestrel-vp-finance/edit")
     typed_answer = "Typed in the browser: they compared a second compliance hire with doing nothing."

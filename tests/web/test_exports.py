@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kb.tables import cell_text, parse_markdown_rows
+from kb.table import cell_text, parse_markdown_rows
 
 # Each page as the founder opens it; its twins are <path>.csv, <path>.md and /api<path>, same query.
 # A page joins this list when each row's element carries data-row='{{ row|tojson }}' (the row as the

@@ -61,8 +61,9 @@ def test_home_opens_with_the_gate_and_links_to_metrics(open_client):
     assert 'id="goal" data-milestone="5"' in html
 
 
-@pytest.mark.parametrize("as_of, status", [("2099-01-01", 400), ("yesterday", 400), ("2026-02-30", 400),
-                                            ("2026-02-01", 200), ("", 200)])
+@pytest.mark.parametrize(
+    "as_of, status", [("2099-01-01", 400), ("yesterday", 400), ("2026-02-30", 400), ("2026-02-01", 200), ("", 200)]
+)
 def test_as_of_in_the_address(demo_client, as_of, status):
     for url in ("/", "/api/status", "/compare", "/metrics", "/api/metrics"):
         response = demo_client.get(f"{url}?as_of={as_of}")
@@ -116,8 +117,9 @@ def test_metrics_once_open_draw_every_number_of_their_tables(open_client):
         svg = open_client.get(f"/metrics/{key}.svg")
         assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
         tree = ElementTree.fromstring(svg.data)
-        texts = " ".join("".join(node.itertext()) for node in tree.iter() if isinstance(node.tag, str)
-                         and node.tag.endswith("text"))
+        texts = " ".join(
+            "".join(node.itertext()) for node in tree.iter() if isinstance(node.tag, str) and node.tag.endswith("text")
+        )
         assert not any(isinstance(n.tag, str) and n.tag.endswith("script") for n in tree.iter())
         table = next(m["table"] for m in data["metrics"] if m["key"] == key)
         for row in table["rows"]:
@@ -137,8 +139,13 @@ def test_compare_page_and_its_downloads_hold_the_same_answers(demo_client):
     api = demo_client.get("/api/compare").get_json()
     assert [(r["side"], r["story"], r["question"]) for r in api["rows"]] == cards
     stories = {story for side, story, _ in cards if side == "hell-yes"}
-    assert stories == {"northwind-controller", "bramble-it-director", "kestrel-vp-finance", "fieldnote-head-of-ops",
-                       "orchard-controller"}
+    assert stories == {
+        "northwind-controller",
+        "bramble-it-director",
+        "kestrel-vp-finance",
+        "fieldnote-head-of-ops",
+        "orchard-controller",
+    }
     assert {story for side, story, _ in cards if side == "contrast"} == {"tidewater-cfo", "copperline-ops-director"}
     assert "halyard-head-of-it" not in page.text  # a draft
     markdown = demo_client.get("/compare/document.md").text

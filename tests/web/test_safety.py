@@ -46,9 +46,11 @@ note: "<svg onload=alert('extra')>"
 def hostile(kb_root):
     kb_root.customer("acme", name="Acme <script>alert('name')</script>")
     kb_root.write("casestudies/hostile.md", HOSTILE)
-    kb_root.write("content/interviews/2026-03-01-acme-sales.md",
-                  "---\ncustomer: acme\ndate: 2026-03-01\nkind: sales\n---\n<script>alert('call')</script> "
-                  "[x](javascript:alert('call')) <img src=x onerror=alert('call')>\n")
+    kb_root.write(
+        "content/interviews/2026-03-01-acme-sales.md",
+        "---\ncustomer: acme\ndate: 2026-03-01\nkind: sales\n---\n<script>alert('call')</script> "
+        "[x](javascript:alert('call')) <img src=x onerror=alert('call')>\n",
+    )
     return kb_root
 
 
@@ -97,9 +99,21 @@ def assert_inert(page: str) -> None:
     assert [f for f in parts.found if f != "<form>"] == []
 
 
-@pytest.mark.parametrize("url", ["/casestudies/hostile", "/casestudies", "/customers/acme", "/customers",
-                                 "/interviews/2026-03-01-acme-sales", "/interviews", "/problems",
-                                 "/search?q=alert", "/search?q=click", "/search?q=person:img"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/casestudies/hostile",
+        "/casestudies",
+        "/customers/acme",
+        "/customers",
+        "/interviews/2026-03-01-acme-sales",
+        "/interviews",
+        "/problems",
+        "/search?q=alert",
+        "/search?q=click",
+        "/search?q=person:img",
+    ],
+)
 def test_record_markup_never_becomes_active(hostile, client, url):
     response = client.get(url)
     assert response.status_code == 200, response.text[:300]
@@ -109,23 +123,45 @@ def test_record_markup_never_becomes_active(hostile, client, url):
 def test_hostile_story_still_reads_as_text(hostile, client):
     page = client.get("/casestudies/hostile").text
     assert '<a class="kb-link" href="/casestudies/x"' not in page  # x is no record: a broken link
-    assert '<span class="broken-link" title="broken link: [[x|&lt;img src=x onerror=alert(1)&gt;]] points to ' \
-           'no record">&lt;img src=x onerror=alert(1)&gt;</span>' in page
-    assert '<a class="kb-link" href="/customers/acme" rel="noopener noreferrer">' \
-           "&lt;b onmouseover=alert(2)&gt;label&lt;/b&gt;</a>" in page
+    assert (
+        '<span class="broken-link" title="broken link: [[x|&lt;img src=x onerror=alert(1)&gt;]] points to '
+        'no record">&lt;img src=x onerror=alert(1)&gt;</span>' in page
+    )
+    assert (
+        '<a class="kb-link" href="/customers/acme" rel="noopener noreferrer">'
+        "&lt;b onmouseover=alert(2)&gt;label&lt;/b&gt;</a>" in page
+    )
     assert "<code>[[acme]]</code>" in page  # links inside code stay as written
-    assert "&lt;script&gt;alert(&#39;fenced&#39;) &lt;/script&gt; [[acme]]" in page or \
-        "&lt;script&gt;alert('fenced')&lt;/script&gt; [[acme]]" in page
+    assert (
+        "&lt;script&gt;alert(&#39;fenced&#39;) &lt;/script&gt; [[acme]]" in page
+        or "&lt;script&gt;alert('fenced')&lt;/script&gt; [[acme]]" in page
+    )
     assert ">styled</div>" in page and ">click</a>" in page  # the words stay, the behaviour goes
 
 
-@pytest.mark.parametrize("host, allowed", [
-    ("127.0.0.1", True), ("localhost", True), ("[::1]", True), ("LOCALHOST", True),
-    ("127.0.0.1:8765", True), ("localhost:8765", True), ("[::1]:8765", True),
-    ("evil.com", False), ("evil.com:8765", False), ("localhost:9999", False), ("127.0.0.1:80", False),
-    ("127.0.0.1.evil.com", False), ("localhost.", False), ("localhost:8765@evil.com", False),
-    ("127.0.0.2", False), ("[::2]", False), ("0.0.0.0:8765", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "host, allowed",
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("[::1]", True),
+        ("LOCALHOST", True),
+        ("127.0.0.1:8765", True),
+        ("localhost:8765", True),
+        ("[::1]:8765", True),
+        ("evil.com", False),
+        ("evil.com:8765", False),
+        ("localhost:9999", False),
+        ("127.0.0.1:80", False),
+        ("127.0.0.1.evil.com", False),
+        ("localhost.", False),
+        ("localhost:8765@evil.com", False),
+        ("127.0.0.2", False),
+        ("[::2]", False),
+        ("0.0.0.0:8765", False),
+        ("", False),
+    ],
+)
 def test_only_loopback_host_headers_with_the_server_port(kb_root, make_app, host, allowed):
     app = make_app(kb_root.root, {"KB_PORT": 8765})
     response = app.test_client().get("/casestudies", headers={"Host": host})
@@ -150,8 +186,10 @@ def form_app(kb_root, make_app):
         if request.method == "POST":
             seen.append(request.form["text"])
             return "saved"
-        return render_template_string('<form method="post"><input type="hidden" name="csrf_token" '
-                                      'value="{{ csrf_token() }}"><textarea name="text"></textarea></form>')
+        return render_template_string(
+            '<form method="post"><input type="hidden" name="csrf_token" '
+            'value="{{ csrf_token() }}"><textarea name="text"></textarea></form>'
+        )
 
     app.add_url_rule("/form-for-test", "form_for_test", form, methods=["GET", "POST"])
     app.seen = seen
@@ -188,12 +226,23 @@ def test_a_token_from_before_a_restart_is_refused(form_app, kb_root, make_app, c
     assert response.status_code == 400 and "your text is still in the form" in response.text
 
 
-@pytest.mark.parametrize("url", [
-    "/casestudies/..%2f..%2fetc%2fpasswd", "/casestudies/..%2F..%2Fkb.toml", "/customers/%2e%2e",
-    "/customers/..", "/interviews/..%5c..%5cetc%5cpasswd", "/interviews/.kb", "/casestudies/hostile.md",
-    "/static/..%2f..%2f..%2fkb.toml", "/static/../../kb.toml", "/api/casestudies/..%2fhostile",
-    "/casestudies/%00", "/customers/acme%2f..%2f..%2f..%2fetc%2fpasswd",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/casestudies/..%2f..%2fetc%2fpasswd",
+        "/casestudies/..%2F..%2Fkb.toml",
+        "/customers/%2e%2e",
+        "/customers/..",
+        "/interviews/..%5c..%5cetc%5cpasswd",
+        "/interviews/.kb",
+        "/casestudies/hostile.md",
+        "/static/..%2f..%2f..%2fkb.toml",
+        "/static/../../kb.toml",
+        "/api/casestudies/..%2fhostile",
+        "/casestudies/%00",
+        "/customers/acme%2f..%2f..%2f..%2fetc%2fpasswd",
+    ],
+)
 def test_paths_that_would_leave_the_kb_are_refused(hostile, client, url):
     with client.get(url) as response:
         assert response.status_code in (400, 404), (url, response.status_code)
@@ -207,13 +256,45 @@ DAY = ["2026-02-30", "9999-12-31", "0001-01-01", "2026-13-01", "tomorrow", "2026
 CHOICE = ["hell-yes", "date", "customer", "discovery", "x", "HELL-YES", "hell yes"]
 # Each query parameter any page reads, with the values worth trying on it (the GARBAGE goes to all).
 PARAMS = {
-    "q": [*TEXT, "(", ")", '"', "*", "AND", "NOT", "date:[a to b]", "date:>2026-99-99", "title:", "a:b:c", "{",
-          "~2", "^3", "why_change:(", "content:*"],
-    "page": NUMBER, "limit": NUMBER, "sort": CHOICE, "status": CHOICE, "type": CHOICE, "kind": CHOICE,
-    "tag": TEXT, "customer": TEXT, "owner": TEXT, "person": TEXT, "slug": TEXT,
+    "q": [
+        *TEXT,
+        "(",
+        ")",
+        '"',
+        "*",
+        "AND",
+        "NOT",
+        "date:[a to b]",
+        "date:>2026-99-99",
+        "title:",
+        "a:b:c",
+        "{",
+        "~2",
+        "^3",
+        "why_change:(",
+        "content:*",
+    ],
+    "page": NUMBER,
+    "limit": NUMBER,
+    "sort": CHOICE,
+    "status": CHOICE,
+    "type": CHOICE,
+    "kind": CHOICE,
+    "tag": TEXT,
+    "customer": TEXT,
+    "owner": TEXT,
+    "person": TEXT,
+    "slug": TEXT,
     "week": ["2026-W00", "2026-W53", "2026-W54", "0000-W01", "2026W10", "2026-w10", "9999-W52"],
-    "since": DAY, "until": DAY, "as_of": DAY, "date": DAY, "fmt": ["csv", "json", "../x"], "_external": ["1"],
-    "_anchor": ["x"], "_method": ["POST"], "_scheme": ["javascript"],
+    "since": DAY,
+    "until": DAY,
+    "as_of": DAY,
+    "date": DAY,
+    "fmt": ["csv", "json", "../x"],
+    "_external": ["1"],
+    "_anchor": ["x"],
+    "_method": ["POST"],
+    "_scheme": ["javascript"],
 }
 ODD_SLUGS = ["nope", "a b", "%2e%2e", "..", "x" * 300, "é😀", "acme.md", "%00"]
 
@@ -296,8 +377,13 @@ def free_port() -> int:
 def test_kb_serve_really_serves_with_waitress(hostile):
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "kb", "--root", str(hostile.root), "serve", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kb", "--root", str(hostile.root), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

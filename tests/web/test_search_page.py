@@ -14,15 +14,27 @@ def audits(kb_root):
     """Two customers, a hell-yes and a meh story, and three calls, all of them about audits."""
     kb_root.customer("acme", name="Acme", stage="customer", won_on="2026-01-05")
     kb_root.customer("globex", name="Globex")
-    kb_root.casestudy("acme-story", "acme", status="hell-yes", tags="[soc2, finance-led]",
-                      answers={"why_change": "The SOC 2 audit took 14 weeks of the CFO's time."})
-    kb_root.casestudy("globex-story", "globex", status="meh", tags="[soc2]",
-                      answers={"why_change": "An audit scare, then nothing."})
+    kb_root.casestudy(
+        "acme-story",
+        "acme",
+        status="hell-yes",
+        tags="[soc2, finance-led]",
+        answers={"why_change": "The SOC 2 audit took 14 weeks of the CFO's time."},
+    )
+    kb_root.casestudy(
+        "globex-story", "globex", status="meh", tags="[soc2]", answers={"why_change": "An audit scare, then nothing."}
+    )
     kb_root.interview("2026-02-01-acme-discovery", "acme", "2026-02-01", body="The audit is coming in April.")
-    kb_root.interview("2026-03-01-acme-check-in", "acme", "2026-03-01", kind="check-in",
-                      body="Audits went fine. <script>alert('audit')</script>")
-    kb_root.interview("2026-02-15-globex-sales", "globex", "2026-02-15", kind="sales",
-                      body="They asked about the audit trail.")
+    kb_root.interview(
+        "2026-03-01-acme-check-in",
+        "acme",
+        "2026-03-01",
+        kind="check-in",
+        body="Audits went fine. <script>alert('audit')</script>",
+    )
+    kb_root.interview(
+        "2026-02-15-globex-sales", "globex", "2026-02-15", kind="sales", body="They asked about the audit trail."
+    )
     return kb_root
 
 
@@ -32,7 +44,7 @@ def hits(response) -> list[dict]:
 
 
 def facet_link(page: str, facet: str, value: str) -> str:
-    block = page[page.index(f'data-facet="{facet}"'):]
+    block = page[page.index(f'data-facet="{facet}"') :]
     return htmllib.unescape(re.search(rf'href="([^"]+)" data-value="{re.escape(value)}"', block).group(1))
 
 
@@ -58,7 +70,7 @@ def test_matches_are_highlighted_and_record_text_is_escaped(audits, client):
 
 def test_facets_count_and_a_click_narrows_to_hell_yes(audits, client):
     page = client.get("/search?q=audit").text
-    statuses = page[page.index('data-facet="status"'):]
+    statuses = page[page.index('data-facet="status"') :]
     counts = dict(re.findall(r'data-value="([^"]+)">[^<]*</a>\s*<span class="count">(\d+)</span>', statuses)[:2])
     assert counts == {"hell-yes": "1", "meh": "1"}
     link = facet_link(page, "status", "hell-yes")
@@ -104,12 +116,15 @@ def test_did_you_mean_offers_the_word_the_records_use(audits, client):
     assert len(hits(client.get(htmllib.unescape(suggestion.group(1))))) == 5
 
 
-@pytest.mark.parametrize("query, message", [
-    ("(audit", "&#39;(&#39; is not closed"),
-    ('"audit', "a quote &#34; is not closed"),
-    ("colour:red", "there is no field &#39;colour&#39;"),
-    ("date:someday", "cannot read the dates"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("(audit", "&#39;(&#39; is not closed"),
+        ('"audit', "a quote &#34; is not closed"),
+        ("colour:red", "there is no field &#39;colour&#39;"),
+        ("date:someday", "cannot read the dates"),
+    ],
+)
 def test_an_unreadable_query_is_a_400_with_the_reason_above_the_box(audits, client, query, message):
     response = client.get("/search", query_string={"q": query})
     assert response.status_code == 400
@@ -123,15 +138,18 @@ def test_an_unreadable_query_is_a_400_with_the_reason_above_the_box(audits, clie
     assert client.get("/search.csv", query_string={"q": query}).status_code == 400
 
 
-@pytest.mark.parametrize("query, message", [
-    ("q=audit&sort=newest", "sort: expected one of relevance, date"),
-    ("q=audit&page=0", "page: expected a whole number from 1 to"),
-    ("q=audit&page=two", "page: expected a whole number from 1"),
-    ("q=audit&limit=5000", "limit: expected a whole number from 1 to 1000"),
-    ("q=audit&status=great", "status: expected one of draft, meh, churned, hell-yes"),
-    ("q=audit&type=note", "type: expected one of customer, interview, casestudy"),
-    ("q=audit&since=2026-02-30", "since: expected a date as YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("q=audit&sort=newest", "sort: expected one of relevance, date"),
+        ("q=audit&page=0", "page: expected a whole number from 1 to"),
+        ("q=audit&page=two", "page: expected a whole number from 1"),
+        ("q=audit&limit=5000", "limit: expected a whole number from 1 to 1000"),
+        ("q=audit&status=great", "status: expected one of draft, meh, churned, hell-yes"),
+        ("q=audit&type=note", "type: expected one of customer, interview, casestudy"),
+        ("q=audit&since=2026-02-30", "since: expected a date as YYYY-MM-DD"),
+    ],
+)
 def test_bad_parameters_are_a_400_that_names_them(audits, client, query, message):
     response = client.get(f"/search?{query}")
     assert response.status_code == 400 and message in htmllib.unescape(response.text)

@@ -51,8 +51,10 @@ def test_new_and_deleted_files_and_subfolders_are_followed(watched_app, kb_root)
     assert wait_for(lambda: hits(watched_app, "quetzal") == ["content/interviews/2026-03-02-acme-demo.md"])
     note.unlink()
     assert wait_for(lambda: hits(watched_app, "quetzal") == [])
-    kb_root.write("content/interviews/2026-04/2026-04-01-acme-sales.md",
-                  "---\ncustomer: acme\ndate: 2026-04-01\nkind: sales\n---\nThe narwhal pitch.\n")
+    kb_root.write(
+        "content/interviews/2026-04/2026-04-01-acme-sales.md",
+        "---\ncustomer: acme\ndate: 2026-04-01\nkind: sales\n---\nThe narwhal pitch.\n",
+    )
     assert wait_for(lambda: hits(watched_app, "narwhal") == ["content/interviews/2026-04/2026-04-01-acme-sales.md"])
 
 
@@ -78,7 +80,8 @@ def test_changes_under_dot_folders_and_other_files_are_ignored(watched_app, kb_r
     time.sleep(0.8)
     assert watcher.refreshes == before
     (kb_root.root / "casestudies/acme-story.md").write_text(
-        (kb_root.root / "casestudies/acme-story.md").read_text() + "\nThe ibex.\n")
+        (kb_root.root / "casestudies/acme-story.md").read_text() + "\nThe ibex.\n"
+    )
     assert wait_for(lambda: watcher.refreshes > before)
 
 

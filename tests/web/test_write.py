@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from kb.records import content_hash, parse_bytes
+from kb.records.parse import content_hash, parse_bytes
 from tests.web.conftest import hits
 
 STORY = """\
@@ -92,7 +92,7 @@ def open_form(client, url: str) -> dict[str, str]:
 
 
 def test_the_new_story_form_asks_the_five_questions_with_their_prompts(client):
-    from kb.schema import QUESTIONS
+    from kb.records.fields import QUESTIONS
 
     response = client.get("/casestudies/new")
     assert response.status_code == 200
@@ -105,9 +105,14 @@ def test_the_new_story_form_asks_the_five_questions_with_their_prompts(client):
 
 def test_a_new_story_is_saved_parses_cleanly_and_is_found_by_search_at_once(app, client, kb_root):
     form = open_form(client, "/casestudies/new")
-    form.update(customer="Quokka Labs", person="Mia Chen, Head of Ops", status="meh", tags="ops, audit",
-                answer_why_change="Their zephyrine audit failed twice.\r\nThen the board asked.",
-                answer_fit="We fit their **weekly** review.")
+    form.update(
+        customer="Quokka Labs",
+        person="Mia Chen, Head of Ops",
+        status="meh",
+        tags="ops, audit",
+        answer_why_change="Their zephyrine audit failed twice.\r\nThen the board asked.",
+        answer_fit="We fit their **weekly** review.",
+    )
     response = client.post("/casestudies/new", data=form)
     assert response.status_code == 303, response.text[:800]
     assert response.headers["Location"] == "/casestudies/quokka-labs-story"
@@ -127,9 +132,16 @@ def test_a_new_story_is_saved_parses_cleanly_and_is_found_by_search_at_once(app,
 
 def test_a_field_error_keeps_every_typed_value_and_writes_nothing(client, kb_root):
     form = open_form(client, "/casestudies/new")
-    typed = {"customer": "acme", "person": "", "status": "hellyes", "slug": "acme-story", "tags": "a & b, <c>",
-             "interviews": "2026-02-10-acme-discovery\n2026-03-01-acme-demo",
-             "answer_why_change": "Line one\n\n  indented <b>bold</b> & more\n", "answer_options": "Spreadsheets."}
+    typed = {
+        "customer": "acme",
+        "person": "",
+        "status": "hellyes",
+        "slug": "acme-story",
+        "tags": "a & b, <c>",
+        "interviews": "2026-02-10-acme-discovery\n2026-03-01-acme-demo",
+        "answer_why_change": "Line one\n\n  indented <b>bold</b> & more\n",
+        "answer_options": "Spreadsheets.",
+    }
     form.update(typed)
     response = client.post("/casestudies/new", data=form)
     assert response.status_code == 400
@@ -165,8 +177,15 @@ def test_a_file_name_that_is_not_a_plain_slug_is_refused(client, kb_root, slug):
     assert not (kb_root.root.parent / "evil.md").exists()
 
 
-@pytest.mark.parametrize("url", ["/casestudies/nothing-here/edit", "/casestudies/..%2F..%2Fkb/edit",
-                                 "/casestudies/%2E%2E/edit", "/casestudies/.kb/edit"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/casestudies/nothing-here/edit",
+        "/casestudies/..%2F..%2Fkb/edit",
+        "/casestudies/%2E%2E/edit",
+        "/casestudies/.kb/edit",
+    ],
+)
 def test_editing_an_unknown_or_odd_slug_is_404(client, acme, url):
     assert client.get(url).status_code == 404
 
@@ -174,10 +193,20 @@ def test_editing_an_unknown_or_odd_slug_is_404(client, acme, url):
 def test_the_conflict_page_refuses_a_path_outside_the_story_folders(client, acme, kb_root):
     form = open_form(client, "/casestudies/acme-story/edit")
     text = "---\ncustomer: acme\nperson: x\nstatus: draft\n---\n"
-    for path in ("../outside.md", "casestudies/../kb.toml", "content/customers/acme.md",
-                 "content/interviews/2026-02-10-acme-discovery.md"):
-        data = {"csrf_token": form["csrf_token"], "choice": "typed", "path": path, "disk_sha256": "",
-                "typed": base64.b64encode(text.encode()).decode(), "disk": ""}
+    for path in (
+        "../outside.md",
+        "casestudies/../kb.toml",
+        "content/customers/acme.md",
+        "content/interviews/2026-02-10-acme-discovery.md",
+    ):
+        data = {
+            "csrf_token": form["csrf_token"],
+            "choice": "typed",
+            "path": path,
+            "disk_sha256": "",
+            "typed": base64.b64encode(text.encode()).decode(),
+            "disk": "",
+        }
         response = client.post("/write/conflict", data=data)
         assert response.status_code == 400, path
         assert "refused to write" in response.text
@@ -201,13 +230,18 @@ def test_edit_shows_the_story_and_saving_it_untouched_changes_no_byte(client, ac
 
 def test_edit_keeps_unknown_keys_and_extra_sections_byte_for_byte(app, client, acme):
     form = open_form(client, "/casestudies/acme-story/edit")
-    form.update(status="hell-yes", answer_success="A close on day 6 with no quorbital follow-ups.",
-                answer_renewal="They REALLY bought back their close.")
+    form.update(
+        status="hell-yes",
+        answer_success="A close on day 6 with no quorbital follow-ups.",
+        answer_renewal="They REALLY bought back their close.",
+    )
     response = client.post("/casestudies/acme-story/edit", data=form)
     assert response.status_code == 303, response.text[:800]
-    expected = STORY.replace("status: draft", "status: hell-yes") \
-        .replace("<!-- What did success look like to them? -->", "A close on day 6 with no quorbital follow-ups.") \
+    expected = (
+        STORY.replace("status: draft", "status: hell-yes")
+        .replace("<!-- What did success look like to them? -->", "A close on day 6 with no quorbital follow-ups.")
         .replace("They bought back their close.", "They REALLY bought back their close.")
+    )
     assert acme.read_text() == expected
     assert hits(app, "quorbital") == ["casestudies/acme-story.md"]
 
@@ -345,8 +379,9 @@ def test_a_new_story_over_a_file_that_appeared_meanwhile_is_a_conflict(client, k
 
 def test_the_preview_endpoint_answers_sanitized_html(client, acme):
     form = open_form(client, "/casestudies/acme-story/edit")
-    form["answer_options"] = ('<script>alert(1)</script><img src=x onerror="alert(2)"> '
-                              '[click](javascript:alert(3)) **bold** [[acme]]')
+    form["answer_options"] = (
+        '<script>alert(1)</script><img src=x onerror="alert(2)"> [click](javascript:alert(3)) **bold** [[acme]]'
+    )
     response = client.post("/preview", data=form, headers={"X-CSRFToken": form["csrf_token"]})
     assert response.status_code == 200
     html = response.text
@@ -369,8 +404,14 @@ def test_the_preview_button_without_javascript_shows_the_form_and_the_preview(cl
 def test_log_a_call_writes_the_interview_and_a_new_customer(app, client, kb_root):
     form = open_form(client, "/interviews/new")
     assert form["date"] and form["kind"] == "discovery"
-    form.update(customer="Brand New Co", date="2026-03-04", kind="demo", people="Al Stone, CTO\r\n\r\nBo Li, CFO",
-                owner="Ana Ruiz", notes="They asked about the xylograph export.\r\n\r\n> We need it by May.")
+    form.update(
+        customer="Brand New Co",
+        date="2026-03-04",
+        kind="demo",
+        people="Al Stone, CTO\r\n\r\nBo Li, CFO",
+        owner="Ana Ruiz",
+        notes="They asked about the xylograph export.\r\n\r\n> We need it by May.",
+    )
     response = client.post("/interviews/new", data=form)
     assert response.status_code == 303, response.text[:800]
     assert response.headers["Location"] == "/interviews/2026-03-04-brand-new-co-demo"
@@ -401,8 +442,12 @@ def test_log_a_call_with_bad_fields_keeps_what_was_typed(client, kb_root):
     response = client.post("/interviews/new", data=form)
     assert response.status_code == 400
     shown = fields_of(response.text)
-    assert (shown["date"], shown["kind"], shown["people"], shown["notes"]) == ("2026-02-30", "lunch", "Al",
-                                                                               "Long notes\nkept.")
+    assert (shown["date"], shown["kind"], shown["people"], shown["notes"]) == (
+        "2026-02-30",
+        "lunch",
+        "Al",
+        "Long notes\nkept.",
+    )
     assert "required: who was the call with?" in response.text
     assert "expected a real date as YYYY-MM-DD" in response.text and "expected one of discovery" in response.text
     assert list((kb_root.root / "content/interviews").iterdir()) == []

@@ -1,0 +1,128 @@
+"""Log a call from a form: an interview named <date>-<customer>-<kind>, and its customer when new."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kb.authoring.create import skeleton
+from kb.authoring.story_form import (
+    SLUG_RE,
+    Conflict,
+    FieldProblem,
+    Invalid,
+    Saved,
+    customer_for,
+    form_value,
+    known_slugs,
+    make_customer,
+    save,
+)
+from kb.authoring.story_form import problems_of as problems_in
+from kb.config import INTERVIEW_KINDS, TYPE_DIRS, Kb
+from kb.errors import KbError
+from kb.records.document import Document, clean_line, shown_value
+
+CALL_FIELDS = ("customer", "date", "kind", "people", "owner")
+
+
+@dataclass
+class CallForm:
+    """A logged call as its form shows it: each field as typed; people one per line."""
+
+    customer: str = ""
+    date: str = ""
+    kind: str = INTERVIEW_KINDS[0]
+    people: str = ""
+    owner: str = ""
+    notes: str = ""
+
+    @classmethod
+    def from_fields(cls, data: Mapping[str, str]) -> CallForm:
+        """The form as the browser sent it."""
+
+        def get(name: str) -> str:
+            return form_value(data, name)
+
+        return cls(
+            customer=get("customer"),
+            date=get("date").strip(),
+            kind=get("kind").strip(),
+            people=get("people"),
+            owner=get("owner"),
+            notes=get("notes"),
+        )
+
+
+def call_text(kb: Kb, form: CallForm, customer: str) -> str:
+    """The Markdown of a logged call: the KB's interview skeleton with the form's values and notes."""
+    # The skeleton writes its values unquoted: render it with safe ones, then set what differs.
+    document = Document(
+        skeleton(
+            kb,
+            "interview",
+            customer=customer if SLUG_RE.fullmatch(customer) else "customer",
+            date=form.date if re.fullmatch(r"\d{4}-\d{2}-\d{2}", form.date) else "2000-01-01",
+            kind=form.kind if form.kind in INTERVIEW_KINDS else "other",
+        )
+    )
+    values = document.values()
+    for key, typed in (
+        ("customer", customer),
+        ("date", form.date),
+        ("kind", form.kind),
+        ("owner", clean_line(form.owner)),
+    ):
+        if typed != shown_value(values.get(key)):
+            document.set_value(key, typed)
+    people = [clean_line(line) for line in form.people.split("\n") if line.strip()]
+    listed = values.get("people") or []
+    if people != [clean_line(shown_value(p)) for p in (listed if isinstance(listed, list) else [listed])]:
+        document.set_value("people", people, block=True)
+    notes = form.notes.strip("\n").rstrip()
+    if notes:
+        document.set_notes(notes)
+    return document.text
+
+
+def log_call(kb: Kb, form: CallForm) -> Saved:
+    """Write a new interview from a logged call (and the customer file for a new customer); raises Invalid."""
+    errors = []
+    if not clean_line(form.customer):
+        errors.append(FieldProblem("customer", "required: who was the call with?"))
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", form.date):
+            raise ValueError
+        day = dt.date.fromisoformat(form.date)
+    except ValueError:
+        errors.append(FieldProblem("date", f"expected a real date as YYYY-MM-DD; got {form.date!r}"))
+    if form.kind not in INTERVIEW_KINDS:
+        errors.append(FieldProblem("kind", f"expected one of {', '.join(INTERVIEW_KINDS)}; got {form.kind!r}"))
+    if errors:
+        raise Invalid(errors)
+    customer, name = customer_for(kb, form.customer, known_slugs(kb, "customer"))
+    text = call_text(kb, form, customer)
+    folder = TYPE_DIRS["interview"]
+    if any(re.fullmatch(r"\d{4}-\d{2}", p.name) for p in (kb.root / folder).glob("*") if p.is_dir()):
+        folder = f"{folder}/{day:%Y-%m}"  # the KB files calls by month: follow it
+    base, taken = f"{day.isoformat()}-{customer}-{form.kind}", known_slugs(kb, "interview")
+    errors = problems_in(text, f"{folder}/{base}.md", "interview", CALL_FIELDS)
+    if not SLUG_RE.fullmatch(base):
+        errors.append(
+            FieldProblem("customer", f"cannot make a file name from {form.customer!r}: use letters or digits")
+        )
+    if errors:
+        raise Invalid(errors)
+    for number in range(1, 10_000):
+        slug = base if number == 1 else f"{base}-{number}"
+        if slug in taken:
+            continue
+        try:
+            save(kb, f"{folder}/{slug}.md", text, "")
+        except Conflict:
+            continue  # appeared meanwhile: take the next number
+        created = make_customer(kb, customer, name) if name else []
+        return Saved(f"{folder}/{slug}.md", slug, text, created)
+    raise KbError(f"no free file name for {base}")

@@ -1,0 +1,172 @@
+"""The case-study method: the as-of date and the hell-yes rule (SPEC 2.4, 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from kb.config import Settings
+from kb.errors import UsageError
+
+EARLIEST = dt.date(1970, 1, 1)  # an as-of date before this is a typo, and week arithmetic would overflow
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The date D everything is computed as of, and where it came from."""
+
+    date: dt.date
+    source: str  # "option", "kb.toml" or "today"
+
+    @property
+    def pinned(self) -> bool:
+        return self.source == "kb.toml"
+
+    def describe(self) -> str:
+        where = {"option": "set with --as-of", "kb.toml": "pinned in kb.toml", "today": "today"}[self.source]
+        return (
+            f"as of {self.date.isoformat()}, {where}"
+            if self.source != "today"
+            else f"as of today, {self.date.isoformat()}"
+        )
+
+
+def resolve_as_of(option: dt.date | None, settings: Settings, today: dt.date | None = None) -> AsOf:
+    """D is `--as-of`, else `as_of` in kb.toml, else today; a D later than today is refused."""
+    today = today or dt.date.today()
+    if option is not None:
+        chosen = AsOf(option, "option")
+    elif settings.as_of is not None:
+        chosen = AsOf(settings.as_of, "kb.toml")
+    else:
+        chosen = AsOf(today, "today")
+    if chosen.date < EARLIEST:
+        raise UsageError(
+            f"the as-of date {chosen.date.isoformat()} is before {EARLIEST.isoformat()}: kb computes "
+            "as of a day in the company's life, such as 2026-03-18"
+        )
+    if chosen.date > today:
+        where = "--as-of" if chosen.source == "option" else "as_of in kb.toml"
+        raise UsageError(
+            f"{where} is {chosen.date.isoformat()}, later than today ({today.isoformat()}): "
+            "kb does not compute the future"
+        )
+    return chosen
+
+
+@dataclass
+class CustomerFacts:
+    """What the method needs of a customer (a customer file's fields)."""
+
+    slug: str
+    name: str | None = None
+    stage: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    qualified_on: dt.date | None = None
+    won_on: dt.date | None = None
+    lost_on: dt.date | None = None
+    churned_on: dt.date | None = None
+    acv: float | None = None
+    path: str | None = None
+
+
+@dataclass
+class StoryFacts:
+    """What the method needs of a case study."""
+
+    slug: str
+    path: str
+    customer: str | None
+    person: str | None
+    status: str | None
+    missing: list[str] = field(default_factory=list)  # question keys not answered
+    status_line: int = 1  # where `status:` is written, for messages
+
+
+@dataclass
+class Verdict:
+    """Whether one hell-yes story makes its customer a hell-yes customer, and if not, why."""
+
+    story: StoryFacts
+    counts: bool
+    reasons: list[str]
+    failed_rules: int
+    counts_from: dt.date | None = None
+
+    @property
+    def message(self) -> str:
+        return f"{self.story.customer}: " + "; ".join(self.reasons)
+
+
+def churned_by(customer: CustomerFacts, day: dt.date) -> bool:
+    """Not churned by D: no churned_on on or before D, and with no churned_on, stage is not churned."""
+    if customer.churned_on is not None:
+        return customer.churned_on <= day
+    return customer.stage == "churned"
+
+
+def judge_story(story: StoryFacts, customer: CustomerFacts | None, as_of: dt.date, settle_days: int) -> Verdict:
+    """Apply SPEC 2.4's rules 2 and 3 to one `status: hell-yes` story."""
+    reasons: list[str] = []
+    failed = 0
+    counts_from = None
+    if story.missing:
+        failed += 1
+        reasons.append(f"hell-yes story is missing answers to: {', '.join(story.missing)}")
+    if customer is None:
+        failed += 1
+        reasons.append(f"no customer file content/customers/{story.customer}.md, so it is not won")
+    elif customer.won_on is None or customer.won_on > as_of:
+        failed += 1
+        reasons.append(
+            "not won yet (no won_on)"
+            if customer.won_on is None
+            else f"won on {customer.won_on.isoformat()}, after the as-of date {as_of.isoformat()}"
+        )
+    else:
+        days = (as_of - customer.won_on).days
+        if days < settle_days:
+            failed += 1
+            counts_from = customer.won_on + dt.timedelta(days=settle_days)
+            reasons.append(f"won {days} day{'s' if days != 1 else ''} ago, counts from {counts_from.isoformat()}")
+        if churned_by(customer, as_of):
+            failed += 1
+            when = f"on {customer.churned_on.isoformat()}" if customer.churned_on else "(stage: churned)"
+            reasons.append(f"churned {when}")
+    return Verdict(story, counts=failed == 0, reasons=reasons, failed_rules=failed, counts_from=counts_from)
+
+
+@dataclass
+class HellYes:
+    """The hell-yes customers as of D, and the hell-yes stories that do not count."""
+
+    customers: list[str]
+    verdicts: list[Verdict]
+
+    @property
+    def not_counting(self) -> list[Verdict]:
+        return [v for v in self.verdicts if not v.counts]
+
+    @property
+    def closest(self) -> list[Verdict]:
+        """Stories closest to counting: fewest failed rules, then fewest missing answers.
+
+        A story whose customer already counts through another story brings no one closer: left out.
+        """
+        counted = set(self.customers)
+        waiting = [v for v in self.not_counting if v.story.customer not in counted]
+        return sorted(
+            waiting, key=lambda v: (v.failed_rules, len(v.story.missing), v.story.customer or "", v.story.slug)
+        )
+
+
+def hell_yes(
+    stories: list[StoryFacts], customers: dict[str, CustomerFacts], as_of: dt.date, settle_days: int
+) -> HellYes:
+    """SPEC 2.4: judge every `status: hell-yes` story; two stories of one customer count once."""
+    verdicts = [
+        judge_story(s, customers.get(s.customer or ""), as_of, settle_days) for s in stories if s.status == "hell-yes"
+    ]
+    counted = sorted({v.story.customer for v in verdicts if v.counts and v.story.customer})
+    return HellYes(counted, verdicts)

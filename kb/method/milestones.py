@@ -1,0 +1,573 @@
+"""Milestones (SPEC 3) and the metrics gate (SPEC 4): the ONE goal, computed as of D.
+
+Everything here reads a `Company`: the customers, stories and sales-call dates as the files are now,
+the settings, and D. No rate or ratio leaves this module while the gate is shut: milestones 5 to 8
+then carry their name, condition and whether they are reached, never a number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from kb.config import Settings
+from kb.method.hell_yes_rule import AsOf, CustomerFacts, HellYes, StoryFacts, Verdict, hell_yes
+
+WEEK = dt.timedelta(days=7)
+
+
+def meets(part: int, whole: int, pct: int) -> bool:
+    """`part ÷ whole ≥ pct %`, compared exactly; a zero `whole` is not enough data and never meets."""
+    return whole > 0 and part * 100 >= pct * whole
+
+
+def percent(part: int, whole: int) -> float | None:
+    """A rate for showing (one decimal); None when the denominator is zero."""
+    return round(part * 100 / whole, 1) if whole else None
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of the ISO week that contains `day`."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_label(day: dt.date) -> str:
+    """The ISO week that contains `day`, as 2026-W09."""
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+@dataclass(frozen=True)
+class Week:
+    """One ISO week (Monday to Sunday) and its sales calls."""
+
+    start: dt.date
+    calls: int
+
+    @property
+    def label(self) -> str:
+        return week_label(self.start)
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+
+@dataclass
+class Company:
+    """Everything the method reads, as the files are now, judged as of D."""
+
+    settings: Settings
+    as_of: AsOf
+    customers: dict[str, CustomerFacts]
+    stories: list[StoryFacts]
+    call_dates: list[dt.date]  # the dates of sales calls (interviews of the kinds in sales_kinds)
+    hell_yes: HellYes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hell_yes = hell_yes(self.stories, self.customers, self.day, self.t("settle_days"))
+
+    @property
+    def day(self) -> dt.date:
+        return self.as_of.date
+
+    def t(self, name: str) -> int:
+        return self.settings.thresholds[name]
+
+    @property
+    def gate_needed(self) -> int:
+        return self.settings.gate
+
+    @property
+    def hell_yes_customers(self) -> set[str]:
+        return set(self.hell_yes.customers)
+
+    def won(self) -> list[CustomerFacts]:
+        """Customers won by D, churned ones included."""
+        return [c for c in self.customers.values() if c.won_on is not None and c.won_on <= self.day]
+
+    def settled(self, customers=None) -> list[CustomerFacts]:
+        """Milestone 5's cohort: customers with `D − won_on ≥ settle_days`, churned included."""
+        pool = self.customers.values() if customers is None else customers
+        return [c for c in pool if c.won_on is not None and (self.day - c.won_on).days >= self.t("settle_days")]
+
+    def sql_cohort(self, customers=None) -> list[CustomerFacts]:
+        """Milestone 6's cohort: SQLs with `D − qualified_on ≥ close_days`."""
+        pool = self.customers.values() if customers is None else customers
+        return [
+            c for c in pool if c.qualified_on is not None and (self.day - c.qualified_on).days >= self.t("close_days")
+        ]
+
+    def closed_in_time(self, customer: CustomerFacts) -> bool:
+        """Won with `0 ≤ won_on − qualified_on ≤ close_days`."""
+        if customer.won_on is None or customer.qualified_on is None:
+            return False
+        return 0 <= (customer.won_on - customer.qualified_on).days <= self.t("close_days")
+
+    @cached_property
+    def calls_by_week(self) -> Counter:
+        """Sales calls per complete week before the week that contains D, by the week's Monday."""
+        current = week_start(self.day)
+        return Counter(week_start(d) for d in self.call_dates if d < current)
+
+    def weeks(self, count: int) -> list[Week]:
+        """The last `count` complete ISO weeks before the week that contains D, oldest first."""
+        current = week_start(self.day)
+        return [Week(current - WEEK * i, self.calls_by_week.get(current - WEEK * i, 0)) for i in range(count, 0, -1)]
+
+    def this_week(self) -> Week:
+        """The week that contains D, with its sales calls up to D (it never counts until complete)."""
+        current = week_start(self.day)
+        return Week(current, sum(current <= d <= self.day for d in self.call_dates))
+
+
+@dataclass
+class Milestone:
+    """One of the eight milestones as of D."""
+
+    number: int
+    name: str
+    condition: str
+    reached: bool
+    progress: str | None = None  # one line in the founder's words; None while it is behind the gate
+    counts: dict = field(default_factory=dict)  # the numbers behind `progress`, for --json
+    notes: list[str] = field(default_factory=list)  # what keeps it from being reached, when kb can say
+    meter: tuple[int, int] | None = None  # (done, needed) for a progress bar: milestones 1 to 4 only
+    setup: list[str] = field(default_factory=list)  # settings kb.toml lacks: asked for even behind the gate
+
+    def as_dict(self, current: bool) -> dict:
+        found = {
+            "number": self.number,
+            "name": self.name,
+            "condition": self.condition,
+            "reached": self.reached,
+            "current": current,
+        }
+        if self.progress is not None:
+            found.update(progress=self.progress, counts=self.counts, notes=self.notes)
+        if self.setup:
+            found["setup"] = self.setup
+        return found
+
+
+@dataclass
+class SalesCalls:
+    """Milestone 1's evidence: when it was first reached, and the weeks a founder watches."""
+
+    reached_with: Week | None  # the last week of the first run of good weeks
+    recent: list[Week]
+    this_week: Week
+    per_week: int
+
+    @property
+    def short_weeks(self) -> list[Week]:
+        return [w for w in self.recent if w.calls < self.per_week]
+
+
+def sales_calls(company: Company) -> SalesCalls:
+    """Milestone 1: some run of `weeks` consecutive complete weeks each with `calls_per_week` or more."""
+    per_week, needed = company.t("calls_per_week"), company.t("weeks")
+    current = week_start(company.day)
+    counts = company.calls_by_week
+    reached_with = None
+    if needed == 0:
+        reached_with = Week(current - WEEK, counts.get(current - WEEK, 0))
+    elif counts:
+        run, monday = 0, min(counts)
+        while monday < current:
+            run = run + 1 if counts.get(monday, 0) >= per_week else 0
+            if run >= needed:
+                reached_with = Week(monday, counts[monday])
+                break
+            monday += WEEK
+    return SalesCalls(reached_with, company.weeks(max(needed, 1)), company.this_week(), per_week)
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def milestones(company: Company, calls: SalesCalls | None = None) -> list[Milestone]:
+    """The eight milestones as of D; 5 to 8 carry numbers only once the gate is open."""
+    calls = calls or sales_calls(company)
+    gate_open = len(company.hell_yes.customers) >= company.gate_needed
+    found = [_milestone_1(company, calls), *_milestones_2_to_4(company)]
+    for build in (_milestone_5, _milestone_6, _milestone_7, _milestone_8):
+        milestone = build(company)
+        if not gate_open:
+            milestone.progress, milestone.counts, milestone.notes = None, {}, []
+        found.append(milestone)
+    return found
+
+
+def current_milestone(found: list[Milestone]) -> Milestone | None:
+    """The ONE goal: the lowest-numbered milestone not reached (None when all eight are)."""
+    return next((m for m in found if not m.reached), None)
+
+
+def _milestone_1(company: Company, calls: SalesCalls) -> Milestone:
+    per_week, needed = company.t("calls_per_week"), company.t("weeks")
+    reached = calls.reached_with is not None
+    good = 0
+    for week in reversed(calls.recent):
+        if week.calls < per_week:
+            break
+        good += 1
+    if reached:
+        progress = f"reached: {needed} good weeks in a row by {calls.reached_with.label}"
+    else:
+        progress = f"{good} of {needed} good weeks in a row"
+    progress += f"; this week so far: {calls.this_week.calls} of {per_week}"
+    counts = {
+        "calls_per_week": per_week,
+        "weeks_needed": needed,
+        "reached_in_week": calls.reached_with.label if reached else None,
+        "recent_weeks": [{"week": w.label, "start": w.start.isoformat(), "sales_calls": w.calls} for w in calls.recent],
+        "this_week": {
+            "week": calls.this_week.label,
+            "start": calls.this_week.start.isoformat(),
+            "sales_calls_so_far": calls.this_week.calls,
+        },
+    }
+    return Milestone(
+        1,
+        f"{per_week}+ sales calls per week, every week",
+        f"{needed} consecutive complete weeks (Monday–Sunday) with at least {per_week} sales "
+        "calls each; once reached, it stays reached",
+        reached,
+        progress,
+        counts,
+        meter=(needed if reached else min(good, needed), needed),
+    )
+
+
+def _milestones_2_to_4(company: Company) -> list[Milestone]:
+    won = company.won()
+    paying = company.t("paying_customers")
+    count = len(company.hell_yes.customers)
+    gate = company.gate_needed
+    return [
+        Milestone(
+            2,
+            "1 paying customer",
+            "at least 1 customer with won_on on or before the as-of date (churned ones included)",
+            len(won) >= 1,
+            f"{_plural(len(won), 'paying customer')}",
+            {"paying_customers": len(won), "needed": 1},
+            meter=(min(len(won), 1), 1),
+        ),
+        Milestone(
+            3,
+            f"{paying} paying customers, 1 of them hell-yes",
+            f"at least {paying} customers won (churned included), and at least 1 hell-yes customer",
+            len(won) >= paying and count >= 1,
+            f"{_plural(len(won), 'paying customer')} ({paying} needed), {count} hell-yes (1 needed)",
+            {"paying_customers": len(won), "needed": paying, "hell_yes_customers": count, "hell_yes_needed": 1},
+            meter=(min(len(won), paying), paying),
+        ),
+        Milestone(
+            4,
+            f"{gate} hell-yes customers",
+            f"at least {gate} hell-yes customers (the metrics gate)",
+            count >= gate,
+            f"{count} of {gate} so far",
+            {"hell_yes_customers": count, "needed": gate},
+            meter=(min(count, gate), gate),
+        ),
+    ]
+
+
+def _conversion(company: Company, pool=None) -> tuple[int, int]:
+    cohort = company.settled(pool)
+    return sum(c.slug in company.hell_yes_customers for c in cohort), len(cohort)
+
+
+def _close_rate(company: Company, pool=None) -> tuple[int, int, list[CustomerFacts]]:
+    cohort = company.sql_cohort(pool)
+    wins = [c for c in cohort if company.closed_in_time(c)]
+    return len(wins), len(cohort), wins
+
+
+def _rate_text(part: int, whole: int) -> str:
+    shown = percent(part, whole)
+    return "not enough data" if shown is None else f"{shown:g}%"
+
+
+def _milestone_5(company: Company) -> Milestone:
+    pct, floor, days = company.t("conversion_pct"), company.t("conversion_min_n"), company.t("settle_days")
+    hell, n = _conversion(company)
+    return Milestone(
+        5,
+        f"{pct}%+ post-sale conversion to hell-yes, N > {floor}",
+        f"of the customers won at least {days} days ago (churned included), more than {floor}, "
+        f"and at least {pct}% of them hell-yes",
+        n > floor and meets(hell, n, pct),
+        f"{hell} of {n} settled customers hell-yes ({_rate_text(hell, n)}); N must be more than {floor}",
+        {"hell_yes": hell, "n": n, "pct": percent(hell, n), "min_n": floor},
+    )
+
+
+def _milestone_6(company: Company) -> Milestone:
+    pct, floor, days = company.t("close_rate_pct"), company.t("sql_min_n"), company.t("close_days")
+    wins, n, _ = _close_rate(company)
+    return Milestone(
+        6,
+        f"{pct}%+ close rate of qualified leads, N > {floor} SQLs",
+        f"of the SQLs qualified at least {days} days ago, more than {floor}, and at least {pct}% "
+        f"won within {days} days of qualifying",
+        n > floor and meets(wins, n, pct),
+        f"{wins} of {n} SQLs won within {days} days ({_rate_text(wins, n)}); N must be more than {floor}",
+        {"won": wins, "n": n, "pct": percent(wins, n), "min_n": floor},
+    )
+
+
+def _matches_source(customer: CustomerFacts, name: str) -> bool:
+    return (customer.source or "").strip().casefold() == name.casefold()
+
+
+def _milestone_7(company: Company) -> Milestone:
+    pct, floor = company.t("close_rate_pct"), company.t("source_min_sqls")
+    name = "ONE scalable pipeline source works and is cost-effective"
+    condition = (
+        f"a source marked scalable in kb.toml has more than {floor} SQLs in milestone 6's cohort, a "
+        f"close rate of at least {pct}%, and its cost ÷ its wins at most the mean acv of those wins"
+    )
+    scalable = [s for s in company.settings.sources.values() if s.scalable]
+    if not scalable:
+        return Milestone(
+            7,
+            name,
+            condition,
+            False,
+            "no source is marked scalable in kb.toml",
+            {"sources": []},
+            setup=[
+                'mark the source you mean to scale in kb.toml: [sources."<name>"] with scalable = true and its cost'
+            ],
+        )
+    reached, lines, notes, rows, setup = False, [], [], [], []
+    for source in sorted(scalable, key=lambda s: s.name):
+        pool = [c for c in company.customers.values() if _matches_source(c, source.name)]
+        wins, n, won = _close_rate(company, pool)
+        row = {
+            "source": source.name,
+            "sqls": n,
+            "won": wins,
+            "pct": percent(wins, n),
+            "cost": source.cost,
+            "cost_per_win": None,
+            "mean_acv": None,
+        }
+        missing = []
+        if source.cost is None:
+            missing.append(f"{source.name}: no cost in kb.toml")
+            setup.append(f'add cost = <what {source.name} costs> to [sources."{source.name}"] in kb.toml')
+        if not won:
+            missing.append(f"{source.name}: no wins in the cohort yet")
+        no_acv = [c.slug for c in won if c.acv is None]
+        if no_acv:
+            missing.append(f"{source.name}: no acv for {', '.join(no_acv)}")
+        cost_effective = False
+        if not missing:
+            # cost ÷ wins ≤ Σacv ÷ wins, compared exactly in decimal (both sides have the same wins).
+            total_acv = sum(Decimal(str(c.acv)) for c in won)
+            cost_effective = Decimal(str(source.cost)) <= total_acv
+            row["cost_per_win"] = round(source.cost / len(won), 2)
+            row["mean_acv"] = round(float(total_acv) / len(won), 2)
+        works = n > floor and meets(wins, n, pct) and cost_effective
+        reached = reached or works
+        rows.append(row)
+        notes += missing
+        money = f", cost per win {row['cost_per_win']:g} vs mean acv {row['mean_acv']:g}" if not missing else ""
+        lines.append(f"{source.name}: {wins} of {n} SQLs won ({_rate_text(wins, n)}){money}")
+    return Milestone(7, name, condition, reached, "; ".join(lines), {"sources": rows}, notes, setup=setup)
+
+
+def _milestone_8(company: Company) -> Milestone:
+    pct, floor, conv = company.t("close_rate_pct"), company.t("rep_min_sqls"), company.t("conversion_pct")
+    name = "sales and CS metrics held while handing sales to reps"
+    condition = (
+        f"among customers owned by a sales rep (owner set and not a founder): more than {floor} SQLs in "
+        f"milestone 6's cohort, a close rate of at least {pct}%, and a conversion of at least {conv}%"
+    )
+    founders = company.settings.founders
+    if founders is None:
+        return Milestone(
+            8,
+            name,
+            condition,
+            False,
+            "kb cannot tell reps from founders yet",
+            {},
+            setup=['set founders = ["…"] in kb.toml, so kb can tell the reps\' customers apart'],
+        )
+    known = {f.strip().casefold() for f in founders}
+    reps = [c for c in company.customers.values() if c.owner and c.owner.strip().casefold() not in known]
+    wins, n, _ = _close_rate(company, reps)
+    hell, settled = _conversion(company, reps)
+    reached = n > floor and meets(wins, n, pct) and meets(hell, settled, conv)
+    owners = sorted({c.owner.strip() for c in reps})
+    return Milestone(
+        8,
+        name,
+        condition,
+        reached,
+        f"reps' SQLs: {wins} of {n} won ({_rate_text(wins, n)}); reps' conversion: {hell} of "
+        f"{settled} ({_rate_text(hell, settled)})",
+        {
+            "reps": owners,
+            "won": wins,
+            "sqls": n,
+            "close_pct": percent(wins, n),
+            "hell_yes": hell,
+            "settled": settled,
+            "conversion_pct": percent(hell, settled),
+        },
+        [] if reps else ["no customer has an owner who is not a founder yet"],
+    )
+
+
+@dataclass
+class Gate:
+    """The metrics gate: open at G hell-yes customers."""
+
+    hell_yes_customers: list[str]
+    needed: int
+    closest: list[Verdict]
+
+    @property
+    def open(self) -> bool:
+        return len(self.hell_yes_customers) >= self.needed
+
+    @property
+    def summary(self) -> str:
+        return f"{len(self.hell_yes_customers)} of {self.needed} hell-yes customers"
+
+    def explanation(self) -> str:
+        """Why metrics wait and what to do next, in plain words (or where they are, once open)."""
+        if self.open:
+            return "Metrics are open: see them with `kb metrics` or on the Metrics page."
+        lines = [
+            f"Metrics wait until {self.needed} customers would renew without a second thought: before "
+            "that, rates and charts measure noise, not a story you can repeat."
+        ]
+        if self.closest:
+            first = self.closest[0]
+            lines.append(f"Next: {first.message} ({first.story.path}).")
+        else:
+            lines.append(
+                "Next: win a customer, write the story of the ONE person who had to change, and mark it "
+                "status: hell-yes once they would renew without hesitation."
+            )
+        return " ".join(lines)
+
+    def message(self, as_of_text: str | None = None) -> str:
+        """The gate in a sentence or three: its state (as of D, when given), why, and what next."""
+        when = f" {as_of_text}" if as_of_text else ""
+        return f"The gate is {'open' if self.open else 'shut'}{when}: {self.summary}. {self.explanation()}"
+
+    def as_dict(self) -> dict:
+        return {
+            "open": self.open,
+            "hell_yes_customers": len(self.hell_yes_customers),
+            "needed": self.needed,
+            "customers": self.hell_yes_customers,
+            "summary": self.summary,
+            "message": self.message(),
+            "closest": [verdict_dict(v) for v in self.closest],
+        }
+
+
+def verdict_dict(verdict: Verdict) -> dict:
+    return {
+        "story": verdict.story.slug,
+        "path": verdict.story.path,
+        "customer": verdict.story.customer,
+        "person": verdict.story.person,
+        "reasons": verdict.reasons,
+        "message": verdict.message,
+        "missing_answers": verdict.story.missing,
+        "counts_from": verdict.counts_from.isoformat() if verdict.counts_from else None,
+    }
+
+
+def gate(company: Company) -> Gate:
+    """The gate as of D, with the hell-yes stories closest to counting."""
+    return Gate(company.hell_yes.customers, company.gate_needed, company.hell_yes.closest)
+
+
+@dataclass
+class Status:
+    """What `kb status` and the home page show: D, the ONE goal, the milestones, the gate, warnings."""
+
+    company: Company
+    milestones: list[Milestone]
+    calls: SalesCalls
+    gate: Gate
+    gas_warning: str | None  # "never take your foot off the gas", shown beside the goal
+    setting_problems: list[str]  # what is wrong in kb.toml
+
+    @property
+    def warnings(self) -> list[str]:
+        return ([self.gas_warning] if self.gas_warning else []) + self.setting_problems
+
+    @property
+    def current(self) -> Milestone | None:
+        return current_milestone(self.milestones)
+
+    def goal_line(self) -> str:
+        goal = self.current
+        if goal is None:
+            return "All eight milestones are reached. Keep every one of them true."
+        progress = f" ({goal.progress})" if goal.progress else ""
+        return f"The ONE goal: milestone {goal.number}, {goal.name}{progress}"
+
+    def as_dict(self) -> dict:
+        current = self.current
+        company = self.company
+        return {
+            "kb": company.settings.name,
+            "as_of": {
+                "date": company.day.isoformat(),
+                "source": company.as_of.source,
+                "pinned": company.as_of.pinned,
+                "text": company.as_of.describe(),
+            },
+            "goal": {
+                "milestone": current.number if current else None,
+                "name": current.name if current else None,
+                "line": self.goal_line(),
+            },
+            "milestones": [m.as_dict(current is m) for m in self.milestones],
+            "sales_calls": {
+                "per_week": self.calls.per_week,
+                "recent_weeks": [
+                    {"week": w.label, "start": w.start.isoformat(), "sales_calls": w.calls} for w in self.calls.recent
+                ],
+                "this_week": {"week": self.calls.this_week.label, "sales_calls_so_far": self.calls.this_week.calls},
+            },
+            "gate": self.gate.as_dict(),
+            "hell_yes": {
+                "customers": company.hell_yes.customers,
+                "not_counting": [verdict_dict(v) for v in company.hell_yes.not_counting],
+            },
+            "warnings": self.warnings,
+        }
+
+
+def status(company: Company) -> Status:
+    """Milestones, the ONE goal, the gate and the warnings as of D."""
+    calls = sales_calls(company)
+    found = milestones(company, calls)
+    gas = None
+    short = calls.short_weeks
+    if calls.reached_with is not None and short:
+        named = ", ".join(f"{w.label} ({w.calls})" for w in short)
+        gas = (
+            f"Never take your foot off the gas: {named} had fewer than {calls.per_week} sales calls. "
+            "Milestone 1 stays reached, but the pipeline is thinning."
+        )
+    return Status(company, found, calls, gate(company), gas, [str(p) for p in company.settings.problems])

@@ -1,0 +1,329 @@
+"""Read one Markdown file into a record (front matter, body, answers, links); write one atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.errors import ERROR, WARNING, KbError, Problem
+from kb.records.fields import FIELDS, QUESTION_KEYS, FieldError, customer_date_warnings, question_for
+
+LINK_TYPES = ("customer", "casestudy", "interview")
+LINK_RE = re.compile(r"\[\[(?:(customer|casestudy|interview):)?([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
+COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
+FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
+FENCED_RE = re.compile(r"^\s{0,3}(```|~~~).*?(?:^\s{0,3}\1[^\n]*$|\Z)", re.S | re.M)
+INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML (libyaml when present) without implicit timestamps: dates stay text so that
+    2026-02-30 is a clear error."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass
+class Link:
+    """A `[[slug]]`, `[[slug|label]]` or `[[type:slug]]` in a body, or a slug in front matter."""
+
+    slug: str
+    line: int
+    target_type: str | None = None
+    label: str | None = None
+    question: str | None = None  # the answer it sits in, for case studies
+    source_field: str | None = None  # "customer" or "interviews" when it comes from front matter
+
+
+@dataclass
+class Section:
+    """A `##` section of the body; `question` is set when it answers one of the five."""
+
+    heading: str
+    line: int
+    text: str
+    question: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        """Holds text other than HTML comments (the skeleton's prompts) and whitespace."""
+        return bool(COMMENT_RE.sub("", self.text).strip())
+
+
+@dataclass
+class Record:
+    """One file of the KB, parsed; `problems` holds what is wrong in this file alone."""
+
+    type: str
+    path: str
+    slug: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    key_lines: dict[str, int] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1
+    sections: list[Section] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    sha256: str = ""
+    size: int = 0
+    mtime_ns: int = 0
+
+    def answers(self, key: str) -> list[Section]:
+        return [s for s in self.sections if s.question == key]
+
+    def answered(self, key: str) -> bool:
+        return any(s.answered for s in self.answers(key))
+
+    @property
+    def missing_answers(self) -> list[str]:
+        return [key for key in QUESTION_KEYS if not self.answered(key)]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_answers
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, 1)
+
+    def problem(self, line: int, severity: str, message: str) -> None:
+        self.problems.append(Problem(self.path, line, severity, message))
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_bytes(data: bytes, shown_path: str, record_type: str) -> Record:
+    """Parse the bytes of a file of type `record_type` shown as `shown_path`."""
+    slug = shown_path.rsplit("/", 1)[-1].removesuffix(".md")
+    record = Record(type=record_type, path=shown_path, slug=slug, sha256=content_hash(data), size=len(data))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        record.problem(
+            line,
+            ERROR,
+            f"not UTF-8 text: byte {exc.start} is {data[exc.start]:#04x} "
+            "(save the file as UTF-8); the rest is read with that byte replaced",
+        )
+        text = data.decode("utf-8", errors="replace")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        record.problem(
+            1, ERROR, "empty file: a record needs front matter between '---' lines (try `kb new` for a skeleton)"
+        )
+        return record
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        record.problem(
+            1, ERROR, "no front matter: a record starts with a '---' line, then YAML keys, then another '---' line"
+        )
+        _read_body(record, text, 1)
+        return record
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        record.problem(1, ERROR, "front matter is not closed: expected a '---' line after the keys")
+        _read_body(record, "\n".join(lines[1:]), 2)
+        return record
+    _read_front_matter(record, "\n".join(lines[1:end]), first_line=2)
+    _read_body(record, "\n".join(lines[end + 1 :]), end + 2)
+    return record
+
+
+def _read_front_matter(record: Record, source: str, first_line: int) -> None:
+    loader = _Loader(source)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + mark.line if mark else first_line
+        reason = getattr(exc, "problem", None) or str(exc)
+        record.problem(line, ERROR, f"front matter is not valid YAML: {reason}")
+        return
+    finally:
+        loader.dispose()
+    if data is None:
+        data = {}
+    elif not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"the text {data!r}"
+        record.problem(first_line, ERROR, f"front matter must be a mapping of keys to values (key: value); got {kind}")
+        return
+    else:
+        for key_node, _value in node.value:
+            key = str(key_node.value)
+            line = first_line + key_node.start_mark.line
+            if key in record.key_lines:
+                record.problem(
+                    line, WARNING, f"{key}: set twice (lines {record.key_lines[key]} and {line}); the last one is used"
+                )
+            record.key_lines[key] = line
+    data = {str(k): v for k, v in data.items()}
+    _apply_fields(record, data, first_line - 1)
+
+
+def _apply_fields(record: Record, data: dict[str, Any], opening_line: int) -> None:
+    spec = FIELDS[record.type]
+    unknown = [k for k in data if k not in spec]
+    for key, field_spec in spec.items():
+        if key not in data or data[key] is None or data[key] == "":
+            if field_spec.required:
+                near = [k for k in unknown if _close(k, key)]
+                hint = f"; did you mean '{near[0]}' on line {record.line_of(near[0])}?" if near else ""
+                record.problem(max(opening_line, 1), ERROR, f"{key}: required key is missing ({field_spec.hint}){hint}")
+            record.fields[key] = (
+                list(field_spec.default) if isinstance(field_spec.default, tuple) else field_spec.default
+            )
+            continue
+        try:
+            record.fields[key] = field_spec.normalize(data[key])
+        except FieldError as exc:
+            record.problem(record.line_of(key), ERROR, f"{key}: {exc}")
+            record.fields[key] = (
+                list(field_spec.default) if isinstance(field_spec.default, tuple) else field_spec.default
+            )
+    record.extra = {k: _plain(data[k]) for k in unknown}
+    if record.type == "customer":
+        for key, message in customer_date_warnings(record.fields):
+            record.problem(record.line_of(key), WARNING, message)
+    for key in ("customer",) if record.type != "customer" else ():
+        if record.fields.get(key):
+            record.links.append(Link(record.fields[key], record.line_of(key), "customer", source_field=key))
+    if record.type == "casestudy":
+        for slug in record.fields.get("interviews") or []:
+            record.links.append(Link(slug, record.line_of("interviews"), "interview", source_field="interviews"))
+
+
+def _close(a: str, b: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a.lower(), b).ratio() >= 0.7
+
+
+def _plain(value: Any) -> Any:
+    """Unknown keys are kept as JSON-able values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def split_sections(body: str, first_line: int = 1, questions: bool = True) -> tuple[str, list[Section]]:
+    """The text before the first `##` heading, and the `##` sections (a heading inside a code fence is text).
+
+    Each section's `line` is its heading's, counting the body's first line as `first_line`; with
+    `questions`, each knows the question its heading answers.
+    """
+    sections: list[Section] = []
+    chunks: list[list[str]] = [[]]
+    in_fence = False
+    for offset, line in enumerate(body.split("\n")):
+        if FENCE_RE.match(line):
+            in_fence = not in_fence
+        heading = None if in_fence else HEADING_RE.match(line)
+        if heading:
+            title = heading.group(1).strip()
+            sections.append(Section(title, first_line + offset, "", question_for(title) if questions else None))
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    for section, lines in zip(sections, chunks[1:], strict=True):
+        section.text = "\n".join(lines).strip("\n")
+    return "\n".join(chunks[0]).strip("\n"), sections
+
+
+def _read_body(record: Record, body: str, first_line: int) -> None:
+    record.body = body
+    record.body_line = first_line
+    _intro, record.sections = split_sections(body, first_line, questions=record.type == "casestudy")
+    seen: dict[str, int] = {}
+    for section in record.sections:
+        if section.question in seen:
+            record.problem(
+                section.line,
+                WARNING,
+                f"'{section.question}' is answered twice (lines "
+                f"{seen[section.question]} and {section.line}); both texts are kept",
+            )
+        elif section.question:
+            seen[section.question] = section.line
+    _read_links(record, body, first_line)
+
+
+def visible_links(text: str) -> list[re.Match]:
+    """The `[[links]]` of a Markdown text, at their places in it, leaving out those in comments and code.
+
+    Links inside HTML comments are prompts, and inside code they are examples, not citations: those
+    regions are blanked out (keeping every position and line) before links are looked for.
+    """
+    visible = text
+    for hidden in (FENCED_RE, COMMENT_RE, INLINE_CODE_RE):
+        visible = hidden.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), visible)
+    return list(LINK_RE.finditer(visible))
+
+
+def _read_links(record: Record, body: str, first_line: int) -> None:
+    section_lines = [(s.line, s.question) for s in record.sections]
+    for match in visible_links(body):
+        line = first_line + body.count("\n", 0, match.start())
+        question = None
+        for start, key in section_lines:
+            if start <= line:
+                question = key
+        record.links.append(
+            Link(match.group(2).strip(), line, match.group(1), (match.group(3) or "").strip() or None, question)
+        )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, text: str, expected_sha256: str | None = None) -> None:
+    """Write `text` to `path` through a temporary file and a rename.
+
+    When `expected_sha256` is given, refuse to write if the file on disk is no longer that version
+    (use "" for a file that must not exist yet).
+    """
+    if expected_sha256 is not None:
+        current = content_hash(path.read_bytes()) if path.exists() else ""
+        if current != expected_sha256:
+            what = "exists already" if expected_sha256 == "" else "changed on disk since it was read"
+            raise KbError(f"{path}: not written, the file {what}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp makes the file 0600: give it the mode the user's file had, or the umask's default.
+        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if expected_sha256 == "":
+            os.link(temporary, path)  # fails if the file appeared meanwhile: never overwrite
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,164 @@
+"""Read the store back: slugs by type, link resolution, and the facts the method layer needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from kb.method.hell_yes_rule import CustomerFacts, StoryFacts
+from kb.records.fields import QUESTION_KEYS
+from kb.records.parse import COMMENT_RE
+from kb.store.models import Answer, CaseStudy, Customer, FileProblem, FileState, Interview, Link
+
+# A bare [[slug]] resolves to a customer, else a case study, else an interview (SPEC 2).
+RESOLUTION_ORDER = ("customer", "casestudy", "interview")
+
+
+@dataclass(frozen=True)
+class Target:
+    type: str
+    slug: str
+    path: str
+
+
+class Catalog:
+    """Every record's slug and path by type, read once from the store."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.paths: dict[str, dict[str, list[str]]] = {t: defaultdict(list) for t in RESOLUTION_ORDER}
+        for row in session.exec(select(FileState.type, FileState.slug, FileState.path)).all():
+            self.paths[row.type][row.slug].append(row.path)
+        for slugs in self.paths.values():
+            for found in slugs.values():
+                found.sort()
+
+    def resolve(self, slug: str, target_type: str | None = None) -> list[Target]:
+        """Where a link points: one target, none, or (for an ambiguous bare slug) several."""
+        types = (target_type,) if target_type else RESOLUTION_ORDER
+        found = [Target(t, slug, self.paths[t][slug][0]) for t in types if self.paths[t].get(slug)]
+        return found
+
+    def slugs(self, record_type: str) -> list[str]:
+        return sorted(s for s, p in self.paths[record_type].items() if p)
+
+    def links(self) -> list[Link]:
+        return list(self.session.exec(select(Link)).scalars())
+
+    def file_problems(self) -> list[FileProblem]:
+        return list(self.session.exec(select(FileProblem)).scalars())
+
+    def customers(self) -> dict[str, CustomerFacts]:
+        """Customers by slug (the first file of a duplicated slug wins)."""
+        rows = self.session.exec(select(Customer).order_by(Customer.path)).scalars()
+        found: dict[str, CustomerFacts] = {}
+        for row in rows:
+            found.setdefault(
+                row.slug,
+                CustomerFacts(
+                    slug=row.slug,
+                    name=row.name,
+                    stage=row.stage,
+                    source=row.source,
+                    owner=row.owner,
+                    qualified_on=row.qualified_on,
+                    won_on=row.won_on,
+                    lost_on=row.lost_on,
+                    churned_on=row.churned_on,
+                    acv=row.acv,
+                    path=row.path,
+                ),
+            )
+        return found
+
+    def stories(self) -> list[StoryFacts]:
+        """Every case study with what the method needs: status, person, and the questions not answered."""
+        answered: dict[str, set[str]] = defaultdict(set)
+        query = select(Answer.path, Answer.question).where(Answer.answered.is_(True))
+        for path, question in self.session.exec(query).all():
+            answered[path].add(question)
+        # Only the columns the method reads: a story's body can be long, and there may be thousands.
+        rows = self.session.exec(
+            select(
+                CaseStudy.slug,
+                CaseStudy.path,
+                CaseStudy.customer,
+                CaseStudy.person,
+                CaseStudy.status,
+                CaseStudy.key_lines,
+            ).order_by(CaseStudy.path)
+        ).all()
+        return [
+            StoryFacts(
+                slug=row.slug,
+                path=row.path,
+                customer=row.customer,
+                person=row.person,
+                status=row.status,
+                missing=[q for q in QUESTION_KEYS if q not in answered[row.path]],
+                status_line=(row.key_lines or {}).get("status", 1),
+            )
+            for row in rows
+        ]
+
+    def sales_call_dates(self, kinds) -> list:
+        """The dates of the interviews whose kind counts as a sales call (no kind reads as `other`)."""
+        rows = self.session.exec(select(Interview.date, Interview.kind).where(Interview.date.is_not(None))).all()
+        return [row.date for row in rows if (row.kind or "other") in kinds]
+
+    def company(self, settings, as_of):
+        """Everything the method reads, as of D (an `AsOf`)."""
+        from kb.method.milestones import Company
+
+        return Company(settings, as_of, self.customers(), self.stories(), self.sales_call_dates(settings.sales_kinds))
+
+    def answer_texts(self) -> dict[str, dict[str, list[str]]]:
+        """Per case study and question, the text of each section answering it, in file order."""
+        found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        rows = self.session.exec(
+            select(Answer.path, Answer.question, Answer.text, Answer.answered).order_by(Answer.path, Answer.line)
+        ).all()
+        for row in rows:
+            found[row.path][row.question].append(COMMENT_RE.sub("", row.text).strip() if row.answered else "")
+        return found
+
+    def story_tags(self) -> dict[str, list[str]]:
+        """Per case study, its tags as written."""
+        rows = self.session.exec(select(CaseStudy.path, CaseStudy.tags)).all()
+        return {row.path: list(row.tags or []) for row in rows}
+
+    def recent_calls(self, as_of, limit: int = 8) -> list[Interview]:
+        """The latest calls on or before D, newest first."""
+        query = (
+            select(Interview)
+            .where(Interview.date.is_not(None), Interview.date <= as_of)
+            .order_by(Interview.date.desc(), Interview.path.desc())
+            .limit(limit)
+        )
+        return list(self.session.exec(query).scalars())
+
+    def recent_edits(self, limit: int = 8) -> list[FileState]:
+        """The files changed last on disk, newest first."""
+        query = select(FileState).order_by(FileState.mtime_ns.desc(), FileState.path).limit(limit)
+        return list(self.session.exec(query).scalars())
+
+    def interviews(self) -> list[Interview]:
+        return list(self.session.exec(select(Interview).order_by(Interview.date, Interview.path)).scalars())
+
+    def citations(self) -> dict[str, dict[str, list[str]]]:
+        """Per case study and question, the calls its answer cites (links that resolve to interviews)."""
+        found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for link in self.session.exec(select(Link).where(Link.question.is_not(None))).scalars():
+            targets = self.resolve(link.slug, link.target_type)
+            if targets and targets[0].type == "interview" and link.slug not in found[link.path][link.question]:
+                found[link.path][link.question].append(link.slug)
+        return found
+
+    def comparison(self, company):
+        """The compare view of a company (as `company()` reads it, as of D)."""
+        from kb.method.compare import compare
+
+        return compare(company, self.answer_texts(), self.citations(), self.story_tags())

@@ -1,0 +1,168 @@
+"""A search as the interfaces show it: the index's hits as a Table, facets as filters, paging."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from kb.errors import QueryError
+from kb.search.index import FACETS, Filters, SearchResult
+from kb.search.index import search as run_search
+from kb.search.snippets import MARK_END, MARK_START
+from kb.table import Table
+from kb.views.lists import Urls
+
+SORTS = ("relevance", "date")
+PER_PAGE = 20
+MAX_PER_PAGE = 1000
+TYPE_LABELS = {"casestudy": "case study", "customer": "customer", "interview": "interview"}
+FACET_LABELS = {"type": "Type", "customer": "Customer", "status": "Status", "kind": "Kind", "tag": "Tag"}
+COLUMNS = [
+    ("type", "Type"),
+    ("record", "Record"),
+    ("title", "Title"),
+    ("customer", "Customer"),
+    ("date", "Date"),
+    ("status", "Status"),
+    ("kind", "Kind"),
+    ("tags", "Tags"),
+    ("snippet", "Snippet"),
+]
+_MARKED = re.compile(f"{MARK_START}([^{MARK_START}{MARK_END}]*){MARK_END}")
+
+
+@dataclass
+class FacetValue:
+    """One value of a facet: how many hits have it, and whether it is the filter in force."""
+
+    value: str
+    count: int
+    active: bool
+    url: str
+
+
+@dataclass
+class SearchPage:
+    """What one search shows: the hits of one page, totals, facets, a suggestion, or why it failed."""
+
+    query: str
+    filters: Filters
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = PER_PAGE
+    total: int = 0
+    table: Table = field(default_factory=lambda: Table("Search", list(COLUMNS)))
+    snippets: list[str] = field(default_factory=list)  # per row: the snippet with match marks
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str | None = None
+    error: str | None = None  # the parser's message when the query cannot be read
+    searched: bool = False
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / self.per_page) if self.total else 0
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+def plain_snippet(snippet: str) -> str:
+    """The snippet without its match marks."""
+    return snippet.replace(MARK_START, "").replace(MARK_END, "")
+
+
+def marked_pieces(snippet: str) -> list[tuple[str, bool]]:
+    """The snippet as (text, matched) pieces, for an interface to highlight."""
+    pieces, cursor = [], 0
+    for match in _MARKED.finditer(snippet):
+        if match.start() > cursor:
+            pieces.append((snippet[cursor : match.start()], False))
+        pieces.append((match.group(1), True))
+        cursor = match.end()
+    if cursor < len(snippet):
+        pieces.append((snippet[cursor:], False))
+    return [(text.replace(MARK_START, "").replace(MARK_END, ""), matched) for text, matched in pieces]
+
+
+def titled(hit, names: dict[str, str]) -> str:
+    """A hit's title with its customer's name for the slug ("Acme Corp: Jane Doe", "sales with Acme Corp")."""
+    name = names.get(hit.customer)
+    if not name or hit.type == "customer":
+        return hit.title
+    if hit.type == "casestudy" and hit.title.lower().startswith(f"{hit.customer}:"):
+        return name + hit.title[len(hit.customer) :]
+    if hit.type == "interview" and hit.title.lower().endswith(f" with {hit.customer}"):
+        return hit.title[: -len(hit.customer)] + name
+    return hit.title
+
+
+def search_page(
+    ix,
+    text: str,
+    filters: Filters,
+    urls: Urls,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    names: dict[str, str] | None = None,
+) -> SearchPage:
+    """Run a search for one page of hits; an unreadable query comes back with `error` set, not raised.
+
+    `urls.filtered(**changes)` links this search with one filter changed (facets, "did you mean");
+    `names` (customer slug to name) makes titles read as the founder writes them.
+    """
+    if sort not in SORTS:
+        raise QueryError(f"sort: expected one of {', '.join(SORTS)}; got {sort!r}")
+    shown = SearchPage(query=text, filters=filters, sort=sort, page=page, per_page=per_page)
+    shown.table.title = f"Search for {text.strip()}" if text.strip() else "Search"
+    active = {name: getattr(filters, name) for name in FACETS}
+    if not text.strip() and not any(active.values()) and not (filters.since or filters.until):
+        return shown  # nothing asked yet: the page explains the box
+    try:
+        result: SearchResult = run_search(ix, text, filters, sort=sort, limit=per_page, page=page, facets=True)
+    except QueryError as exc:
+        shown.error = str(exc)
+        return shown
+    shown.searched = True
+    shown.total = result.total
+    shown.page = min(page, max(shown.pages, 1))
+    for hit in result.hits:
+        shown.table.add(
+            {
+                "type": hit.type,
+                "record": hit.slug,
+                "title": titled(hit, names or {}),
+                "customer": hit.customer or None,
+                "date": hit.date.isoformat() if hit.date else None,
+                "status": hit.status or None,
+                "kind": hit.kind or None,
+                "tags": list(hit.tags),
+                "snippet": plain_snippet(hit.snippet),
+            },
+            {"record": urls.record(hit.type, hit.slug), "title": urls.record(hit.type, hit.slug)},
+        )
+        shown.snippets.append(hit.snippet)
+    for name in FACETS:
+        counts = result.facets.get(name, {})
+        current = (active.get(name) or "").lower()
+        values = [
+            FacetValue(
+                value,
+                count,
+                value == current,
+                urls.filtered(**{name: None if value == current else value, "page": None}),
+            )
+            for value, count in counts.items()
+        ]
+        if current and current not in counts:
+            values.insert(0, FacetValue(current, 0, True, urls.filtered(**{name: None, "page": None})))
+        shown.facets[name] = values
+    if result.suggestion:
+        shown.suggestion = result.suggestion
+    return shown

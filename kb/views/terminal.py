@@ -1,0 +1,118 @@
+"""The method as a terminal shows it: `kb status`, `kb metrics` and `kb compare` in plain text."""
+
+from __future__ import annotations
+
+import textwrap
+
+from kb.method.compare import Comparison
+from kb.method.milestones import Status
+from kb.table import Table
+
+WIDTH = 100
+
+
+def status_text(status: Status) -> str:
+    """`kb status`: D, the ONE goal, the eight milestones, the gate, the stories that do not count."""
+    company = status.company
+    current = status.current
+    title = company.settings.name or "kb"
+    lines = [f"{title} · {company.as_of.describe()}", "", status.goal_line()]
+    if status.gas_warning:
+        lines.append(f"  ! {status.gas_warning}")
+    lines += ["", "Milestones"]
+    for milestone in status.milestones:
+        mark = "✓" if milestone.reached else ("→" if milestone is current else " ")
+        lines.append(f"  {mark} {milestone.number}  {milestone.name}")
+        detail = milestone.progress if milestone.progress is not None else milestone.condition
+        lines += _wrap(detail, "       ")
+        if milestone.number == 1:
+            weeks = " · ".join(f"{w.label}: {w.calls}" for w in status.calls.recent)
+            lines += _wrap(f"last {len(status.calls.recent)} complete weeks: {weeks}", "       ")
+        lines += [f"       note: {note}" for note in milestone.notes]
+        lines += [f"       to do: {ask}" for ask in milestone.setup]
+    gate = status.gate
+    lines += [""] + _wrap(gate.message(), "", "  ")
+    hell = company.hell_yes
+    if hell.customers:
+        lines.append(f"  Hell-yes customers: {', '.join(hell.customers)}")
+    if gate.closest:
+        lines.append("  Closest to counting:")
+        for number, verdict in enumerate(gate.closest, start=1):
+            lines += _wrap(f"{number}. {verdict.message} ({verdict.story.path})", "    ", "       ")
+    others = [v for v in hell.not_counting if v not in gate.closest]
+    if others:
+        lines.append("  Also not counting (their customer already counts through another story):")
+        lines += [f"    {v.message} ({v.story.path})" for v in others]
+    if status.setting_problems:
+        lines += ["", "Warnings"] + [f"  {w}" for w in status.setting_problems]
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=indent, subsequent_indent=subsequent or indent, break_on_hyphens=False
+    ) or [indent.rstrip()]
+
+
+def table_text(table: Table) -> str:
+    """A table with aligned columns (numbers to the right)."""
+    header = [label for _key, label in table.columns]
+    rows = table.text_rows()
+    widths = [max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(len(header))]
+    numeric = [all(_is_number(r[i]) or not r[i] for r in rows) and bool(rows) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        shown = (c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric, strict=True))
+        return "  ".join(shown).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
+    if not rows:
+        out.append("(no rows)")
+    return "\n".join(out) + "\n"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def metrics_text(as_of_text: str, found) -> str:
+    """`kb metrics`: each metric's title, what it counts, and its table."""
+    parts = [f"Metrics · {as_of_text}\n"]
+    for metric in found:
+        parts.append(f"{metric.title}\n{metric.note}\n\n{table_text(metric.table)}")
+    return "\n".join(parts)
+
+
+def compare_text(comparison: Comparison) -> str:
+    """`kb compare`: per question, the hell-yes answers, then meh and churned ones for contrast; then tags."""
+    lines = [
+        f"Compare · {comparison.as_of_text}",
+        f"{comparison.hell_yes_stories} hell-yes stories side by side, "
+        f"{comparison.contrast_stories} meh and churned for contrast",
+        "",
+    ]
+    for row in comparison.rows:
+        lines += [f"== {row.heading}", f"   {row.question}", ""]
+        for title, answers in (("HELL-YES", row.hell_yes), ("FOR CONTRAST (meh, churned)", row.contrast)):
+            lines.append(f"  {title}")
+            if not answers:
+                lines.append("    (no stories)")
+            for answer in answers:
+                who = ", ".join(x for x in (answer.customer_name or answer.customer, answer.person) if x)
+                flag = "" if answer.status != "hell-yes" or answer.counts else ", does not count yet"
+                lines.append(f"  - {answer.story} ({who}; {answer.status}{flag})")
+                text = answer.text if answer.answered else "(not answered)"
+                for paragraph in text.split("\n\n"):
+                    lines += _wrap(" ".join(paragraph.split()), "      ")
+                if answer.cites:
+                    lines.append(f"      cites: {', '.join(answer.cites)}")
+            lines.append("")
+    lines.append("Tags shared by hell-yes stories (hell-yes / others carrying them):")
+    lines += _wrap(", ".join(f"{t.tag} ({t.hell_yes}/{t.others})" for t in comparison.shared_tags) or "none", "  ")
+    lines.append("Tags only the meh and churned stories carry:")
+    lines += _wrap(", ".join(f"{t.tag} ({t.others})" for t in comparison.other_tags) or "none", "  ")
+    return "\n".join(lines) + "\n"

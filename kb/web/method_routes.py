@@ -1,0 +1,136 @@
+"""The method pages: home (the ONE goal and the gate), compare, and metrics behind the gate.
+
+Each view reads the request, asks the method engine (`kb.milestones`, `kb.metrics`, `kb.compare`) for
+what it computes as of D, and renders it; the `/api/` twins hold the same facts as JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+
+from kb.errors import GateShut
+from kb.method.hell_yes_rule import resolve_as_of
+from kb.method.metrics import metrics as company_metrics
+from kb.method.milestones import Company, status
+from kb.web.core import arg_date, catalog, table_response, table_routes, workspace
+
+bp = Blueprint("method", __name__)
+
+
+def _company() -> Company:
+    """Everything the method reads, as of `?as_of=` (else kb.toml's, else today); the future is a 400."""
+    settings = workspace().settings
+    return catalog().company(settings, resolve_as_of(arg_date("as_of"), settings))
+
+
+@bp.get("/")
+def home():
+    company = _company()
+    found = status(company)
+    return render_template(
+        "method/home.html",
+        status=found,
+        gate=found.gate,
+        calls=catalog().recent_calls(company.day),
+        edits=_recent_edits(),
+    )
+
+
+def _recent_edits() -> list[dict]:
+    edits = []
+    for row in catalog().recent_edits():
+        changed = dt.datetime.fromtimestamp(row.mtime_ns / 1e9)
+        edits.append({"type": row.type, "slug": row.slug, "path": row.path, "when": changed.strftime("%Y-%m-%d %H:%M")})
+    return edits
+
+
+@bp.get("/api/status")
+def status_json():
+    return jsonify(status(_company()).as_dict())
+
+
+@table_routes(bp, "/compare", "compare")
+def compare(fmt: str):
+    company = _company()
+    comparison = catalog().comparison(company)
+    table = comparison.answers_table()
+    return table_response(
+        table,
+        fmt,
+        "method/compare.html",
+        comparison=comparison,
+        as_of=company.as_of,
+        document_url=url_for("method.compare_document", **_as_of_arg()),
+        json_extra={"tags": comparison.tags_table().to_json()["rows"]},
+    )
+
+
+@bp.get("/compare/document.md")
+def compare_document():
+    """The compare view as one Markdown document (what `kb compare --format markdown` prints)."""
+    company = _company()
+    text = catalog().comparison(company).to_markdown()
+    return Response(
+        text,
+        mimetype="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="compare.md"'},
+    )
+
+
+@table_routes(bp, "/compare/tags", "compare_tags")
+def compare_tags(fmt: str):
+    company = _company()
+    comparison = catalog().comparison(company)
+    return table_response(comparison.tags_table(), fmt, "method/compare_tags.html", comparison=comparison)
+
+
+@bp.get("/metrics")
+def metrics_page():
+    company = _company()
+    try:
+        found = company_metrics(company)
+    except GateShut:
+        found_status = status(company)
+        body = render_template("method/metrics_shut.html", status=found_status, gate=found_status.gate)
+        return Response(body, status=403)
+    return render_template(
+        "method/metrics.html",
+        metrics=found,
+        as_of=company.as_of,
+        chart_url=lambda key: url_for("method.chart", key=key, **_as_of_arg()),
+    )
+
+
+@bp.get("/api/metrics")
+def metrics_json():
+    company = _company()
+    try:
+        found = company_metrics(company)
+    except GateShut as shut:
+        response = jsonify({"error": {"status": 403, "message": str(shut)}, **shut.facts})
+        response.status_code = 403
+        return response
+    return jsonify({"as_of": company.day.isoformat(), "metrics": [m.as_dict() for m in found]})
+
+
+@bp.get("/metrics/<key>.svg")
+def chart(key: str):
+    company = _company()
+    try:
+        found = {m.key: m for m in company_metrics(company)}
+    except GateShut as shut:
+        abort(403, description=str(shut))
+    if key not in found:
+        abort(404, description=f"There is no metric called {key[:60]!r}; the metrics are {', '.join(found)}.")
+    return Response(
+        found[key].svg(),
+        mimetype="image/svg+xml",
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+    )
+
+
+def _as_of_arg() -> dict:
+    chosen = arg_date("as_of")
+    return {"as_of": chosen.isoformat()} if chosen else {}

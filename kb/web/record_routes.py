@@ -1,0 +1,85 @@
+"""Browsing: the lists of case studies, customers, interviews and problems, and each record's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template, request
+
+from kb.config import INTERVIEW_KINDS
+from kb.method.hell_yes_rule import resolve_as_of
+from kb.records.fields import STATUSES
+from kb.views import lists, record_pages
+from kb.web import core
+
+bp = Blueprint("browse", __name__)
+
+
+def _urls() -> lists.Urls:
+    return lists.Urls(record=core.record_url, filtered=lambda **filters: core.query_url(**filters))
+
+
+@core.table_routes(bp, "/casestudies", "casestudies")
+def casestudies(fmt: str):
+    status = core.arg_choice("status", STATUSES)
+    tag = core.arg_text("tag", max_length=100)
+    page = lists.case_studies(core.catalog(), _urls(), status=status, tag=tag)
+    return core.table_response(page.table, fmt, "browse/casestudies.html", page=page)
+
+
+@core.table_routes(bp, "/customers", "customers")
+def customers(fmt: str):
+    page = lists.customers(core.catalog(), _urls())
+    return core.table_response(page.table, fmt, "browse/customers.html", page=page)
+
+
+@core.table_routes(bp, "/interviews", "interviews")
+def interviews(fmt: str):
+    kind = core.arg_choice("kind", INTERVIEW_KINDS)
+    customer = core.arg_text("customer", max_length=200)
+    owner = core.arg_text("owner", max_length=200)
+    week = core.arg_text("week", max_length=20)
+    page = lists.interviews(core.catalog(), _urls(), kind=kind, customer=customer, owner=owner, week=week)
+    return core.table_response(page.table, fmt, "browse/interviews.html", page=page)
+
+
+@core.table_routes(bp, "/problems", "problems")
+def problems(fmt: str):
+    workspace = core.workspace()
+    as_of = resolve_as_of(None, workspace.settings)
+    page = lists.problems(workspace.kb, workspace.settings, core.catalog(), as_of, _urls())
+    return core.table_response(page.table, fmt, "browse/problems.html", page=page, as_of=as_of)
+
+
+def _record_page(record_type: str, slug: str, build, template: str):
+    """One record's page (HTML or, under /api/, JSON); unknown or odd slugs are 404."""
+    if not core.valid_slug(slug):
+        abort(404, description=f"There is no record '{slug[:100]}': a slug is a file name without '.md'.")
+    workspace = core.workspace()
+    catalog = core.catalog()
+    path = record_pages.path_of(catalog, record_type, slug)
+    found = (
+        lists.problems_of(workspace.kb, workspace.settings, catalog, resolve_as_of(None, workspace.settings), path)
+        if path
+        else []
+    )
+    page = build(catalog, slug, _urls(), found)
+    if request.path.startswith("/api/"):
+        return jsonify(record_pages.as_json(page))
+    return render_template(template, page=page)
+
+
+@bp.route("/casestudies/<slug>")
+@bp.route("/api/casestudies/<slug>", endpoint="casestudy_json")
+def casestudy(slug: str):
+    return _record_page("casestudy", slug, record_pages.case_study, "browse/casestudy.html")
+
+
+@bp.route("/customers/<slug>")
+@bp.route("/api/customers/<slug>", endpoint="customer_json")
+def customer(slug: str):
+    return _record_page("customer", slug, record_pages.customer, "browse/customer.html")
+
+
+@bp.route("/interviews/<slug>")
+@bp.route("/api/interviews/<slug>", endpoint="interview_json")
+def interview(slug: str):
+    return _record_page("interview", slug, record_pages.interview, "browse/interview.html")

@@ -1,0 +1,157 @@
+"""Follow edits made in the founder's own editor: while `kb serve` runs, a change to a record file or
+to kb.toml brings `.kb/` up to date at once, so a reload in the browser shows it.
+
+Two daemon threads use watchfiles: one watches `casestudies/` and `content/` recursively, one watches
+the KB's folder itself (not recursively: a KB may sit in a big repository) for kb.toml and for those
+folders appearing. Every refresh goes through the web core's lock, like a request's.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from pathlib import Path
+
+import watchfiles
+from flask import Flask
+
+from kb.config import CONFIG_FILE, TYPE_DIRS
+
+log = logging.getLogger(__name__)
+
+RECORD_ROOTS = tuple(sorted({folder.split("/")[0] for folder in TYPE_DIRS.values()}))  # casestudies, content
+# Group a burst of events (an editor's save is several) but answer well within a second.
+DEBOUNCE_MS = 200
+STEP_MS = 40
+RETRY_SECONDS = 1.0
+
+
+class _Either:
+    """Set when any of the events is: watchfiles stops on it."""
+
+    def __init__(self, *events: threading.Event):
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self.events)
+
+
+class Watcher:
+    """The watcher threads of one app; `stop()` ends them."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.root = Path(app.config["KB_ROOT"])
+        self.stopping = threading.Event()
+        self._folders_changed = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.refreshes = 0  # how many times a change brought .kb/ up to date
+
+    def start(self) -> Watcher:
+        for name, target in (("records", self._watch_records), ("root", self._watch_root)):
+            thread = threading.Thread(target=target, name=f"kb-watch-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop watching and wait for the threads to end."""
+        atexit.unregister(self.stop)
+        self.stopping.set()
+        self._folders_changed.set()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+    def _record_path(self, _change: watchfiles.Change, path: str) -> bool:
+        """A Markdown file or a folder under casestudies/ or content/, outside hidden folders."""
+        try:
+            parts = Path(path).relative_to(self.root).parts
+        except ValueError:
+            return False
+        if not parts or parts[0] not in RECORD_ROOTS or any(p.startswith((".", "#")) for p in parts):
+            return False
+        name = parts[-1]
+        return name.endswith(".md") or "." not in name  # a folder moved or deleted takes its files along
+
+    def _root_path(self, _change: watchfiles.Change, path: str) -> bool:
+        return Path(path).name in (CONFIG_FILE, *RECORD_ROOTS)
+
+    def _watch_records(self) -> None:
+        while not self.stopping.is_set():
+            folders = [self.root / name for name in RECORD_ROOTS if (self.root / name).is_dir()]
+            self._folders_changed.clear()
+            if not folders:
+                self._folders_changed.wait()
+                continue
+            try:
+                for changes in watchfiles.watch(
+                    *folders,
+                    watch_filter=self._record_path,
+                    debounce=DEBOUNCE_MS,
+                    step=STEP_MS,
+                    stop_event=_Either(self.stopping, self._folders_changed),
+                    raise_interrupt=False,
+                ):
+                    self._refresh(changes)
+            except Exception:  # a watched folder removed, an inotify limit: log, wait, watch again
+                log.exception("kb: the file watcher failed; starting it again")
+                self.stopping.wait(RETRY_SECONDS)
+
+    def _watch_root(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                for changes in watchfiles.watch(
+                    self.root,
+                    watch_filter=self._root_path,
+                    recursive=False,
+                    debounce=DEBOUNCE_MS,
+                    step=STEP_MS,
+                    stop_event=self.stopping,
+                    raise_interrupt=False,
+                ):
+                    if any(Path(path).name in RECORD_ROOTS for _change, path in changes):
+                        self._folders_changed.set()  # watch the folders as they are now
+                    self._refresh(changes)
+            except Exception:
+                log.exception("kb: the watcher of %s failed; starting it again", self.root)
+                self.stopping.wait(RETRY_SECONDS)
+
+    def _refresh(self, changes: set) -> None:
+        """Bring .kb/ up to date; one bad file is a recorded problem, and any failure is logged, not fatal."""
+        from flask import g
+
+        from kb.web import core
+
+        while not self.stopping.is_set():
+            try:
+                with self.app.app_context():
+                    core.refresh_now()
+                    stale = g.get("kb_stale", False)
+            except Exception:  # the next change, or the next request, tries again
+                log.exception("kb: could not bring the index up to date after %d change(s)", len(changes))
+                return
+            if not stale:
+                self.refreshes += 1
+                return
+            self.stopping.wait(RETRY_SECONDS)  # another process held the index: try again shortly
+
+
+def start_watcher(app: Flask) -> Watcher:
+    """Start following the KB's files for `app`; `app.extensions["kb_watcher"].stop()` ends it."""
+    watcher = Watcher(app).start()
+    app.extensions["kb_watcher"] = watcher
+    atexit.register(watcher.stop)
+    return watcher
+
+
+def stop_watcher(app: Flask) -> None:
+    """Stop the app's watcher, if it has one."""
+    watcher = app.extensions.pop("kb_watcher", None)
+    if watcher is not None:
+        watcher.stop()

@@ -1,0 +1,244 @@
+"""Writing in the browser: case-study forms with a preview, the conflict page, and logging a call.
+
+Each view reads the form, calls one function of `kb.edit` or `kb.calls`, and renders. What the user
+typed goes back into the page on every error. The version of the file a form was opened on travels
+in the form base64-encoded, so that it comes back byte for byte (browsers turn line ends into CRLF).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from kb.authoring import call_form, story_form
+from kb.config import INTERVIEW_KINDS
+from kb.errors import KbError
+from kb.records.fields import QUESTIONS, STATUSES
+from kb.web import core
+
+bp = Blueprint("write", __name__)
+
+
+class Damaged(KbError):
+    """A hidden field of the form did not come back as it was sent."""
+
+
+def pack(text: str) -> str:
+    """Text for a hidden field, so that it comes back exactly."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def unpack(name: str) -> str:
+    """The text of a hidden field made by `pack`."""
+    try:
+        return base64.b64decode(request.form.get(name, ""), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Damaged(
+            "the form's copy of the file did not come back intact, so nothing was saved; "
+            "your text is kept below: copy it, then open the editor again"
+        ) from None
+
+
+def _errors(problems: list[story_form.FieldProblem]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        found.setdefault(problem.field, []).append(problem.message)
+    return found
+
+
+def _customers() -> list[tuple[str, str]]:
+    """Known customers for the forms' datalist, as (slug, name)."""
+    return sorted((slug, facts.name or slug) for slug, facts in core.catalog().customers().items())
+
+
+def _posted_story() -> tuple[story_form.StoryForm, list[story_form.FieldProblem]]:
+    form = story_form.StoryForm.from_fields(request.form)
+    form.base_sha256 = request.form.get("base_sha256", "")
+    try:
+        form.base_text = unpack("base")
+    except Damaged as exc:
+        return form, [story_form.FieldProblem("form", str(exc))]
+    return form, []
+
+
+def _story_page(
+    form: story_form.StoryForm,
+    path: str | None,
+    errors=(),
+    preview: bool = False,
+    notice: str | None = None,
+    status: int = 200,
+):
+    preview_html = core.markdown_filter(story_form.preview_markdown(form)) if preview else None
+    kept_keys, kept_sections = story_form.kept_as_written(form) if form.base_text else ([], [])
+    page = render_template(
+        "write/casestudy_form.html",
+        form=form,
+        path=path,
+        new=path is None,
+        errors=_errors(list(errors)),
+        preview_html=preview_html,
+        notice=notice,
+        kept_keys=kept_keys,
+        kept_sections=kept_sections,
+        base=pack(form.base_text),
+        customers=_customers(),
+        statuses=STATUSES,
+        questions=QUESTIONS,
+    )
+    return page, status
+
+
+def _save_story(form: story_form.StoryForm, path: str | None):
+    workspace = core.workspace()
+    try:
+        saved = story_form.save_casestudy(workspace.kb, form, path)
+    except story_form.Invalid as exc:
+        return _story_page(form, path, exc.errors, status=400)
+    except story_form.Conflict as exc:
+        return _conflict_page(form, exc, path)
+    except KbError as exc:
+        return _story_page(form, path, [story_form.FieldProblem("form", str(exc))], status=400)
+    return _saved(saved)
+
+
+def _saved(saved: story_form.Saved):
+    core.refresh_now()  # the next page (and search) shows the file at once
+    made = f" and made {', '.join(saved.created)} for the new customer" if saved.created else ""
+    flash(f"Saved {saved.path}{made}.", "saved")
+    endpoint = "browse.interview" if saved.path.startswith("content/interviews/") else "browse.casestudy"
+    return redirect(url_for(endpoint, slug=saved.slug), code=303)
+
+
+@bp.route("/casestudies/new", methods=["GET", "POST"])
+def new_casestudy():
+    """The form for a new case study; saving writes casestudies/<slug>.md, never over a file."""
+    if request.method == "GET":
+        return _story_page(story_form.StoryForm(customer=request.args.get("customer", "")[:200]), None)
+    form, damaged = _posted_story()
+    action = request.form.get("action", "save")
+    if damaged:
+        return _story_page(form, None, damaged, status=400)
+    if action == "preview":
+        return _story_page(form, None, preview=True)
+    if action == "reopen":
+        taken = f"casestudies/{form.slug}.md exists now: choose another name, or save it from the conflict page"
+        return _story_page(form, None, [story_form.FieldProblem("slug", taken)] if form.slug else ())
+    return _save_story(form, None)
+
+
+@bp.route("/casestudies/<slug>/edit", methods=["GET", "POST"])
+def edit_casestudy(slug: str):
+    """The form for an existing case study; saving writes only if the file is still the version opened."""
+    kb = core.workspace().kb
+    path = story_form.casestudy_path(kb, slug) if core.valid_slug(slug) else None
+    if request.method == "GET":
+        if path is None:
+            abort(404, description=f"There is no case study '{slug[:100]}' to edit.")
+        form, _sha256 = story_form.load_casestudy(kb.root / path)
+        return _story_page(form, path)
+    form, damaged = _posted_story()
+    form.slug = slug
+    posted = request.form.get("path", "")
+    if posted.startswith("casestudies/") and posted.rsplit("/", 1)[-1] == f"{slug}.md":
+        path = posted  # the file it was opened from, even if it has been deleted since (save refuses odd paths)
+    if path is None:
+        abort(404, description=f"There is no case study '{slug[:100]}' to edit.")
+    action = request.form.get("action", "save")
+    if damaged:
+        return _story_page(form, path, damaged, status=400)
+    if action == "preview":
+        return _story_page(form, path, preview=True)
+    if action == "reopen":
+        try:
+            disk = unpack("disk")
+        except Damaged as exc:
+            return _story_page(form, path, [story_form.FieldProblem("form", str(exc))], status=400)
+        form = story_form.rebase(form, disk, request.form.get("disk_sha256", ""))
+        return _story_page(
+            form,
+            path,
+            notice="Your changes are now on top of the version on disk: the fields "
+            "you had not touched show the text on disk. Check them, then save.",
+        )
+    return _save_story(form, path)
+
+
+@bp.route("/preview", methods=["POST"])
+def preview():
+    """The sanitized HTML of the story a form would write (the preview script's endpoint)."""
+    form, _damaged = _posted_story()
+    return render_template("write/_preview.html", preview_html=core.markdown_filter(story_form.preview_markdown(form)))
+
+
+def _conflict_page(
+    form: story_form.StoryForm, conflict: story_form.Conflict, path: str | None, error: str | None = None
+):
+    page = render_template(
+        "write/conflict.html",
+        form=form,
+        conflict=conflict,
+        new=path is None,
+        diff=story_form.conflict_diff(conflict.disk_text, conflict.typed_text),
+        error=error,
+        base=pack(form.base_text),
+        disk=pack(conflict.disk_text),
+        typed=pack(conflict.typed_text),
+        questions=QUESTIONS,
+    )
+    return page, 409
+
+
+@bp.route("/write/conflict", methods=["POST"])
+def resolve_conflict():
+    """The conflict page's choice: write exactly the typed text (guarded by the disk's hash), or nothing."""
+    form, _damaged = _posted_story()  # only shown again on a new conflict: "typed" carries the text
+    path = request.form.get("path", "")
+    new = request.form.get("new") == "1"
+    choice = request.form.get("choice", "")
+    slug = path.rsplit("/", 1)[-1].removesuffix(".md")
+    if choice == "disk":
+        disk_sha256 = request.form.get("disk_sha256", "")
+        target = url_for("browse.casestudy", slug=slug) if disk_sha256 else url_for("browse.casestudies")
+        return redirect(target, code=303)
+    if choice != "typed":
+        abort(400, description="choose 'Keep what I typed' or 'Keep the version on disk'")
+    try:
+        typed, disk = unpack("typed"), unpack("disk")
+    except Damaged as exc:
+        abort(400, description=str(exc))
+    disk_sha256 = request.form.get("disk_sha256", "")
+    try:
+        saved = story_form.save_exact(core.workspace().kb, path, typed, disk_sha256)
+    except story_form.Conflict as exc:
+        return _conflict_page(form, exc, None if new else path)
+    except story_form.Invalid as exc:
+        conflict = story_form.Conflict(path, disk, disk_sha256, typed)
+        return _conflict_page(form, conflict, None if new else path, error=str(exc))
+    return _saved(saved)
+
+
+@bp.route("/interviews/new", methods=["GET", "POST"])
+def log_call():
+    """Log a call: a short form that writes a new interview (and the customer, when new)."""
+    if request.method == "GET":
+        form = call_form.CallForm(customer=request.args.get("customer", "")[:200], date=dt.date.today().isoformat())
+        return _call_page(form)
+    form = call_form.CallForm.from_fields(request.form)
+    try:
+        saved = call_form.log_call(core.workspace().kb, form)
+    except story_form.Invalid as exc:
+        return _call_page(form, exc.errors, status=400)
+    except KbError as exc:
+        return _call_page(form, [story_form.FieldProblem("form", str(exc))], status=400)
+    return _saved(saved)
+
+
+def _call_page(form: call_form.CallForm, errors=(), status: int = 200):
+    page = render_template(
+        "write/call_form.html", form=form, errors=_errors(list(errors)), kinds=INTERVIEW_KINDS, customers=_customers()
+    )
+    return page, status
