@@ -518,9 +518,6 @@ def compare(ctx, as_of, fmt, tags, output):
         click.echo(text, nl=False)
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
 @cli.command()
 @click.option(
     "--host",
@@ -535,7 +532,9 @@ def serve(ctx, host, port):
 
     Edits made in an editor while it runs show on the next reload. Ctrl+C stops it.
     """
-    if host not in LOOPBACK_HOSTS:
+    from kb.config import is_loopback
+
+    if not is_loopback(host):
         raise UsageError(
             f"--host {host}: kb serves only this computer (127.0.0.1, localhost or ::1) for now; "
             "team serving with authentication will come later"

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.errors import ERROR, NotAKbError, Problem
+from kb.errors import ERROR, NotAKbError, Problem, did_you_mean
+from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS
 
 CONFIG_FILE = "kb.toml"
 # The version of .kb/'s layout (database tables and index schema): an older .kb/ is rebuilt.
 STATE_VERSION = "7"
 STATE_DIR = ".kb"
-TYPE_DIRS = {
-    "customer": "content/customers",
-    "interview": "content/interviews",
-    "casestudy": "casestudies",
-}
+# The names of this computer that `kb serve` binds to and answers in a Host header (the port aside),
+# as a URL writes them.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 # The thresholds of SPEC 3 and 4, by the name they take under [thresholds] in kb.toml.
 THRESHOLDS: dict[str, int] = {
@@ -38,7 +36,6 @@ THRESHOLDS: dict[str, int] = {
 }
 DEFAULT_GATE = 5
 DEFAULT_SALES_KINDS = ("discovery", "sales", "demo")
-INTERVIEW_KINDS = ("discovery", "sales", "demo", "onboarding", "check-in", "renewal", "other")
 
 TOP_LEVEL_KEYS = {
     "name": "text",
@@ -102,6 +99,11 @@ class Kb:
         return load_settings(self.config_path)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this computer only (`::1` may come with or without its brackets)."""
+    return host in LOOPBACK_HOSTS or f"[{host}]" in LOOPBACK_HOSTS
+
+
 def is_kb(folder: Path) -> bool:
     """A folder is a KB when it has kb.toml, or both casestudies/ and content/."""
     return (folder / CONFIG_FILE).is_file() or ((folder / "casestudies").is_dir() and (folder / "content").is_dir())
@@ -145,12 +147,6 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
             name = tuple(part.strip().strip('"') for part in key.group(1).split("."))
             lines.setdefault(table + name, number)
     return lines
-
-
-def did_you_mean(word: str, choices) -> str:
-    """A ` (did you mean 'x'?)` hint, or nothing when no choice is close."""
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def load_settings(path: Path) -> Settings:
@@ -299,9 +295,3 @@ def _read_sources(table, settings: Settings, problem, wrong_type) -> None:
             else:
                 wrong_type(keys, "a number, 0 or more", value)
         settings.sources[name.lower()] = source
-
-
-def builtin_templates() -> Path:
-    """kb's own templates/: inside the package in a wheel, at the repository top in a checkout."""
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 ERROR = "error"
@@ -60,3 +62,9 @@ class GateShut(KbError):
     def __init__(self, message: str, facts: dict):
         super().__init__(message)
         self.facts = facts
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A ` (did you mean 'x'?)` hint, or nothing when no choice is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from kb.config import STATE_VERSION, TYPE_DIRS, Kb
+from kb.config import STATE_VERSION, Kb
 from kb.errors import IndexBusy
 from kb.records.parse import Record, content_hash, parse_bytes
+from kb.vocabulary import TYPE_DIRS
 
 LOCK_FILE = "lock"
 LOCK_WAIT_SECONDS = 5.0

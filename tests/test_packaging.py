@@ -39,7 +39,7 @@ def test_the_wheel_installs_and_works_outside_the_repository(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     where = run(
-        python, "-c", "import kb.config as c; print(c.__file__); print(c.builtin_templates())", cwd=work, env=env
+        python, "-c", "import kb.resources as c; print(c.__file__); print(c.builtin_templates())", cwd=work, env=env
     ).stdout.split()
     assert Path(where[0]).is_relative_to(venv)
     assert Path(where[1]) == Path(where[0]).parent / "templates"

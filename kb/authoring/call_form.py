@@ -21,9 +21,10 @@ from kb.authoring.story_form import (
     save,
 )
 from kb.authoring.story_form import problems_of as problems_in
-from kb.config import INTERVIEW_KINDS, TYPE_DIRS, Kb
+from kb.config import Kb
 from kb.errors import KbError
 from kb.records.document import Document, clean_line, shown_value
+from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS, is_date_text
 
 CALL_FIELDS = ("customer", "date", "kind", "people", "owner")
 
@@ -64,7 +65,7 @@ def call_text(kb: Kb, form: CallForm, customer: str) -> str:
             kb,
             "interview",
             customer=customer if SLUG_RE.fullmatch(customer) else "customer",
-            date=form.date if re.fullmatch(r"\d{4}-\d{2}-\d{2}", form.date) else "2000-01-01",
+            date=form.date if is_date_text(form.date) else "2000-01-01",
             kind=form.kind if form.kind in INTERVIEW_KINDS else "other",
         )
     )
@@ -93,7 +94,7 @@ def log_call(kb: Kb, form: CallForm) -> Saved:
     if not clean_line(form.customer):
         errors.append(FieldProblem("customer", "required: who was the call with?"))
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", form.date):
+        if not is_date_text(form.date):
             raise ValueError
         day = dt.date.fromisoformat(form.date)
     except ValueError:

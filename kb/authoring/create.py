@@ -6,10 +6,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from kb.config import CONFIG_FILE, INTERVIEW_KINDS, TYPE_DIRS, Kb, builtin_templates, did_you_mean, is_kb
-from kb.errors import KbError, UsageError
+from kb.config import CONFIG_FILE, Kb, is_kb
+from kb.errors import KbError, UsageError, did_you_mean
 from kb.records.fields import QUESTIONS
 from kb.records.parse import atomic_write
+from kb.resources import builtin_templates
+from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS
 
 KB_TOML = """\
 # Settings of this knowledge base. Every key is optional; see the README for all of them.

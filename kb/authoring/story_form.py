@@ -17,11 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb.authoring.create import new_customer, skeleton, slugify
-from kb.config import TYPE_DIRS, Kb
+from kb.config import Kb
 from kb.errors import ERROR, KbError
 from kb.records.document import Document, NotEditable, clean_line, list_items, shown_list, shown_value
 from kb.records.fields import QUESTION_KEYS, QUESTIONS
 from kb.records.parse import atomic_write, content_hash, parse_bytes
+from kb.vocabulary import TYPE_DIRS, slug_of
 from kb.workspace import scan
 
 __all__ = [
@@ -203,19 +204,13 @@ def casestudy_path(kb: Kb, slug: str) -> str | None:
     """The path (as kb shows it) of the case study named `slug`, or None."""
     if not NAME_RE.fullmatch(slug) or ".." in slug:
         return None
-    found = [
-        shown
-        for shown, file in scan(kb).items()
-        if file.type == "casestudy" and shown.rsplit("/", 1)[-1] == f"{slug}.md"
-    ]
+    found = [shown for shown, file in scan(kb).items() if file.type == "casestudy" and slug_of(shown) == slug]
     return found[0] if found else None
 
 
 def known_slugs(kb: Kb, record_type: str) -> set[str]:
     """The slugs of the files of one type, as they are on disk now."""
-    return {
-        shown.rsplit("/", 1)[-1].removesuffix(".md") for shown, file in scan(kb).items() if file.type == record_type
-    }
+    return {slug_of(shown) for shown, file in scan(kb).items() if file.type == record_type}
 
 
 def load_casestudy(path: Path) -> tuple[StoryForm, str]:
@@ -226,7 +221,7 @@ def load_casestudy(path: Path) -> tuple[StoryForm, str]:
     except UnicodeDecodeError:
         raise NotEditable(f"{path.name} is not UTF-8 text: fix it in your editor, then edit it here") from None
     form = story_form(text)
-    form.slug = path.name.removesuffix(".md")
+    form.slug = slug_of(path.name)
     form.base_text, form.base_sha256 = text, content_hash(data)
     return form, form.base_sha256
 
@@ -283,7 +278,7 @@ def save_casestudy(kb: Kb, typed: StoryForm, relative_path: str | None = None) -
         raise Invalid(errors)
     save(kb, relative_path, text, "" if new else form.base_sha256)
     created = make_customer(kb, form.customer, name) if name and form.customer else []
-    return Saved(relative_path, relative_path.rsplit("/", 1)[-1].removesuffix(".md"), text, created)
+    return Saved(relative_path, slug_of(relative_path), text, created)
 
 
 def _new_story_path(kb: Kb, form: StoryForm) -> tuple[str, list[FieldProblem]]:
@@ -309,7 +304,7 @@ def save_exact(kb: Kb, relative_path: str, text: str, expected_sha256: str) -> S
     if errors:
         raise Invalid(errors)
     save(kb, relative_path, text, expected_sha256)
-    return Saved(relative_path, relative_path.rsplit("/", 1)[-1].removesuffix(".md"), text)
+    return Saved(relative_path, slug_of(relative_path), text)
 
 
 def _checked_path(kb: Kb, relative_path: str, new: bool) -> Path:
@@ -326,7 +321,7 @@ def _checked_path(kb: Kb, relative_path: str, new: bool) -> Path:
     if folder is None:
         raise refuse(f"kb writes only under {' and '.join(d + '/' for d in WRITABLE_DIRS)}")
     parts = relative_path[len(folder) + 1 :].split("/")
-    stem = parts[-1].removesuffix(".md")
+    stem = slug_of(parts[-1])
     if not parts[-1].endswith(".md") or not all(NAME_RE.fullmatch(p) and ".." not in p for p in [*parts[:-1], stem]):
         raise refuse("each name must be letters, digits, '-', '_' or '.', not starting with a dot, ending in .md")
     if new and not SLUG_RE.fullmatch(stem):

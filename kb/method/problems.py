@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from kb.config import Kb, Settings, did_you_mean
-from kb.errors import ERROR, WARNING, Problem
+from kb.config import Kb, Settings
+from kb.errors import ERROR, WARNING, Problem, did_you_mean
 from kb.method.hell_yes_rule import hell_yes
 from kb.store.catalog import Catalog
 

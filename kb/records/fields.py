@@ -8,11 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kb.config import INTERVIEW_KINDS, did_you_mean
-
-STAGES = ("lead", "qualified", "customer", "churned")
-STATUSES = ("draft", "meh", "churned", "hell-yes")
-RECORD_TYPES = ("customer", "interview", "casestudy")
+from kb.errors import did_you_mean
+from kb.vocabulary import INTERVIEW_KINDS, STAGES, STATUSES, is_date_text
 
 
 class FieldError(ValueError):
@@ -40,7 +37,7 @@ def _date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     text = _text(value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not is_date_text(text):
         raise FieldError(f"expected a date as YYYY-MM-DD; got {text!r}")
     try:
         return dt.date.fromisoformat(text)

@@ -14,6 +14,7 @@ import yaml
 
 from kb.errors import ERROR, WARNING, KbError, Problem
 from kb.records.fields import FIELDS, QUESTION_KEYS, FieldError, customer_date_warnings, question_for
+from kb.vocabulary import slug_of
 
 LINK_TYPES = ("customer", "casestudy", "interview")
 LINK_RE = re.compile(r"\[\[(?:(customer|casestudy|interview):)?([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
@@ -108,7 +109,7 @@ def content_hash(data: bytes) -> str:
 
 def parse_bytes(data: bytes, shown_path: str, record_type: str) -> Record:
     """Parse the bytes of a file of type `record_type` shown as `shown_path`."""
-    slug = shown_path.rsplit("/", 1)[-1].removesuffix(".md")
+    slug = slug_of(shown_path)
     record = Record(type=record_type, path=shown_path, slug=slug, sha256=content_hash(data), size=len(data))
     try:
         text = data.decode("utf-8")

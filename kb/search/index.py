@@ -314,7 +314,7 @@ def check_query(text: str, schema: fields.Schema) -> None:
     for match in re.finditer(r"(?:^|[\s(])([A-Za-z_]+):(?!//)(\S?)", outside):
         name, after = match.group(1), match.group(2)
         if name not in known:
-            from kb.config import did_you_mean
+            from kb.errors import did_you_mean
 
             raise QueryError(
                 f"cannot read the query {text!r}: there is no field '{name}'"

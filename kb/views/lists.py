@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from kb.config import INTERVIEW_KINDS, Kb, Settings
+from kb.config import Kb, Settings
 from kb.errors import KbError, UsageError
 from kb.method.hell_yes_rule import AsOf
 from kb.method.milestones import week_label
 from kb.method.problems import find_problems
-from kb.records.fields import QUESTION_KEYS, QUESTIONS, STATUSES
+from kb.records.fields import QUESTION_KEYS, QUESTIONS
 from kb.store.catalog import Catalog
 from kb.store.models import CaseStudy, Interview
 from kb.table import Table
+from kb.vocabulary import INTERVIEW_KINDS, STATUSES
 
 STATUS_ORDER = {"hell-yes": 0, "meh": 1, "churned": 2, "draft": 3}
 NO_PROFILE = "no profile yet"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from kb.config import builtin_templates, find_kb
+from kb.config import find_kb
+from kb.resources import builtin_templates
 
 STATIC = Path(__file__).parent / "static"
 

@@ -35,16 +35,16 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
-from kb.config import Kb
+from kb.config import LOOPBACK_HOSTS, Kb
 from kb.errors import KbError
 from kb.search.index import searcher_for
 from kb.store.catalog import Catalog
 from kb.table import Table
 from kb.views.markdown import render_markdown
+from kb.vocabulary import is_date_text
 from kb.workspace import Workspace
 
 RECORD_ENDPOINTS = {"casestudy": "browse.casestudy", "customer": "browse.customer", "interview": "browse.interview"}
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 _HOST_RE = re.compile(r"^(?P<name>127\.0\.0\.1|localhost|\[::1\])(?::(?P<port>\d{1,5}))?$", re.I)
 SLUG_RE = re.compile(r"^[^\s/\\\[\]|:?#%]+$")
 FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "md": ("text/markdown; charset=utf-8", "md")}
@@ -201,7 +201,7 @@ def arg_date(name: str) -> dt.date | None:
     if not raw:
         return None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        if not is_date_text(raw):
             raise ValueError
         return dt.date.fromisoformat(raw)
     except ValueError:

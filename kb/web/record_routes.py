@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, request
 
-from kb.config import INTERVIEW_KINDS
 from kb.method.hell_yes_rule import resolve_as_of
-from kb.records.fields import STATUSES
 from kb.views import lists, record_pages
+from kb.vocabulary import INTERVIEW_KINDS, STATUSES
 from kb.web import core
 
 bp = Blueprint("browse", __name__)

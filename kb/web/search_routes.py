@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 from markupsafe import Markup, escape
 
-from kb.config import INTERVIEW_KINDS
-from kb.records.fields import RECORD_TYPES, STATUSES
 from kb.search.index import Filters
 from kb.views import search_page
 from kb.views.lists import Urls, customer_names
+from kb.vocabulary import INTERVIEW_KINDS, RECORD_TYPES, STATUSES
 from kb.web import core
 
 bp = Blueprint("search", __name__)

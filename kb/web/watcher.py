@@ -16,7 +16,8 @@ from pathlib import Path
 import watchfiles
 from flask import Flask
 
-from kb.config import CONFIG_FILE, TYPE_DIRS
+from kb.config import CONFIG_FILE
+from kb.vocabulary import TYPE_DIRS
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from kb.authoring import call_form, story_form
-from kb.config import INTERVIEW_KINDS
 from kb.errors import KbError
-from kb.records.fields import QUESTIONS, STATUSES
+from kb.records.fields import QUESTIONS
+from kb.vocabulary import INTERVIEW_KINDS, STATUSES, slug_of
 from kb.web import core
 
 bp = Blueprint("write", __name__)
@@ -143,7 +143,7 @@ def edit_casestudy(slug: str):
     form, damaged = _posted_story()
     form.slug = slug
     posted = request.form.get("path", "")
-    if posted.startswith("casestudies/") and posted.rsplit("/", 1)[-1] == f"{slug}.md":
+    if posted.startswith("casestudies/") and slug_of(posted) == slug:
         path = posted  # the file it was opened from, even if it has been deleted since (save refuses odd paths)
     if path is None:
         abort(404, description=f"There is no case study '{slug[:100]}' to edit.")
@@ -199,7 +199,7 @@ def resolve_conflict():
     path = request.form.get("path", "")
     new = request.form.get("new") == "1"
     choice = request.form.get("choice", "")
-    slug = path.rsplit("/", 1)[-1].removesuffix(".md")
+    slug = slug_of(path)
     if choice == "disk":
         disk_sha256 = request.form.get("disk_sha256", "")
         target = url_for("browse.casestudy", slug=slug) if disk_sha256 else url_for("browse.casestudies")
