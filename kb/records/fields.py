@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,3 +233,22 @@ def customer_date_warnings(fields: dict[str, Any]) -> list[tuple[str, str]]:
             ("lost_on", f"lost_on: both won_on ({won}) and lost_on ({lost}) are set; keep the one that is true")
         )
     return found
+
+
+def title_of(
+    record_type: str, slug: str, fields: Mapping[str, Any], customer_name: str | None = None, dated: bool = False
+) -> str:
+    """How kb names a record: a customer's name, a story's customer and person, a call's kind and customer.
+
+    `customer_name` stands for the customer's slug when known; `dated` puts a call's day first, as a
+    page that lists calls among other records does ("2026-01-12 · discovery call with Acme").
+    """
+    if record_type == "customer":
+        return fields.get("name") or slug
+    customer = customer_name or fields.get("customer") or "?"
+    if record_type == "interview":
+        if dated:
+            day = fields.get("date")
+            return f"{day.isoformat() if day else 'undated'} · {fields.get('kind') or 'call'} call with {customer}"
+        return f"{fields.get('kind') or 'call'} with {customer}"
+    return f"{customer}: {fields.get('person') or slug}"

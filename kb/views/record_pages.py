@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.errors import Problem
-from kb.records.fields import QUESTIONS
+from kb.records.fields import QUESTIONS, title_of
 from kb.records.parse import split_sections
 from kb.store.catalog import Catalog
 from kb.store.models import RECORD_TABLES, CaseStudy
@@ -176,11 +176,9 @@ def _call_ref(catalog: Catalog, urls: Urls, slug: str) -> RecordRef:
 def _title(catalog: Catalog, record_type: str, slug: str, names: dict[str, str]) -> str:
     """How a page names another record: a customer's name, a story's customer and person, a call's day."""
     row = _first(catalog, record_type, slug)
-    if record_type == "customer":
-        return row.name or slug
-    if record_type == "interview":
-        return f"{row.date.isoformat() if row.date else 'undated'} · {row.kind or 'call'} call with {row.customer}"
-    return f"{names.get(row.customer or '', row.customer)}: {row.person or slug}"
+    customer = getattr(row, "customer", None)
+    name = names.get(customer or "") if record_type == "casestudy" else None
+    return title_of(record_type, slug, row.model_dump(), name, dated=True)
 
 
 def _backlink_refs(catalog: Catalog, urls: Urls, record_type: str, slug: str) -> list[RecordRef]:
