@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import escape
+import operator
+import string
+import sys
+from dataclasses import dataclass
+from xml.etree import ElementTree
 
 from .measure import median, p95
 
@@ -13,6 +17,7 @@ TARGET_SIZE, BIG_SIZE = "10000", "50000"
 
 
 # --- formatting ----------------------------------------------------------------------------------
+
 
 def fmt_s(value: float | None) -> str:
     if value is None:
@@ -42,11 +47,25 @@ def fmt_ratio(kb: float | None, other: float | None) -> str:
     return f"{r:.2f} (kb {1 / r:.1f}× faster)" if r < 1 else f"{r:.2f} (kb {r:.1f}× slower)"
 
 
+def fmt_speedup(value: float) -> str:
+    """The other's time divided by kb's, said as how many times faster (or slower) kb is."""
+    return f"{value:.2f}× faster" if value >= 1 else f"{1 / value:.2f}× slower"
+
+
+def fmt_tool_ms(value: float | None) -> str:
+    """rg's or grep's time: None when the tool is not installed."""
+    return "not installed" if value is None else fmt_ms(value)
+
+
+STYLES = {"s": fmt_s, "ms": fmt_ms, "n": fmt_n, "speedup": fmt_speedup, "tool ms": fmt_tool_ms}
+
+
 def _pool(lists) -> list[float]:
     return [x for values in lists for x in values]
 
 
 # --- figures -------------------------------------------------------------------------------------
+
 
 def query_stats(size: dict) -> dict:
     """{engine: {class or "overall" or "grep words": (median, p95, runs)}} in ms."""
@@ -101,78 +120,170 @@ def size_figures(size: dict) -> dict:
             f[f"{engine}_q_{key}_p95_ms"] = high
     kb_classes = [stats["kb"][c][1] for c in CLASSES if c in stats["kb"]]
     f["kb_q_worst_p95_ms"] = max(kb_classes) if kb_classes else None
+    # Figures computed from two others, for the targets, the summary and the chart:
+    for tool in ("rg", "grep"):
+        f[f"{tool}_ms"] = f[f"{tool}_s"] * 1000 if f[f"{tool}_s"] is not None else None
+    whoosh, kb = f["whoosh_build_s"], f["kb_build_s"]
+    f["build_speedup"] = whoosh / kb if whoosh and kb else None  # above 1: kb's rebuild is faster
+    worst, fts5 = f["kb_q_worst_p95_ms"], f.get("fts5_q_overall_p95_ms")
+    f["kb_q_worst_p95_per_fts5"] = worst / fts5 if worst and fts5 else None  # kb's worst class p95 ÷ FTS5's p95
     return f
 
 
-def targets(run: dict) -> list[dict]:
-    """Each target of issue 3 with the figure measured in this run and PASS, FAIL or "not measured"."""
-    sizes = {k: size_figures(v) for k, v in run["sizes"].items()}
-    rows = []
+# --- the targets ---------------------------------------------------------------------------------
 
-    def row(target: str, size: str | None, measure) -> None:
-        figures = sizes.get(size) if size else {}
-        if figures is None:
-            rows.append({"target": target, "measured": f"not measured ({int(size):,} records not in this run)",
-                         "status": "not measured"})
-            return
-        try:
-            measured, ok = measure(figures)
-        except (TypeError, KeyError, ZeroDivisionError):
-            measured, ok = "not measured (a figure is missing in this run)", None
-        rows.append({"target": target, "measured": measured,
-                     "status": "not measured" if ok is None else ("PASS" if ok else "FAIL")})
 
-    def rebuild(f):
-        speedup = f["whoosh_build_s"] / f["kb_build_s"]
-        verdict = f"{speedup:.2f}× faster" if speedup >= 1 else f"{1 / speedup:.2f}× slower"
-        return (f"kb {fmt_s(f['kb_build_s'])} s ({fmt_n(f['kb_rps'])} records/s) vs straightforward "
-                f"{fmt_s(f['whoosh_build_s'])} s incl. {fmt_s(f['whoosh_render_s'])} s rendering: {verdict}"), \
-            speedup >= 3
+@dataclass(frozen=True)
+class Target:
+    """A performance target kb is held to: PASS when `figure op threshold` holds, the threshold being
+    multiplied by the figure `of` when one is named (kb's p95 ≤ 4 × FTS5's p95).
 
-    def memory(f):
-        return f"peak {f['kb_peak_mb']:.0f} MB (largest of the rebuild runs)", f["kb_peak_mb"] < 400
+    `measured` is what the table shows: a str.format template over the figures of `size`, plus `threshold`
+    and `limit` (the threshold, times `of`); a format spec may name one of STYLES (`{kb_build_s:s}`).
+    """
 
-    def vs_fts(f):
-        worst, fts = f["kb_q_worst_p95_ms"], f["fts5_q_overall_p95_ms"]
-        return (f"kb worst class p95 {fmt_ms(worst)} ms (overall {fmt_ms(f['kb_q_overall_p95_ms'])}, phrases "
-                f"{fmt_ms(f['kb_q_phrase_p95_ms'])}) vs 4 × FTS5 p95 {fmt_ms(fts)} = {fmt_ms(4 * fts)} ms: "
-                f"kb is {worst / fts:.1f}× FTS5's p95"), worst <= 4 * fts
+    name: str  # the wording of the target in the table
+    size: str | None  # the KB size whose figures (size_figures) it is judged on; None: `kb --help` (help_figures)
+    figure: str  # the figure judged
+    op: str  # "<", "<=" or ">=" (a key of OPERATORS)
+    threshold: float
+    measured: str
+    of: str | None = None  # when given, the limit is threshold × this figure
+    unavailable: tuple[str, str] | None = None  # (figure, why): when that figure is None, "not measured (why)"
 
-    def under_60(f):
-        worst = f["kb_q_worst_p95_ms"]
-        return (f"kb worst class p95 {fmt_ms(worst)} ms (overall {fmt_ms(f['kb_q_overall_p95_ms'])}, phrases "
-                f"{fmt_ms(f['kb_q_phrase_p95_ms'])})"), worst < 60
 
-    def vs_rg(f):
-        if f["rg_s"] is None:
-            return "not measured (rg not installed)", None
-        mine, rg = f["kb_q_grep words_p95_ms"], f["rg_s"] * 1000
-        return f"kb single-word p95 {fmt_ms(mine)} ms vs rg -il median {fmt_ms(rg)} ms (same words)", mine < rg
+_WORST_QUERY = (
+    "kb worst class p95 {kb_q_worst_p95_ms:ms} ms (overall {kb_q_overall_p95_ms:ms}, phrases {kb_q_phrase_p95_ms:ms})"
+)
+_VS_RG = "kb single-word p95 {kb_q_grep words_p95_ms:ms} ms vs rg -il median {limit:ms} ms (same words)"
 
-    def fresh(f):
-        return (f"`kb index` median {fmt_s(f['index_nochange_s'])} s (p95 {fmt_s(f['index_nochange_p95_s'])}); "
-                f"in process {fmt_s(f['refresh_s'])} s"), f["index_nochange_s"] < 0.3
+TARGETS = (
+    Target(
+        "Full rebuild of 10k ≥ 3× faster than the straightforward pipeline incl. rendering",
+        TARGET_SIZE,
+        figure="build_speedup",
+        op=">=",
+        threshold=3,
+        measured="kb {kb_build_s:s} s ({kb_rps:n} records/s) vs straightforward {whoosh_build_s:s} s incl. "
+        "{whoosh_render_s:s} s rendering: {build_speedup:speedup}",
+    ),
+    Target(
+        "Full rebuild of 10k: peak memory < 400 MB",
+        TARGET_SIZE,
+        figure="kb_peak_mb",
+        op="<",
+        threshold=400,
+        measured="peak {kb_peak_mb:.0f} MB (largest of the rebuild runs)",
+    ),
+    Target(
+        "Query p95 with highlights at 10k ≤ 4× FTS5's p95, phrases included",
+        TARGET_SIZE,
+        figure="kb_q_worst_p95_ms",
+        op="<=",
+        threshold=4,
+        of="fts5_q_overall_p95_ms",
+        measured=_WORST_QUERY + " vs {threshold} × FTS5 p95 {fts5_q_overall_p95_ms:ms} = {limit:ms} ms: "
+        "kb is {kb_q_worst_p95_per_fts5:.1f}× FTS5's p95",
+    ),
+    Target(
+        "Query p95 with highlights at 50k < 60 ms, phrases included",
+        BIG_SIZE,
+        figure="kb_q_worst_p95_ms",
+        op="<",
+        threshold=60,
+        measured=_WORST_QUERY,
+    ),
+    Target(
+        "kb in-process query p95 < rg median wall, same words, at 10k",
+        TARGET_SIZE,
+        figure="kb_q_grep words_p95_ms",
+        op="<",
+        threshold=1,
+        of="rg_ms",
+        unavailable=("rg_ms", "rg not installed"),
+        measured=_VS_RG,
+    ),
+    Target(
+        "kb in-process query p95 < rg median wall, same words, at 50k",
+        BIG_SIZE,
+        figure="kb_q_grep words_p95_ms",
+        op="<",
+        threshold=1,
+        of="rg_ms",
+        unavailable=("rg_ms", "rg not installed"),
+        measured=_VS_RG,
+    ),
+    Target(
+        "No-change freshness check (`kb index`) at 10k < 0.3 s",
+        TARGET_SIZE,
+        figure="index_nochange_s",
+        op="<",
+        threshold=0.3,
+        measured="`kb index` median {index_nochange_s:s} s (p95 {index_nochange_p95_s:s}); in process {refresh_s:s} s",
+    ),
+    Target(
+        "One edited file searchable within 1 s, p95, at 10k",
+        TARGET_SIZE,
+        figure="edit_p95_s",
+        op="<=",
+        threshold=1.0,
+        measured="p95 {edit_p95_s:s} s (median {edit_s:s})",
+    ),
+    Target(
+        "`kb --help` < 0.15 s as a whole process",
+        None,
+        figure="help_s",
+        op="<",
+        threshold=0.15,
+        measured="median {help_s:s} s (p95 {help_p95_s:s})",
+    ),
+    Target(
+        "Cold `kb search` at 10k < 0.5 s as a whole process",
+        TARGET_SIZE,
+        figure="cold_search_s",
+        op="<",
+        threshold=0.5,
+        measured="median {cold_search_s:s} s (p95 {cold_search_p95_s:s})",
+    ),
+)
+OPERATORS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge}
 
-    def edit(f):
-        return (f"p95 {fmt_s(f['edit_p95_s'])} s (median {fmt_s(f['edit_s'])})"), f["edit_p95_s"] <= 1.0
 
-    def cold(f):
-        return (f"median {fmt_s(f['cold_search_s'])} s (p95 {fmt_s(f['cold_search_p95_s'])})"), f["cold_search_s"] < 0.5
+class _FigureFormatter(string.Formatter):
+    """str.format whose format spec may also name one of STYLES: `{kb_build_s:s}` is fmt_s(kb_build_s)."""
 
-    row("Full rebuild of 10k ≥ 3× faster than the straightforward pipeline incl. rendering", TARGET_SIZE, rebuild)
-    row("Full rebuild of 10k: peak memory < 400 MB", TARGET_SIZE, memory)
-    row("Query p95 with highlights at 10k ≤ 4× FTS5's p95, phrases included", TARGET_SIZE, vs_fts)
-    row("Query p95 with highlights at 50k < 60 ms, phrases included", BIG_SIZE, under_60)
-    row("kb in-process query p95 < rg median wall, same words, at 10k", TARGET_SIZE, vs_rg)
-    row("kb in-process query p95 < rg median wall, same words, at 50k", BIG_SIZE, vs_rg)
-    row("No-change freshness check (`kb index`) at 10k < 0.3 s", TARGET_SIZE, fresh)
-    row("One edited file searchable within 1 s, p95, at 10k", TARGET_SIZE, edit)
+    def format_field(self, value, format_spec: str) -> str:
+        style = STYLES.get(format_spec)
+        return style(value) if style else format(value, format_spec)
+
+
+def help_figures(run: dict) -> dict:
     help_s = run.get("help_s") or []
-    rows.append({"target": "`kb --help` < 0.15 s as a whole process",
-                 "measured": f"median {fmt_s(median(help_s))} s (p95 {fmt_s(p95(help_s))})",
-                 "status": ("PASS" if median(help_s) < 0.15 else "FAIL") if help_s else "not measured"})
-    row("Cold `kb search` at 10k < 0.5 s as a whole process", TARGET_SIZE, cold)
-    return rows
+    return {"help_s": median(help_s), "help_p95_s": p95(help_s)}
+
+
+def judge(target: Target, figures: dict | None) -> dict:
+    """One row of the targets table: the figures measured and PASS, FAIL or "not measured"."""
+    if figures is None:
+        measured, ok = f"not measured ({int(target.size):,} records not in this run)", None
+    elif target.unavailable and figures.get(target.unavailable[0]) is None:
+        measured, ok = f"not measured ({target.unavailable[1]})", None
+    else:
+        try:
+            limit = target.threshold * figures[target.of] if target.of else target.threshold
+            fields = {**figures, "threshold": target.threshold, "limit": limit}
+            measured = _FigureFormatter().vformat(target.measured, (), fields)
+            ok = OPERATORS[target.op](figures[target.figure], limit)
+        except (TypeError, KeyError, ZeroDivisionError):  # a figure is None, absent or zero
+            measured, ok = "not measured (a figure is missing in this run)", None
+    status = "not measured" if ok is None else ("PASS" if ok else "FAIL")
+    return {"target": target.name, "measured": measured, "status": status}
+
+
+def targets(run: dict) -> list[dict]:
+    """Each of TARGETS judged on this run's figures."""
+    sizes = {k: size_figures(v) for k, v in run["sizes"].items()}
+    return [judge(t, sizes.get(t.size) if t.size else help_figures(run)) for t in TARGETS]
 
 
 # --- gains: labelled runs side by side -----------------------------------------------------------
@@ -200,12 +311,18 @@ def gains(history: list[dict], current: dict) -> str:
     if not any(r is current for r in runs):
         runs.append(current)
     if len(runs) < 2:
-        return ("Only one run so far. Run `python -m bench.run --label before` on the old code and "
-                "`--label after` on the new: each labelled run is kept in `bench/results.json`, and this "
-                "section shows them side by side.\n")
+        return (
+            "Only one run so far. Run `python -m bench.run --label before` on the old code and "
+            "`--label after` on the new: each labelled run is kept in `bench/results.json`, and this "
+            "section shows them side by side.\n"
+        )
     names = [r.get("label") or "this run (unlabelled)" for r in runs]
-    lines = ["| figure | " + " | ".join(f"{n}<br>`{r['commit'][:12]}`" for n, r in zip(names, runs, strict=True))
-             + f" | {names[0]} → {names[-1]} |", "|---" * (len(runs) + 2) + "|"]
+    lines = [
+        "| figure | "
+        + " | ".join(f"{n}<br>`{r['commit'][:12]}`" for n, r in zip(names, runs, strict=True))
+        + f" | {names[0]} → {names[-1]} |",
+        "|---" * (len(runs) + 2) + "|",
+    ]
     figures = [{k: size_figures(v) for k, v in r["sizes"].items()} for r in runs]
     sizes = sorted({k for f in figures for k in f}, key=int)
     for size in sizes:
@@ -213,8 +330,9 @@ def gains(history: list[dict], current: dict) -> str:
             values = [f.get(size, {}).get(key) for f in figures]
             if all(v is None for v in values):
                 continue
-            shown = [(fmt_ms(v) if unit == "ms" else fmt_n(v) if unit in ("records/s", "MB") else fmt_s(v))
-                     for v in values]
+            shown = [
+                (fmt_ms(v) if unit == "ms" else fmt_n(v) if unit in ("records/s", "MB") else fmt_s(v)) for v in values
+            ]
             first, last = values[0], values[-1]
             if first and last:
                 factor = last / first if key in HIGHER_IS_BETTER else first / last
@@ -224,12 +342,40 @@ def gains(history: list[dict], current: dict) -> str:
             lines.append(f"| {int(size):,}: {label} ({unit}) | " + " | ".join(shown) + f" | {change} |")
     help_values = [median(r.get("help_s") or []) for r in runs]
     if help_values[0] and help_values[-1]:
-        lines.append("| `kb --help`, median (s) | " + " | ".join(fmt_s(v) for v in help_values)
-                     + f" | {help_values[0] / help_values[-1]:.2f}× |")
+        lines.append(
+            "| `kb --help`, median (s) | "
+            + " | ".join(fmt_s(v) for v in help_values)
+            + f" | {help_values[0] / help_values[-1]:.2f}× |"
+        )
     return "\n".join(lines) + "\n"
 
 
 # --- BENCHMARKS.md -------------------------------------------------------------------------------
+
+SUMMARY_ROWS = (  # (label, style of STYLES, figure), or (label, "ratio", kb's figure, the other's figure)
+    ("kb full rebuild (s)", "s", "kb_build_s"),
+    ("kb full rebuild (records/s)", "n", "kb_rps"),
+    ("kb full rebuild peak memory (MB)", "n", "kb_peak_mb"),
+    ("straightforward Whoosh build incl. rendering (s)", "s", "whoosh_build_s"),
+    ("… of which Markdown rendering (s)", "s", "whoosh_render_s"),
+    ("FTS5 build (s)", "s", "fts5_build_s"),
+    ("build: kb ÷ straightforward Whoosh", "ratio", "kb_build_s", "whoosh_build_s"),
+    ("build: kb ÷ FTS5", "ratio", "kb_build_s", "fts5_build_s"),
+    ("no-change `kb index` (s)", "s", "index_nochange_s"),
+    ("no-change refresh in process (s)", "s", "refresh_s"),
+    ("edited file searchable, p95 (s)", "s", "edit_p95_s"),
+    ("cold `kb search audit` (s)", "s", "cold_search_s"),
+    ("kb query p95, all classes (ms)", "ms", "kb_q_overall_p95_ms"),
+    ("kb query p95, worst class (ms)", "ms", "kb_q_worst_p95_ms"),
+    ("Whoosh baseline query p95 (ms)", "ms", "whoosh_q_overall_p95_ms"),
+    ("FTS5 query p95 (ms)", "ms", "fts5_q_overall_p95_ms"),
+    ("query p95: kb ÷ Whoosh baseline (same words)", "ratio", "kb_q_grep words_p95_ms", "whoosh_q_grep words_p95_ms"),
+    ("query p95: kb ÷ FTS5 (all classes)", "ratio", "kb_q_overall_p95_ms", "fts5_q_overall_p95_ms"),
+    ("`rg -il WORD` (ms)", "tool ms", "rg_ms"),
+    ("`grep -ril WORD` (ms)", "tool ms", "grep_ms"),
+    ("single word: kb p95 ÷ rg median", "ratio", "kb_q_grep words_p95_ms", "rg_ms"),
+)
+
 
 def markdown(run: dict, history: list[dict], notes: str | None, svg: str, notes_name: str) -> str:
     sizes = sorted(run["sizes"], key=int)
@@ -238,8 +384,10 @@ def markdown(run: dict, history: list[dict], notes: str | None, svg: str, notes_
     out: list[str] = []
     add = out.append
     add("# Benchmarks\n")
-    add(f"Written by `python -m bench.run`; never edit it by hand (notes belong in `{notes_name}`, which is "
-        "copied under Gains). What each figure means and how it is measured: [bench/README.md](bench/README.md).\n")
+    add(
+        f"Written by `python -m bench.run`; never edit it by hand (notes belong in `{notes_name}`, which is "
+        "copied under Gains). What each figure means and how it is measured: [bench/README.md](bench/README.md).\n"
+    )
     add("## The run\n")
     add("| | |\n|---|---|")
     add(f"| machine | {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Linux {m['kernel']} |")
@@ -252,19 +400,33 @@ def markdown(run: dict, history: list[dict], notes: str | None, svg: str, notes_
         shown = v.get(tool) or f"{tool} not installed: its baseline is skipped in this small run"
         add(f"| {tool} | {shown} |")
     each = [run["sizes"][s] for s in sizes]
-    add("| corpus | " + "; ".join(f"{e['records']:,} records = {e['files']:,} files, {e['mb']} MB" for e in each)
-        + f" (bench/corpus.py, seed {run['seed']}) |")
-    add("| repeats | " + "; ".join(f"{e['records']:,}: rebuilds ×{e['rebuild_runs']}, other processes "
-                                    f"×{e['process_runs']}, queries {e['queries']['rounds']} rounds" for e in each)
-        + f" (≥ {run['query_runs']} timed runs per class and engine) |")
-    add("| load average (1, 5, 15 min) | " + "; ".join(
-        f"{int(s):,}: {_load(run['sizes'][s]['load_before'])} before, {_load(run['sizes'][s]['load_after'])} after"
-        for s in sizes) + " |")
+    add(
+        "| corpus | "
+        + "; ".join(f"{e['records']:,} records = {e['files']:,} files, {e['mb']} MB" for e in each)
+        + f" (bench/corpus.py, seed {run['seed']}) |"
+    )
+    add(
+        "| repeats | "
+        + "; ".join(
+            f"{e['records']:,}: rebuilds ×{e['rebuild_runs']}, other processes "
+            f"×{e['process_runs']}, queries {e['queries']['rounds']} rounds"
+            for e in each
+        )
+        + f" (≥ {run['query_runs']} timed runs per class and engine) |"
+    )
+    add(
+        "| load average (1, 5, 15 min) | "
+        + "; ".join(
+            f"{int(s):,}: {_load(run['sizes'][s]['load_before'])} before, {_load(run['sizes'][s]['load_after'])} after"
+            for s in sizes
+        )
+        + " |"
+    )
     add(f"| duration | {run['duration_s'] / 60:.1f} min |")
     add(f"| reproduce | `{run['command']}` |")
     add("")
 
-    add("## Targets (issue 3), in this run\n")
+    add("## Targets, in this run\n")
     add("| target | measured | status |\n|---|---|---|")
     for t in targets(run):
         status = {"PASS": "**PASS**", "FAIL": "**FAIL**"}.get(t["status"], t["status"])
@@ -272,41 +434,21 @@ def markdown(run: dict, history: list[dict], notes: str | None, svg: str, notes_
     add("")
 
     add("## Summary\n")
-    add("Times are medians of whole processes unless marked p95; queries are in process, top 10 with "
-        "highlights. *kb ÷ X* is kb's time divided by X's: below 1, kb is faster.\n")
+    add(
+        "Times are medians of whole processes unless marked p95; queries are in process, top 10 with "
+        "highlights. *kb ÷ X* is kb's time divided by X's: below 1, kb is faster.\n"
+    )
     add("| figure | " + " | ".join(f"{int(s):,} records" for s in sizes) + " |")
     add("|---" * (len(sizes) + 1) + "|")
-    summary_rows = (
-        ("kb full rebuild (s)", lambda f: fmt_s(f["kb_build_s"])),
-        ("kb full rebuild (records/s)", lambda f: fmt_n(f["kb_rps"])),
-        ("kb full rebuild peak memory (MB)", lambda f: fmt_n(f["kb_peak_mb"])),
-        ("straightforward Whoosh build incl. rendering (s)", lambda f: fmt_s(f["whoosh_build_s"])),
-        ("… of which Markdown rendering (s)", lambda f: fmt_s(f["whoosh_render_s"])),
-        ("FTS5 build (s)", lambda f: fmt_s(f["fts5_build_s"])),
-        ("build: kb ÷ straightforward Whoosh", lambda f: fmt_ratio(f["kb_build_s"], f["whoosh_build_s"])),
-        ("build: kb ÷ FTS5", lambda f: fmt_ratio(f["kb_build_s"], f["fts5_build_s"])),
-        ("no-change `kb index` (s)", lambda f: fmt_s(f["index_nochange_s"])),
-        ("no-change refresh in process (s)", lambda f: fmt_s(f["refresh_s"])),
-        ("edited file searchable, p95 (s)", lambda f: fmt_s(f["edit_p95_s"])),
-        ("cold `kb search audit` (s)", lambda f: fmt_s(f["cold_search_s"])),
-        ("kb query p95, all classes (ms)", lambda f: fmt_ms(f["kb_q_overall_p95_ms"])),
-        ("kb query p95, worst class (ms)", lambda f: fmt_ms(f["kb_q_worst_p95_ms"])),
-        ("Whoosh baseline query p95 (ms)", lambda f: fmt_ms(f.get("whoosh_q_overall_p95_ms"))),
-        ("FTS5 query p95 (ms)", lambda f: fmt_ms(f.get("fts5_q_overall_p95_ms"))),
-        ("query p95: kb ÷ Whoosh baseline (same words)",
-         lambda f: fmt_ratio(f.get("kb_q_grep words_p95_ms"), f.get("whoosh_q_grep words_p95_ms"))),
-        ("query p95: kb ÷ FTS5 (all classes)",
-         lambda f: fmt_ratio(f["kb_q_overall_p95_ms"], f.get("fts5_q_overall_p95_ms"))),
-        ("`rg -il WORD` (ms)", lambda f: fmt_ms(f["rg_s"] * 1000) if f["rg_s"] is not None else "not installed"),
-        ("`grep -ril WORD` (ms)", lambda f: fmt_ms(f["grep_s"] * 1000) if f["grep_s"] is not None else "not installed"),
-        ("single word: kb p95 ÷ rg median", lambda f: fmt_ratio(f.get("kb_q_grep words_p95_ms"),
-                                                                 f["rg_s"] * 1000 if f["rg_s"] else None)),
-    )
-    for label, cell in summary_rows:
-        add(f"| {label} | " + " | ".join(cell(figures[s]) for s in sizes) + " |")
+    for label, style, *keys in SUMMARY_ROWS:
+        values = [[figures[s].get(key) for key in keys] for s in sizes]
+        cells = [fmt_ratio(*v) if style == "ratio" else STYLES[style](*v) for v in values]
+        add(f"| {label} | " + " | ".join(cells) + " |")
     help_s = run["help_s"]
-    add(f"\n`kb --help` as a whole process: median {fmt_s(median(help_s))} s, p95 {fmt_s(p95(help_s))} s "
-        f"({len(help_s)} runs).\n")
+    add(
+        f"\n`kb --help` as a whole process: median {fmt_s(median(help_s))} s, p95 {fmt_s(p95(help_s))} s "
+        f"({len(help_s)} runs).\n"
+    )
     add(f"![Build time and query p95 against the number of records, log–log]({svg})\n")
 
     out.extend(_query_section(run))
@@ -314,8 +456,10 @@ def markdown(run: dict, history: list[dict], notes: str | None, svg: str, notes_
         out.extend(_size_section(run["sizes"][s], figures[s]))
 
     add("## Gains\n")
-    add("Labelled runs from `bench/results.json`, side by side (each column is one whole run of this command "
-        "with its own baselines; the baseline rows show how much the machine itself drifted between runs).\n")
+    add(
+        "Labelled runs from `bench/results.json`, side by side (each column is one whole run of this command "
+        "with its own baselines; the baseline rows show how much the machine itself drifted between runs).\n"
+    )
     add(gains(history, run))
     if notes:
         add(notes.strip() + "\n")
@@ -333,13 +477,17 @@ def _query_section(run: dict) -> list[str]:
     if not chosen:
         return []
     reference = chosen["reference"]
-    out = ["## The queries\n",
-           f"Chosen by `bench/queries.py` from a {reference['records']}-record reference KB of the same generator "
-           "and seed, so that every query finds something: the three most frequent domain words, three words of "
-           "the long tail (in 1–3% of records), adjacent pairs that occur, fields and filters. Share of the "
-           "reference records containing each word or phrase: "
-           + ", ".join(f"{word} {share:.1%}" for word, share in reference["share"].items()) + ".\n",
-           "| class | kb gets | the baselines get |", "|---|---|---|"]
+    out = [
+        "## The queries\n",
+        f"Chosen by `bench/queries.py` from a {reference['records']}-record reference KB of the same generator "
+        "and seed, so that every query finds something: the three most frequent domain words, three words of "
+        "the long tail (in 1–3% of records), adjacent pairs that occur, fields and filters. Share of the "
+        "reference records containing each word or phrase: "
+        + ", ".join(f"{word} {share:.1%}" for word, share in reference["share"].items())
+        + ".\n",
+        "| class | kb gets | the baselines get |",
+        "|---|---|---|",
+    ]
     for cls in CLASSES:
         mine = [q for q in chosen["queries"] if q["class"] == cls]
         kb_side = "; ".join(f"`{_label(q)}`" for q in mine)
@@ -358,34 +506,51 @@ def _load(values) -> str:
 
 
 def _size_section(size: dict, f: dict) -> list[str]:
-    out = [f"## {size['records']:,} records\n", "### Full builds (whole processes)\n",
-           "| build | runs | median (s) | p95 (s) | records/s | peak memory (MB) | kb ÷ this |",
-           "|---|---|---|---|---|---|---|"]
-    names = {"kb": "`kb index --rebuild`", "whoosh": "straightforward Whoosh (parse, render, index, commit)",
-             "fts5": "SQLite FTS5 (parse, insert, commit)"}
+    out = [
+        f"## {size['records']:,} records\n",
+        "### Full builds (whole processes)\n",
+        "| build | runs | median (s) | p95 (s) | records/s | peak memory (MB) | kb ÷ this |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    names = {
+        "kb": "`kb index --rebuild`",
+        "whoosh": "straightforward Whoosh (parse, render, index, commit)",
+        "fts5": "SQLite FTS5 (parse, insert, commit)",
+    }
     for engine, name in names.items():
         ratio = "1" if engine == "kb" else fmt_ratio(f["kb_build_s"], f[f"{engine}_build_s"])
-        out.append(f"| {name} | {len(size['build'][engine]['wall_s'])} | {fmt_s(f[f'{engine}_build_s'])} | "
-                   f"{fmt_s(f[f'{engine}_build_p95_s'])} | {fmt_n(f[f'{engine}_rps'])} | "
-                   f"{fmt_n(f[f'{engine}_peak_mb'])} | {ratio} |")
-    out.append(f"\nInside the straightforward build (medians): parse {fmt_s(f['whoosh_parse_s'])} s, render "
-               f"Markdown {fmt_s(f['whoosh_render_s'])} s ({f['whoosh_render_s'] / size['files'] * 1000:.2f} ms a "
-               f"file), add documents {fmt_s(f['whoosh_add_s'])} s, commit {fmt_s(f['whoosh_commit_s'])} s.\n")
+        out.append(
+            f"| {name} | {len(size['build'][engine]['wall_s'])} | {fmt_s(f[f'{engine}_build_s'])} | "
+            f"{fmt_s(f[f'{engine}_build_p95_s'])} | {fmt_n(f[f'{engine}_rps'])} | "
+            f"{fmt_n(f[f'{engine}_peak_mb'])} | {ratio} |"
+        )
+    out.append(
+        f"\nInside the straightforward build (medians): parse {fmt_s(f['whoosh_parse_s'])} s, render "
+        f"Markdown {fmt_s(f['whoosh_render_s'])} s ({f['whoosh_render_s'] / size['files'] * 1000:.2f} ms a "
+        f"file), add documents {fmt_s(f['whoosh_add_s'])} s, commit {fmt_s(f['whoosh_commit_s'])} s.\n"
+    )
     out += ["### Freshness and whole processes\n", "| figure | runs | median (s) | p95 (s) |", "|---|---|---|---|"]
-    rows = (("no-change `kb index` (process)", size["freshness"]["process_s"]),
-            ("no-change `Workspace(Kb(root)).refresh()` (in process)", size["freshness"]["inprocess_s"]),
-            ("edited interview until `kb search WORD --json` finds it", size["edit"]["s"]),
-            ("cold `kb search audit` (process)", size["cold_search_s"]))
+    rows = (
+        ("no-change `kb index` (process)", size["freshness"]["process_s"]),
+        ("no-change `Workspace(Kb(root)).refresh()` (in process)", size["freshness"]["inprocess_s"]),
+        ("edited interview until `kb search WORD --json` finds it", size["edit"]["s"]),
+        ("cold `kb search audit` (process)", size["cold_search_s"]),
+    )
     for label, values in rows:
         out.append(f"| {label} | {len(values)} | {fmt_s(median(values))} | {fmt_s(p95(values))} |")
     attempts = size["edit"]["attempts"]
     if attempts:
-        out.append(f"\nThe edited file was found by the first `kb search` process in {attempts.count(1)} of "
-                   f"{len(attempts)} edits (at most {max(attempts)} processes).\n")
+        out.append(
+            f"\nThe edited file was found by the first `kb search` process in {attempts.count(1)} of "
+            f"{len(attempts)} edits (at most {max(attempts)} processes).\n"
+        )
     stats = query_stats(size)
-    out += ["### Query latency in process, top 10 with highlights (ms)\n",
-            "| class | kb median | kb p95 | Whoosh baseline median | p95 | FTS5 median | p95 | "
-            "kb p95 ÷ Whoosh p95 | kb p95 ÷ FTS5 p95 |", "|---" * 9 + "|"]
+    out += [
+        "### Query latency in process, top 10 with highlights (ms)\n",
+        "| class | kb median | kb p95 | Whoosh baseline median | p95 | FTS5 median | p95 | "
+        "kb p95 ÷ Whoosh p95 | kb p95 ÷ FTS5 p95 |",
+        "|---" * 9 + "|",
+    ]
     for key in (*CLASSES, "overall"):
         if key not in stats["kb"]:
             continue
@@ -397,20 +562,27 @@ def _size_section(size: dict, f: dict) -> list[str]:
         ratios = [fmt_ratio(kb_high, stats.get(e, {}).get(key, (None, None))[1]) for e in ("whoosh", "fts5")]
         name = f"**{key}**" if key == "overall" else key
         out.append(f"| {name} ({stats['kb'][key][2]} runs) | " + " | ".join(cells + ratios) + " |")
-    out.append("\nkb opens its own searcher in each `search()` call, as kb does; the Whoosh baseline reuses one "
-               "searcher across all queries (the fairer choice for it). The baselines run the text part of each query "
-               "(field and filter queries lose their field or filter there; `customer:customer-00007` has no text "
-               "part and runs on kb only).\n")
-    out += ["<details><summary>Each query: hits and timings (ms)</summary>\n",
-            "| class | kb query | baselines' query | kb hits | Whoosh hits | FTS5 rows (top 10) | kb median / p95 | "
-            "Whoosh median / p95 | FTS5 median / p95 |", "|---" * 9 + "|"]
+    out.append(
+        "\nkb opens its own searcher in each `search()` call, as kb does; the Whoosh baseline reuses one "
+        "searcher across all queries (the fairer choice for it). The baselines run the text part of each query "
+        "(field and filter queries lose their field or filter there; `customer:customer-00007` has no text "
+        "part and runs on kb only).\n"
+    )
+    out += [
+        "<details><summary>Each query: hits and timings (ms)</summary>\n",
+        "| class | kb query | baselines' query | kb hits | Whoosh hits | FTS5 rows (top 10) | kb median / p95 | "
+        "Whoosh median / p95 | FTS5 median / p95 |",
+        "|---" * 9 + "|",
+    ]
     for e in size["queries"]["queries"]:
         label = _label(e)
-        cells = [f"{fmt_ms(median(e['ms'][x]))} / {fmt_ms(p95(e['ms'][x]))}" if x in e["ms"] else "—"
-                 for x in ENGINES]
+        cells = [f"{fmt_ms(median(e['ms'][x]))} / {fmt_ms(p95(e['ms'][x]))}" if x in e["ms"] else "—" for x in ENGINES]
         hits = [str(e["hits"].get(x, "—")) for x in ENGINES]
-        out.append(f"| {e['class']} | `{label}` | {'`' + e['base'] + '`' if e['base'] else '—'} | "
-                   + " | ".join(hits + cells) + " |")
+        out.append(
+            f"| {e['class']} | `{label}` | {'`' + e['base'] + '`' if e['base'] else '—'} | "
+            + " | ".join(hits + cells)
+            + " |"
+        )
     out.append("\n</details>\n")
     scans = size.get("scan_s", {})
     out += ["### rg and grep over the record folders (whole processes, ms)\n"]
@@ -418,8 +590,10 @@ def _size_section(size: dict, f: dict) -> list[str]:
         out.append("rg and grep not installed: skipped in this small run.\n")
         return out
     tools = [t for t in ("rg", "grep") if t in scans]
-    out += ["| word | " + " | ".join(f"`{_cmd(t)}` files | median | p95" for t in tools) + " | kb p95 (in process) |",
-            "|---" * (1 + 3 * len(tools) + 1) + "|"]
+    out += [
+        "| word | " + " | ".join(f"`{_cmd(t)}` files | median | p95" for t in tools) + " | kb p95 (in process) |",
+        "|---" * (1 + 3 * len(tools) + 1) + "|",
+    ]
     kb_single = {e["text"]: e["ms"]["kb"] for e in size["queries"]["queries"] if e["class"] == "single"}
     words = next(iter(scans.values()))
     for word in words:
@@ -448,24 +622,32 @@ def _raw_section(size: dict) -> list[str]:
     out = [f"<details><summary>{n:,} records</summary>\n"]
     for engine in ENGINES:
         b = size["build"][engine]
-        out.append(f"- build {engine}: wall (s) {_values(b['wall_s'], 3)}; peak (MB) {_values(b['peak_mb'], 0)}; "
-                   f"ru_maxrss (MB) {_values(b['maxrss_mb'], 0)}; process-tree PSS polled (MB) "
-                   f"{_values(b['tree_peak_mb'], 0)}")
+        out.append(
+            f"- build {engine}: wall (s) {_values(b['wall_s'], 3)}; peak (MB) {_values(b['peak_mb'], 0)}; "
+            f"ru_maxrss (MB) {_values(b['maxrss_mb'], 0)}; process-tree PSS polled (MB) "
+            f"{_values(b['tree_peak_mb'], 0)}"
+        )
         for inner in b.get("internal", []):
-            out.append("  - inside: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                                                  for k, v in inner.items()))
+            out.append(
+                "  - inside: "
+                + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in inner.items())
+            )
     out.append(f"- no-change `kb index` (s): {_values(size['freshness']['process_s'], 3)}")
     out.append(f"- no-change refresh in process (s): {_values(size['freshness']['inprocess_s'], 4)}")
-    out.append(f"- edit to searchable (s): {_values(size['edit']['s'], 3)}; kb search processes: "
-               f"`{' '.join(map(str, size['edit']['attempts']))}`")
+    out.append(
+        f"- edit to searchable (s): {_values(size['edit']['s'], 3)}; kb search processes: "
+        f"`{' '.join(map(str, size['edit']['attempts']))}`"
+    )
     out.append(f"- cold `kb search audit` (s): {_values(size['cold_search_s'], 3)}")
     for tool, words in size.get("scan_s", {}).items():
         for word, values in words.items():
             out.append(f"- {_cmd(tool)} {word} (s): {_values(values, 4)}")
     for e in size["queries"]["queries"]:
         for engine, values in e["ms"].items():
-            out.append(f"- query {e['class']} `{e['text']}`{' ' + str(e['filters']) if e['filters'] else ''} on "
-                       f"{engine} (ms): {_values(values, 2)}")
+            out.append(
+                f"- query {e['class']} `{e['text']}`{' ' + str(e['filters']) if e['filters'] else ''} on "
+                f"{engine} (ms): {_values(values, 2)}"
+            )
     out.append("\n</details>\n")
     return out
 
@@ -473,96 +655,146 @@ def _raw_section(size: dict) -> list[str]:
 # --- the scaling chart ---------------------------------------------------------------------------
 
 COLORS = {"kb": "#c0392b", "whoosh": "#2471a3", "fts5": "#1e8449", "rg": "#7d3c98", "grep": "#9a7d0a"}
+PANELS = (  # (title, unit, lines); a line: (name, colour, dash pattern or None, figure, hollow dots)
+    (
+        "Full build: wall time of the whole process (median)",
+        "seconds",
+        (
+            ("kb index --rebuild", COLORS["kb"], None, "kb_build_s", False),
+            ("straightforward Whoosh (incl. Markdown rendering)", COLORS["whoosh"], "6 4", "whoosh_build_s", False),
+            ("SQLite FTS5", COLORS["fts5"], "2 3", "fts5_build_s", False),
+        ),
+    ),
+    (
+        "Query: p95 in process, top 10 with highlights",
+        "milliseconds",
+        (
+            ("kb (all query classes)", COLORS["kb"], None, "kb_q_overall_p95_ms", False),
+            ("kb (worst class)", COLORS["kb"], "1 3", "kb_q_worst_p95_ms", True),
+            ("straightforward Whoosh", COLORS["whoosh"], "6 4", "whoosh_q_overall_p95_ms", False),
+            ("SQLite FTS5", COLORS["fts5"], "2 3", "fts5_q_overall_p95_ms", False),
+            ("rg -il WORD (median wall, whole process)", COLORS["rg"], "8 3 2 3", "rg_ms", False),
+            ("grep -ril WORD (median wall, whole process)", COLORS["grep"], "10 5", "grep_ms", False),
+        ),
+    ),
+)
+PANEL_WIDTH, PANEL_HEIGHT, HEADING_HEIGHT = 500, 560, 34
+FONT = "Helvetica, Arial, sans-serif"
+LEGEND_ROW = 18  # pygal's height of a legend row at the bottom: 1.5 × max(legend font size, legend box size)
+
+
+def _import_pygal():
+    import pygal
+
+    # pygal appends an old-style import hook (for its map plugins, which the chart does not use) to
+    # sys.meta_path; it has no find_spec, and every later import then warns. Take it out again.
+    sys.meta_path[:] = [hook for hook in sys.meta_path if type(hook).__name__ != "PluginImportFixer"]
+    return pygal
 
 
 def scaling_svg(run: dict) -> str:
-    sizes = sorted(run["sizes"], key=int)
-    figures = {int(s): size_figures(run["sizes"][s]) for s in sizes}
+    """Build time and query p95 against the number of records, log–log, as one SVG of two pygal charts
+    side by side, with no script (and no link) in it."""
+    pygal = _import_pygal()
+    from pygal.style import Style
 
-    def series(key: str, scale: float = 1.0) -> list[tuple[float, float]]:
-        return [(n, f[key] * scale) for n, f in figures.items() if f.get(key)]
-
-    panels = [
-        ("Full build: wall time of the whole process (median)", "seconds", [
-            ("kb index --rebuild", COLORS["kb"], "", series("kb_build_s")),
-            ("straightforward Whoosh (incl. Markdown rendering)", COLORS["whoosh"], "6 4", series("whoosh_build_s")),
-            ("SQLite FTS5", COLORS["fts5"], "2 3", series("fts5_build_s")),
-        ]),
-        ("Query: p95 in process, top 10 with highlights", "milliseconds", [
-            ("kb (all query classes)", COLORS["kb"], "", series("kb_q_overall_p95_ms")),
-            ("kb (worst class)", COLORS["kb"], "1 3", series("kb_q_worst_p95_ms")),
-            ("straightforward Whoosh", COLORS["whoosh"], "6 4", series("whoosh_q_overall_p95_ms")),
-            ("SQLite FTS5", COLORS["fts5"], "2 3", series("fts5_q_overall_p95_ms")),
-            ("rg -il WORD (median wall, whole process)", COLORS["rg"], "8 3 2 3", series("rg_s", 1000)),
-            ("grep -ril WORD (median wall, whole process)", COLORS["grep"], "10 5", series("grep_s", 1000)),
-        ]),
-    ]
-    width, panel_w, plot_h, top, left = 1000, 500, 300, 56, 70
-    legend_rows = max(len(p[2]) for p in panels)
-    height = top + plot_h + 60 + legend_rows * 18 + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" font-size="12">',
-             "<title>kb scaling: build time and query p95 against the number of records (log–log)</title>",
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">How cost grows '
-             f'with the number of records (log–log; {escape(run["commit"][:12])}, {escape(run["date"])})</text>']
-    xs = [float(n) for n in figures]
-    for index, (title, unit, lines) in enumerate(panels):
-        x0 = index * panel_w + left
-        plot_w = panel_w - left - 30
-        values = [y for _, _, _, points in lines for _, y in points if y > 0]
-        xlo, xhi = _log_range(xs, pad=0.12)
-        ylo, yhi = _log_range(values or [1.0], decades=True)
-
-        def px(x, x0=x0, plot_w=plot_w, xlo=xlo, xhi=xhi):
-            return x0 + (math.log10(x) - xlo) / (xhi - xlo) * plot_w
-
-        def py(y, ylo=ylo, yhi=yhi):
-            return top + plot_h - (math.log10(y) - ylo) / (yhi - ylo) * plot_h
-
-        parts.append(f'<text x="{x0 + plot_w / 2}" y="{top - 12}" text-anchor="middle" font-weight="bold">'
-                     f"{escape(title)}</text>")
-        parts.append(f'<rect x="{x0}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#444"/>')
-        for exponent in range(math.floor(ylo), math.ceil(yhi) + 1):
-            for mult in (1, 2, 5):
-                y = mult * 10.0**exponent
-                if not ylo <= math.log10(y) <= yhi:
-                    continue
-                yy = py(y)
-                parts.append(f'<line x1="{x0}" y1="{yy:.1f}" x2="{x0 + plot_w}" y2="{yy:.1f}" '
-                             f'stroke="{"#ccc" if mult == 1 else "#eee"}"/>')
-                parts.append(f'<text x="{x0 - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="#333">{_num(y)}</text>')
-        for x in xs:
-            xx = px(x)
-            parts.append(f'<line x1="{xx:.1f}" y1="{top}" x2="{xx:.1f}" y2="{top + plot_h}" stroke="#ddd"/>')
-            parts.append(f'<text x="{xx:.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="#333">'
-                         f"{_num(x)}</text>")
-        parts.append(f'<text x="{x0 + plot_w / 2}" y="{top + plot_h + 36}" text-anchor="middle">'
-                     "records in the KB (log scale)</text>")
-        parts.append(f'<text transform="translate({x0 - 52},{top + plot_h / 2}) rotate(-90)" text-anchor="middle">'
-                     f"{escape(unit)} (log scale)</text>")
-        for name, color, dash, points in lines:
-            if not points:
-                continue
-            dashed = f' stroke-dasharray="{dash}"' if dash else ""
-            if len(points) > 1:
-                path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in points)
-                parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"{dashed}/>')
-            for x, y in points:
-                fill = 'white" stroke="' + color if "worst" in name else color
-                parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3.5" fill="{fill}">'
-                             f"<title>{escape(name)}: {_num(y)} {escape(unit)} at {_num(x)} records</title></circle>")
-        for row, (name, color, dash, points) in enumerate(lines):
-            ly = top + plot_h + 58 + row * 18
-            dashed = f' stroke-dasharray="{dash}"' if dash else ""
-            parts.append(f'<line x1="{x0}" y1="{ly - 4}" x2="{x0 + 28}" y2="{ly - 4}" stroke="{color}" '
-                         f'stroke-width="2"{dashed}/>')
-            fill = 'white" stroke="' + color if "worst" in name else color
-            parts.append(f'<circle cx="{x0 + 14}" cy="{ly - 4}" r="3" fill="{fill}"/>')
-            suffix = "" if points else " (not measured)"
-            parts.append(f'<text x="{x0 + 36}" y="{ly}">{escape(name + suffix)}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+    figures = {int(s): size_figures(run["sizes"][s]) for s in sorted(run["sizes"], key=int)}
+    xlo, xhi = _log_range([float(n) for n in figures], pad=0.12)
+    rows = max(len(lines) for _, _, lines in PANELS)
+    width, height = PANEL_WIDTH * len(PANELS), HEADING_HEIGHT + PANEL_HEIGHT
+    root = ElementTree.Element(
+        "svg",
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "width": str(width),
+            "height": str(height),
+            "viewBox": f"0 0 {width} {height}",
+            "font-family": FONT,
+        },
+    )
+    caption = ElementTree.SubElement(root, "title")
+    caption.text = "kb scaling: build time and query p95 against the number of records (log–log)"
+    ElementTree.SubElement(root, "rect", {"width": str(width), "height": str(height), "fill": "white"})
+    heading = ElementTree.SubElement(
+        root,
+        "text",
+        {"x": str(width / 2), "y": "22", "text-anchor": "middle", "font-size": "15", "font-weight": "bold"},
+    )
+    heading.text = f"How cost grows with the number of records (log–log; {run['commit'][:12]}, {run['date']})"
+    for index, (title, unit, lines) in enumerate(PANELS):
+        points = [[(n, f[key]) for n, f in figures.items() if f.get(key)] for _, _, _, key, _ in lines]
+        ylo, yhi = _log_range([y for line in points for _, y in line if y > 0] or [1.0], decades=True)
+        decades = [10.0**e for e in range(int(ylo), int(yhi) + 1)]
+        chart_id = f"scaling-{index}"
+        # pygal draws its lines 1 px wide and gives the dots their line's dashes; a hollow dot is white inside
+        css = f"#chart-{chart_id} .series .line {{stroke-width: 2px; stroke-opacity: 1}} "
+        css += f"#chart-{chart_id} .dot {{stroke-dasharray: none}} "
+        for i, line in enumerate(lines):
+            if line[4]:
+                css += f"#chart-{chart_id} .serie-{i} .dot, #chart-{chart_id} #activate-serie-{i} rect "
+                css += "{fill: white; stroke-width: 1.5px} "
+        chart = pygal.XY(
+            js=[],
+            css=["file://style.css", "file://graph.css", "inline:" + css],
+            style=Style(
+                background="white",
+                plot_background="white",
+                foreground="#333",
+                foreground_strong="#111",
+                foreground_subtle="#ccc",
+                opacity="1",
+                opacity_hover="1",
+                colors=tuple(line[1] for line in lines),
+                font_family=FONT,
+                title_font_size=13,
+                label_font_size=12,
+                major_label_font_size=12,
+                legend_font_size=12,
+                guide_stroke_color="#eee",
+                guide_stroke_dasharray="none",
+                major_guide_stroke_color="#ccc",
+                major_guide_stroke_dasharray="none",
+            ),
+            width=PANEL_WIDTH,
+            height=PANEL_HEIGHT,
+            explicit_size=True,
+            logarithmic=True,
+            title=title,
+            x_title="records in the KB (log scale)",
+            y_title=f"{unit} (log scale)",
+            x_labels=list(figures),
+            xrange=(10**xlo, 10**xhi),
+            # a hair above the top label: pygal leaves out a y label drawn exactly at the top edge (y == 0)
+            range=(10**ylo, 10**yhi * 1.001),
+            y_labels=[m * d for d in decades for m in (1, 2, 5) if ylo <= math.log10(m * d) <= yhi],
+            y_labels_major=decades,
+            x_value_formatter=_num,
+            value_formatter=_num,
+            show_x_guides=True,
+            show_minor_y_labels=True,
+            dots_size=3.5,
+            legend_at_bottom=True,
+            legend_at_bottom_columns=1,
+            truncate_legend=-1,
+            truncate_label=-1,
+            # the same plot height in both panels, whatever the number of lines in their legends
+            margin_bottom=20 + (rows - len(lines)) * LEGEND_ROW,
+            no_data_text="not measured",
+        )
+        chart.uuid = chart_id  # the id its CSS is scoped to: fixed, so that the SVG only changes with the run
+        for (name, _, dash, _, _), line in zip(lines, points, strict=True):
+            stroke = {"width": 2, "dasharray": dash} if dash else {"width": 2}
+            chart.add(name if line else f"{name} (not measured)", line, stroke_style=stroke)
+        panel = chart.render_tree()
+        for parent in panel.iter():
+            for child in list(parent):
+                if child.tag is ElementTree.Comment or (isinstance(child.tag, str) and child.tag.endswith("script")):
+                    parent.remove(child)  # pygal's comments hold links to its site; its script is for tooltips
+        del panel.attrib["xmlns"]
+        panel.set("x", str(index * PANEL_WIDTH))
+        panel.set("y", str(HEADING_HEIGHT))
+        root.append(panel)
+    return ElementTree.tostring(root, encoding="unicode") + "\n"
 
 
 def _log_range(values: list[float], pad: float = 0.0, decades: bool = False) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Run every measurement of issue 3 in one go and write BENCHMARKS.md, bench/scaling.svg and bench/results.json.
+"""Run every measurement behind kb's performance targets; write BENCHMARKS.md, bench/scaling.svg, bench/results.json.
 
     python -m bench.run [--sizes 1000,10000,50000] [--out BENCHMARKS.md] [--repeat N] [--workdir DIR]
                         [--label NAME] [--query-runs N] [--seed 42]

@@ -54,7 +54,7 @@ def test_the_benchmark_command_writes_the_report(bench_run):
     for section in (
         "# Benchmarks",
         "## The run",
-        "## Targets (issue 3), in this run",
+        "## Targets, in this run",
         "## Summary",
         "## 200 records",
         "### Full builds",
