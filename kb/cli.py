@@ -210,7 +210,7 @@ def check(ctx, strict, as_json, as_of):
 
     Exits 0 when there is no error, 1 on any error (with --strict, on any warning too).
     """
-    from kb.method.hell_yes_rule import resolve_as_of
+    from kb.method.as_of import resolve_as_of
     from kb.method.problems import find_problems
     from kb.store.catalog import Catalog
 
@@ -402,14 +402,15 @@ AS_OF_HELP = "Compute as of this day (default: as_of in kb.toml, else today; a l
 
 def _company(ctx, as_of):
     """The KB brought up to date, and everything the method reads as of D."""
-    from kb.method.hell_yes_rule import resolve_as_of
+    from kb.method.as_of import resolve_as_of
+    from kb.method.company import company_of
     from kb.store.catalog import Catalog
 
     workspace = _workspace(ctx)
     when = resolve_as_of(as_of, workspace.settings)
     with workspace.session() as session:
         catalog = Catalog(session)
-        return workspace, catalog.company(workspace.settings, when)
+        return workspace, company_of(catalog, workspace.settings, when)
 
 
 @cli.command()
@@ -418,7 +419,7 @@ def _company(ctx, as_of):
 @click.pass_context
 def status(ctx, as_of, as_json):
     """Show the ONE goal (the current milestone), every milestone, the metrics gate and warnings."""
-    from kb.method.milestones import status as company_status
+    from kb.method.status import status as company_status
     from kb.views.terminal import status_text
 
     _, company = _company(ctx, as_of)
@@ -457,10 +458,11 @@ def metrics(ctx, as_of, as_json, svg_dir):
         raise
     if svg_dir:
         from kb.records.parse import atomic_write
+        from kb.views.charts import metric_svg
 
         svg_dir.mkdir(parents=True, exist_ok=True)
         for metric in found:
-            atomic_write(svg_dir / f"{metric.key}.svg", metric.svg())
+            atomic_write(svg_dir / f"{metric.key}.svg", metric_svg(metric))
             click.echo(f"wrote {svg_dir / (metric.key + '.svg')}", err=True)
     if as_json:
         click.echo(
@@ -494,7 +496,9 @@ def metrics(ctx, as_of, as_json, svg_dir):
 @click.pass_context
 def compare(ctx, as_of, fmt, tags, output):
     """Compare the five answers of hell-yes stories side by side, with meh and churned ones for contrast."""
-    from kb.method.hell_yes_rule import resolve_as_of
+    from kb.method.as_of import resolve_as_of
+    from kb.method.company import company_of
+    from kb.method.compare import comparison_of
     from kb.store.catalog import Catalog
     from kb.views.terminal import compare_text
 
@@ -502,7 +506,7 @@ def compare(ctx, as_of, fmt, tags, output):
     when = resolve_as_of(as_of, workspace.settings)
     with workspace.session() as session:
         catalog = Catalog(session)
-        comparison = catalog.comparison(catalog.company(workspace.settings, when))
+        comparison = comparison_of(catalog, company_of(catalog, workspace.settings, when))
     if fmt == "markdown":
         text = comparison.to_markdown()
     elif fmt == "csv":

@@ -13,7 +13,9 @@ import re
 import pytest
 
 from kb.config import Kb
-from kb.method.hell_yes_rule import resolve_as_of
+from kb.method.as_of import resolve_as_of
+from kb.method.company import company_of
+from kb.method.compare import comparison_of
 from kb.records.fields import QUESTIONS
 from kb.store.catalog import Catalog
 from kb.workspace import Workspace
@@ -103,7 +105,7 @@ def comparison(root):
         with workspace.session() as session:
             catalog = Catalog(session)
             as_of = resolve_as_of(dt.date.fromisoformat(D), workspace.settings)
-            return catalog.comparison(catalog.company(workspace.settings, as_of))
+            return comparison_of(catalog, company_of(catalog, workspace.settings, as_of))
     finally:
         workspace.close()
 

@@ -10,7 +10,8 @@ from collections import Counter
 import pytest
 
 from kb.config import Kb
-from kb.method.hell_yes_rule import hell_yes, resolve_as_of
+from kb.method.as_of import resolve_as_of
+from kb.method.hell_yes_rule import hell_yes
 from kb.store.catalog import Catalog
 from kb.workspace import Workspace
 

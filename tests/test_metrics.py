@@ -16,10 +16,12 @@ import pytest
 from kb.cli import metrics as metrics_command
 from kb.config import Kb
 from kb.errors import GateShut
-from kb.method.hell_yes_rule import resolve_as_of
+from kb.method.as_of import resolve_as_of
+from kb.method.company import company_of
 from kb.method.metrics import metrics
 from kb.store.catalog import Catalog
 from kb.table import cell_text
+from kb.views.charts import metric_svg
 from kb.workspace import Workspace
 
 D = "2026-03-18"
@@ -253,7 +255,7 @@ def test_the_domain_refuses_metrics_while_shut_and_has_no_switch(kb_root):
     workspace.refresh()
     try:
         with workspace.session() as session:
-            company = Catalog(session).company(workspace.settings, resolve_as_of(_day(D), workspace.settings))
+            company = company_of(Catalog(session), workspace.settings, resolve_as_of(_day(D), workspace.settings))
             with pytest.raises(GateShut, match="4 of 5 hell-yes customers"):
                 metrics(company)
     finally:
@@ -311,7 +313,7 @@ def opened_company_metrics(root):
     try:
         with workspace.session() as session:
             settings = workspace.settings
-            company = Catalog(session).company(settings, resolve_as_of(_day(D), settings))
+            company = company_of(Catalog(session), settings, resolve_as_of(_day(D), settings))
             return metrics(company)
     finally:
         workspace.close()
@@ -322,7 +324,7 @@ def test_metric_svg_parses_and_shows_every_number_of_its_table(ledger):
 
     assert len(found) == 8
     for metric in found:
-        assert_chart_draws_its_table(metric.svg(), metric.table.text_rows(), metric.key)
+        assert_chart_draws_its_table(metric_svg(metric), metric.table.text_rows(), metric.key)
 
 
 # --- the demo KB ----------------------------------------------------------------------------------------
@@ -363,4 +365,4 @@ def test_demo_opens_when_orchard_hr_says_why_they_renew(demo_root, runner, tmp_p
     opened = runner(root, "metrics", "--svg", str(tmp_path / "charts"))
     assert opened.exit_code == 0, opened.output
     for metric in opened_company_metrics(root):
-        assert_chart_draws_its_table(metric.svg(), metric.table.text_rows(), metric.key)
+        assert_chart_draws_its_table(metric_svg(metric), metric.table.text_rows(), metric.key)

@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from kb.method.company import Company
 from kb.records.fields import QUESTIONS
+from kb.store.catalog import Catalog
 from kb.table import Table
 
 CONTRAST_STATUSES = ("meh", "churned")
@@ -195,3 +197,8 @@ def _tag_counts(stories, tags: dict[str, list[str]]) -> dict[str, tuple[str, int
             written.setdefault(key, shown)
             counts[key] += 1
     return {key: (written[key], n) for key, n in counts.items()}
+
+
+def comparison_of(catalog: Catalog, company: Company) -> Comparison:
+    """The compare view of a company as the store holds it, as of D."""
+    return compare(company, catalog.answer_texts(), catalog.citations(), catalog.story_tags())

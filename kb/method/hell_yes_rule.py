@@ -1,87 +1,15 @@
-"""The case-study method: the as-of date and the hell-yes rule (SPEC 2.4, 3)."""
+"""The hell-yes rule: which customers are hell-yes customers as of D, and why a hell-yes story does not count.
+
+A customer is a hell-yes customer when it has a complete `status: hell-yes` story, was won at least
+`settle_days` days before D, and has not churned by D; two stories of one customer count once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from kb.config import Settings
-from kb.errors import UsageError
-
-EARLIEST = dt.date(1970, 1, 1)  # an as-of date before this is a typo, and week arithmetic would overflow
-
-
-@dataclass(frozen=True)
-class AsOf:
-    """The date D everything is computed as of, and where it came from."""
-
-    date: dt.date
-    source: str  # "option", "kb.toml" or "today"
-
-    @property
-    def pinned(self) -> bool:
-        return self.source == "kb.toml"
-
-    def describe(self) -> str:
-        where = {"option": "set with --as-of", "kb.toml": "pinned in kb.toml", "today": "today"}[self.source]
-        return (
-            f"as of {self.date.isoformat()}, {where}"
-            if self.source != "today"
-            else f"as of today, {self.date.isoformat()}"
-        )
-
-
-def resolve_as_of(option: dt.date | None, settings: Settings, today: dt.date | None = None) -> AsOf:
-    """D is `--as-of`, else `as_of` in kb.toml, else today; a D later than today is refused."""
-    today = today or dt.date.today()
-    if option is not None:
-        chosen = AsOf(option, "option")
-    elif settings.as_of is not None:
-        chosen = AsOf(settings.as_of, "kb.toml")
-    else:
-        chosen = AsOf(today, "today")
-    if chosen.date < EARLIEST:
-        raise UsageError(
-            f"the as-of date {chosen.date.isoformat()} is before {EARLIEST.isoformat()}: kb computes "
-            "as of a day in the company's life, such as 2026-03-18"
-        )
-    if chosen.date > today:
-        where = "--as-of" if chosen.source == "option" else "as_of in kb.toml"
-        raise UsageError(
-            f"{where} is {chosen.date.isoformat()}, later than today ({today.isoformat()}): "
-            "kb does not compute the future"
-        )
-    return chosen
-
-
-@dataclass
-class CustomerFacts:
-    """What the method needs of a customer (a customer file's fields)."""
-
-    slug: str
-    name: str | None = None
-    stage: str | None = None
-    source: str | None = None
-    owner: str | None = None
-    qualified_on: dt.date | None = None
-    won_on: dt.date | None = None
-    lost_on: dt.date | None = None
-    churned_on: dt.date | None = None
-    acv: float | None = None
-    path: str | None = None
-
-
-@dataclass
-class StoryFacts:
-    """What the method needs of a case study."""
-
-    slug: str
-    path: str
-    customer: str | None
-    person: str | None
-    status: str | None
-    missing: list[str] = field(default_factory=list)  # question keys not answered
-    status_line: int = 1  # where `status:` is written, for messages
+from kb.store.catalog import CustomerFacts, StoryFacts
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Metrics (SPEC 4), each as of D, and only through an open gate; each with a table and an SVG chart.
+"""Metrics (SPEC 4), each as of D, and only through an open gate; each with a table and the data of its chart.
 
 `metrics(company)` raises `GateShut` (exit 3 on the CLI, 403 on the web) while the gate is shut:
 there is no other way in. Every number of a metric's table is printed in its chart.
@@ -12,7 +12,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from kb.errors import GateShut
-from kb.method.milestones import Company, gate, percent
+from kb.method.company import Company, percent
+from kb.method.status import gate
 from kb.table import Table, cell_text
 
 CALL_WEEKS = 26
@@ -27,12 +28,6 @@ class Metric:
     note: str
     table: Table
     chart: dict  # kind, x labels, series [(name, values)], optional target line
-
-    def svg(self) -> str:
-        """The chart as a standalone SVG document, with no script in it."""
-        from kb.views.charts import render_svg
-
-        return render_svg(self.title, self.chart)
 
     def as_dict(self) -> dict:
         return {"key": self.key, "title": self.title, "note": self.note, "table": self.table.to_json()}

@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from kb.method.hell_yes_rule import CustomerFacts, StoryFacts
 from kb.records.fields import QUESTION_KEYS
 from kb.records.parse import COMMENT_RE
 from kb.store.models import Answer, CaseStudy, Customer, FileProblem, FileState, Interview, Link
 
 # A bare [[slug]] resolves to a customer, else a case study, else an interview (SPEC 2).
 RESOLUTION_ORDER = ("customer", "casestudy", "interview")
+
+
+@dataclass
+class CustomerFacts:
+    """What the method needs of a customer (a customer file's fields)."""
+
+    slug: str
+    name: str | None = None
+    stage: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    qualified_on: dt.date | None = None
+    won_on: dt.date | None = None
+    lost_on: dt.date | None = None
+    churned_on: dt.date | None = None
+    acv: float | None = None
+    path: str | None = None
+
+
+@dataclass
+class StoryFacts:
+    """What the method needs of a case study."""
+
+    slug: str
+    path: str
+    customer: str | None
+    person: str | None
+    status: str | None
+    missing: list[str] = field(default_factory=list)  # question keys not answered
+    status_line: int = 1  # where `status:` is written, for messages
 
 
 @dataclass(frozen=True)
@@ -109,12 +139,6 @@ class Catalog:
         rows = self.session.exec(select(Interview.date, Interview.kind).where(Interview.date.is_not(None))).all()
         return [row.date for row in rows if (row.kind or "other") in kinds]
 
-    def company(self, settings, as_of):
-        """Everything the method reads, as of D (an `AsOf`)."""
-        from kb.method.milestones import Company
-
-        return Company(settings, as_of, self.customers(), self.stories(), self.sales_call_dates(settings.sales_kinds))
-
     def answer_texts(self) -> dict[str, dict[str, list[str]]]:
         """Per case study and question, the text of each section answering it, in file order."""
         found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -156,9 +180,3 @@ class Catalog:
             if targets and targets[0].type == "interview" and link.slug not in found[link.path][link.question]:
                 found[link.path][link.question].append(link.slug)
         return found
-
-    def comparison(self, company):
-        """The compare view of a company (as `company()` reads it, as of D)."""
-        from kb.method.compare import compare
-
-        return compare(company, self.answer_texts(), self.citations(), self.story_tags())

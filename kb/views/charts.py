@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from xml.etree import ElementTree
 
+from kb.method.metrics import Metric
 from kb.table import cell_text
 
 WIDTH, HEIGHT = 960, 480
@@ -87,3 +88,8 @@ def render_svg(title: str, chart: dict) -> str:
             if isinstance(child.tag, str) and child.tag.endswith("script"):
                 parent.remove(child)
     return ElementTree.tostring(tree, encoding="unicode", xml_declaration=True)
+
+
+def metric_svg(metric: Metric) -> str:
+    """A metric's chart as a standalone SVG document, with no script in it."""
+    return render_svg(metric.title, metric.chart)

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from kb.config import Kb, Settings
 from kb.errors import KbError, UsageError
-from kb.method.hell_yes_rule import AsOf
-from kb.method.milestones import week_label
+from kb.method.as_of import AsOf
+from kb.method.company import week_label
 from kb.method.problems import find_problems
 from kb.records.fields import QUESTION_KEYS, QUESTIONS
 from kb.store.catalog import Catalog

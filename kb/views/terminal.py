@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from kb.method.compare import Comparison
-from kb.method.milestones import Status
+from kb.method.status import Status
 from kb.table import Table
 
 WIDTH = 100

@@ -11,9 +11,12 @@ import datetime as dt
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 
 from kb.errors import GateShut
-from kb.method.hell_yes_rule import resolve_as_of
+from kb.method.as_of import resolve_as_of
+from kb.method.company import Company, company_of
+from kb.method.compare import comparison_of
 from kb.method.metrics import metrics as company_metrics
-from kb.method.milestones import Company, status
+from kb.method.status import status
+from kb.views.charts import metric_svg
 from kb.web.core import arg_date, catalog, table_response, table_routes, workspace
 
 bp = Blueprint("method", __name__)
@@ -22,7 +25,7 @@ bp = Blueprint("method", __name__)
 def _company() -> Company:
     """Everything the method reads, as of `?as_of=` (else kb.toml's, else today); the future is a 400."""
     settings = workspace().settings
-    return catalog().company(settings, resolve_as_of(arg_date("as_of"), settings))
+    return company_of(catalog(), settings, resolve_as_of(arg_date("as_of"), settings))
 
 
 @bp.get("/")
@@ -54,7 +57,7 @@ def status_json():
 @table_routes(bp, "/compare", "compare")
 def compare(fmt: str):
     company = _company()
-    comparison = catalog().comparison(company)
+    comparison = comparison_of(catalog(), company)
     table = comparison.answers_table()
     return table_response(
         table,
@@ -71,7 +74,7 @@ def compare(fmt: str):
 def compare_document():
     """The compare view as one Markdown document (what `kb compare --format markdown` prints)."""
     company = _company()
-    text = catalog().comparison(company).to_markdown()
+    text = comparison_of(catalog(), company).to_markdown()
     return Response(
         text,
         mimetype="text/markdown; charset=utf-8",
@@ -82,7 +85,7 @@ def compare_document():
 @table_routes(bp, "/compare/tags", "compare_tags")
 def compare_tags(fmt: str):
     company = _company()
-    comparison = catalog().comparison(company)
+    comparison = comparison_of(catalog(), company)
     return table_response(comparison.tags_table(), fmt, "method/compare_tags.html", comparison=comparison)
 
 
@@ -125,7 +128,7 @@ def chart(key: str):
     if key not in found:
         abort(404, description=f"There is no metric called {key[:60]!r}; the metrics are {', '.join(found)}.")
     return Response(
-        found[key].svg(),
+        metric_svg(found[key]),
         mimetype="image/svg+xml",
         headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
     )

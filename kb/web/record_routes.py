@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, request
 
-from kb.method.hell_yes_rule import resolve_as_of
+from kb.method.as_of import resolve_as_of
 from kb.views import lists, record_pages
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES
 from kb.web import core
