@@ -1,4 +1,4 @@
-"""The compare view (SPEC 5): per question, hell-yes answers side by side, meh and churned for contrast.
+"""The compare view: per question, hell-yes answers side by side, meh and churned for contrast.
 
 Never gated: comparing the stories is the work that earns the metrics.
 
@@ -23,7 +23,7 @@ CONTRAST_STATUSES = ("meh", "churned")
 
 
 @dataclass
-class StoryAnswer:
+class ComparedAnswer:
     """One story's answer to one question."""
 
     story: str
@@ -46,8 +46,8 @@ class QuestionRow:
     key: str
     heading: str
     question: str
-    hell_yes: list[StoryAnswer]
-    contrast: list[StoryAnswer]
+    hell_yes: list[ComparedAnswer]
+    contrast: list[ComparedAnswer]
 
 
 @dataclass
@@ -157,10 +157,10 @@ def compare(
         key=lambda s: (CONTRAST_STATUSES.index(s.status), s.customer or "", s.slug),
     )
 
-    def answer(story, key: str) -> StoryAnswer:
+    def answer(story, key: str) -> ComparedAnswer:
         customer = company.customers.get(story.customer or "")
         texts = [t.strip() for t in answers.get(story.path, {}).get(key, []) if t.strip()]
-        return StoryAnswer(
+        return ComparedAnswer(
             story.slug,
             story.path,
             story.status,

@@ -35,7 +35,7 @@ def churned_by(customer: CustomerFacts, day: dt.date) -> bool:
 
 
 def judge_story(story: StoryFacts, customer: CustomerFacts | None, as_of: dt.date, settle_days: int) -> Verdict:
-    """Apply SPEC 2.4's rules 2 and 3 to one `status: hell-yes` story."""
+    """Judge one `status: hell-yes` story: complete, and its customer won `settle_days` before D, not churned?"""
     reasons: list[str] = []
     failed = 0
     counts_from = None
@@ -92,7 +92,7 @@ class HellYes:
 def hell_yes(
     stories: list[StoryFacts], customers: dict[str, CustomerFacts], as_of: dt.date, settle_days: int
 ) -> HellYes:
-    """SPEC 2.4: judge every `status: hell-yes` story; two stories of one customer count once."""
+    """Judge every `status: hell-yes` story; two stories of one customer count once."""
     verdicts = [
         judge_story(s, customers.get(s.customer or ""), as_of, settle_days) for s in stories if s.status == "hell-yes"
     ]

@@ -1,4 +1,4 @@
-"""Metrics (SPEC 4), each as of D, and only through an open gate; each with a table and the data of its chart.
+"""Metrics, each as of D, and only through an open gate; each with a table and the data of its chart.
 
 `metrics(company)` raises `GateShut` (exit 3 on the CLI, 403 on the web) while the gate is shut:
 there is no other way in. Every number of a metric's table is printed in its chart.

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from kb.config import Kb, Settings
+from kb.config import Settings
 from kb.errors import ERROR, WARNING, Problem, did_you_mean
+from kb.method.as_of import AsOf
 from kb.method.hell_yes_rule import hell_yes
 from kb.store.catalog import Catalog
 
 TYPE_WORDS = {"customer": "customers", "casestudy": "case studies", "interview": "interviews"}
 
 
-def find_problems(kb: Kb, settings: Settings, catalog: Catalog, as_of) -> list[Problem]:
+def find_problems(settings: Settings, catalog: Catalog, as_of: AsOf) -> list[Problem]:
     """All problems: kb.toml, each file alone, duplicate slugs, broken links, hell-yes stories."""
     problems = list(settings.problems)
     problems += [Problem(p.path, p.line, p.severity, p.message) for p in catalog.file_problems()]

@@ -215,7 +215,7 @@ def question_for(heading: str) -> str | None:
 
 
 def customer_date_warnings(fields: dict[str, Any]) -> list[tuple[str, str]]:
-    """SPEC 2.1: where a customer's stage and dates disagree, as (key, message) pairs."""
+    """Where a customer's stage and dates disagree (the README's customer section), as (key, message) pairs."""
     stage = fields.get("stage")
     won, lost = fields.get("won_on"), fields.get("lost_on")
     qualified, churned = fields.get("qualified_on"), fields.get("churned_on")

@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from kb.records.fields import QUESTION_KEYS
 from kb.records.parse import COMMENT_RE
-from kb.store.models import Answer, CaseStudy, Customer, FileProblem, FileState, Interview, Link
+from kb.store.models import AnswerRow, CaseStudy, Customer, FileProblem, FileState, Interview, LinkRow
 
-# A bare [[slug]] resolves to a customer, else a case study, else an interview (SPEC 2).
+# A bare [[slug]] resolves to a customer, else a case study, else an interview.
 RESOLUTION_ORDER = ("customer", "casestudy", "interview")
 
 
@@ -75,8 +75,8 @@ class Catalog:
     def slugs(self, record_type: str) -> list[str]:
         return sorted(s for s, p in self.paths[record_type].items() if p)
 
-    def links(self) -> list[Link]:
-        return list(self.session.exec(select(Link)).scalars())
+    def links(self) -> list[LinkRow]:
+        return list(self.session.exec(select(LinkRow)).scalars())
 
     def file_problems(self) -> list[FileProblem]:
         return list(self.session.exec(select(FileProblem)).scalars())
@@ -107,7 +107,7 @@ class Catalog:
     def stories(self) -> list[StoryFacts]:
         """Every case study with what the method needs: status, person, and the questions not answered."""
         answered: dict[str, set[str]] = defaultdict(set)
-        query = select(Answer.path, Answer.question).where(Answer.answered.is_(True))
+        query = select(AnswerRow.path, AnswerRow.question).where(AnswerRow.answered.is_(True))
         for path, question in self.session.exec(query).all():
             answered[path].add(question)
         # Only the columns the method reads: a story's body can be long, and there may be thousands.
@@ -143,7 +143,9 @@ class Catalog:
         """Per case study and question, the text of each section answering it, in file order."""
         found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         rows = self.session.exec(
-            select(Answer.path, Answer.question, Answer.text, Answer.answered).order_by(Answer.path, Answer.line)
+            select(AnswerRow.path, AnswerRow.question, AnswerRow.text, AnswerRow.answered).order_by(
+                AnswerRow.path, AnswerRow.line
+            )
         ).all()
         for row in rows:
             found[row.path][row.question].append(COMMENT_RE.sub("", row.text).strip() if row.answered else "")
@@ -175,7 +177,7 @@ class Catalog:
     def citations(self) -> dict[str, dict[str, list[str]]]:
         """Per case study and question, the calls its answer cites (links that resolve to interviews)."""
         found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for link in self.session.exec(select(Link).where(Link.question.is_not(None))).scalars():
+        for link in self.session.exec(select(LinkRow).where(LinkRow.question.is_not(None))).scalars():
             targets = self.resolve(link.slug, link.target_type)
             if targets and targets[0].type == "interview" and link.slug not in found[link.path][link.question]:
                 found[link.path][link.question].append(link.slug)

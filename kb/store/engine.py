@@ -14,10 +14,10 @@ from kb.records.parse import Record
 from kb.store.models import (
     PER_FILE_TABLES,
     RECORD_TABLES,
-    Answer,
+    AnswerRow,
     FileProblem,
     FileState,
-    Link,
+    LinkRow,
     Meta,
     Tag,
 )
@@ -125,7 +125,7 @@ def write_records(session: Session, records: Iterable[Record], fresh: bool = Fal
         )
         for section in record.sections:
             if section.question:
-                rows[Answer].append(
+                rows[AnswerRow].append(
                     dict(
                         path=record.path,
                         question=section.question,
@@ -138,7 +138,7 @@ def write_records(session: Session, records: Iterable[Record], fresh: bool = Fal
         for tag in record.fields.get("tags") or [] if record.type == "casestudy" else []:
             rows[Tag].append(dict(path=record.path, tag=tag))
         for link in record.links:
-            rows[Link].append(
+            rows[LinkRow].append(
                 dict(
                     path=record.path,
                     slug=link.slug,

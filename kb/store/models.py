@@ -70,8 +70,10 @@ class CaseStudy(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text))
 
 
-class Answer(SQLModel, table=True):
+class AnswerRow(SQLModel, table=True):
     """One `##` section of a case study that answers one of the five questions."""
+
+    __tablename__ = "answer"
 
     id: int | None = Field(default=None, primary_key=True)
     path: str = Field(index=True)
@@ -88,8 +90,10 @@ class Tag(SQLModel, table=True):
     tag: str = Field(index=True)
 
 
-class Link(SQLModel, table=True):
+class LinkRow(SQLModel, table=True):
     """A link written in a record, as written: resolved against all slugs when read."""
+
+    __tablename__ = "link"
 
     id: int | None = Field(default=None, primary_key=True)
     path: str = Field(index=True)
@@ -112,4 +116,4 @@ class FileProblem(SQLModel, table=True):
 
 
 RECORD_TABLES = {"customer": Customer, "interview": Interview, "casestudy": CaseStudy}
-PER_FILE_TABLES = (FileState, Customer, Interview, CaseStudy, Answer, Tag, Link, FileProblem)
+PER_FILE_TABLES = (FileState, Customer, Interview, CaseStudy, AnswerRow, Tag, LinkRow, FileProblem)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from kb.records.fields import FIELDS, QUESTION_KEYS
-from kb.store.models import RECORD_TABLES, Answer
+from kb.store.models import RECORD_TABLES, AnswerRow
 
 COMMON = ("type", "slug", "path")
 
@@ -20,7 +20,7 @@ COMMON = ("type", "slug", "path")
 def export_rows(session: Session) -> list[dict]:
     """One dict a record: its fields, unknown keys under `extra`, answers by question, and body."""
     answers: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for row in session.exec(select(Answer).order_by(Answer.path, Answer.line)).scalars():
+    for row in session.exec(select(AnswerRow).order_by(AnswerRow.path, AnswerRow.line)).scalars():
         answers[row.path][row.question].append(row.text)
     from kb.store.catalog import Catalog
 

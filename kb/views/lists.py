@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from kb.config import Kb, Settings
-from kb.errors import KbError, UsageError
+from kb.config import Settings
+from kb.errors import KbError, Problem, UsageError
 from kb.method.as_of import AsOf
 from kb.method.company import week_label
 from kb.method.problems import find_problems
@@ -254,11 +254,11 @@ def interviews(
     return ListPage(table, choices, {"kind": kind, "customer": customer, "owner": owner, "week": week})
 
 
-def problems(kb: Kb, settings: Settings, catalog: Catalog, as_of: AsOf, urls: Urls) -> ListPage:
+def problems(settings: Settings, catalog: Catalog, as_of: AsOf, urls: Urls) -> ListPage:
     """What `kb check` reports, each problem linked to its record."""
     where = record_of_path(catalog)
     table = Table("Problems", [("path", "File"), ("line", "Line"), ("severity", "Severity"), ("message", "Message")])
-    for problem in find_problems(kb, settings, catalog, as_of):
+    for problem in find_problems(settings, catalog, as_of):
         target = where.get(problem.path)
         table.add(
             {"path": problem.path, "line": problem.line, "severity": problem.severity, "message": problem.message},
@@ -267,9 +267,9 @@ def problems(kb: Kb, settings: Settings, catalog: Catalog, as_of: AsOf, urls: Ur
     return ListPage(table)
 
 
-def problems_of(kb: Kb, settings: Settings, catalog: Catalog, as_of: AsOf, path: str) -> list:
+def problems_in_file(settings: Settings, catalog: Catalog, as_of: AsOf, path: str) -> list[Problem]:
     """The problems `kb check` reports for one file."""
-    return [p for p in find_problems(kb, settings, catalog, as_of) if p.path == path]
+    return [p for p in find_problems(settings, catalog, as_of) if p.path == path]
 
 
 def backlinks(catalog: Catalog, record_type: str, slug: str) -> list[tuple[str, str, str | None]]:

@@ -51,7 +51,7 @@ class RecordRef:
 
 
 @dataclass
-class Answer:
+class AnswerView:
     """One of the five questions on a story's page: its text(s), and whether it cites a call."""
 
     key: str
@@ -70,7 +70,7 @@ class CaseStudyPage:
     person: str | None
     status: str | None
     intro: str
-    answers: list[Answer]
+    answers: list[AnswerView]
     sections: list[tuple[str, str]]  # the other `##` sections: (heading, text)
     calls: list[RecordRef]
     tags: list[str]
@@ -206,7 +206,7 @@ def case_study(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem])
         texts = [s.text for s in mine if s.answered]
         cited = [_call_ref(catalog, urls, call) for call in cites.get(question.key, [])]
         state = "cited" if texts and cited else "answered" if texts else "missing"
-        answers.append(Answer(question.key, question.heading, question.prompt, texts, state, cited))
+        answers.append(AnswerView(question.key, question.heading, question.prompt, texts, state, cited))
     calls = [_call_ref(catalog, urls, call) for call in row.interviews or []]
     listed = {call.slug for call in calls}
     for answer in answers:

@@ -16,8 +16,6 @@ from kb.views.lists import Urls
 SORTS = ("relevance", "date")
 PER_PAGE = 20
 MAX_PER_PAGE = 1000
-TYPE_LABELS = {"casestudy": "case study", "customer": "customer", "interview": "interview"}
-FACET_LABELS = {"type": "Type", "customer": "Customer", "status": "Status", "kind": "Kind", "tag": "Tag"}
 COLUMNS = [
     ("type", "Type"),
     ("record", "Record"),

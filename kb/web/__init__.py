@@ -28,7 +28,6 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
-        JSON_SORT_KEYS=False,
         KB_ROOT=str(kb.root),
         KB_PORT=None,
         KB_WATCH=False,

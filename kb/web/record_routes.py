@@ -44,7 +44,7 @@ def interviews(fmt: str):
 def problems(fmt: str):
     workspace = core.workspace()
     as_of = resolve_as_of(None, workspace.settings)
-    page = lists.problems(workspace.kb, workspace.settings, core.catalog(), as_of, _urls())
+    page = lists.problems(workspace.settings, core.catalog(), as_of, _urls())
     return core.table_response(page.table, fmt, "browse/problems.html", page=page, as_of=as_of)
 
 
@@ -56,7 +56,7 @@ def _record_page(record_type: str, slug: str, build, template: str):
     catalog = core.catalog()
     path = record_pages.path_of(catalog, record_type, slug)
     found = (
-        lists.problems_of(workspace.kb, workspace.settings, catalog, resolve_as_of(None, workspace.settings), path)
+        lists.problems_in_file(workspace.settings, catalog, resolve_as_of(None, workspace.settings), path)
         if path
         else []
     )

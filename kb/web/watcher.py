@@ -149,10 +149,3 @@ def start_watcher(app: Flask) -> Watcher:
     app.extensions["kb_watcher"] = watcher
     atexit.register(watcher.stop)
     return watcher
-
-
-def stop_watcher(app: Flask) -> None:
-    """Stop the app's watcher, if it has one."""
-    watcher = app.extensions.pop("kb_watcher", None)
-    if watcher is not None:
-        watcher.stop()
