@@ -12,6 +12,7 @@ import click
 
 from kb import __version__
 from kb.errors import KbError, UsageError
+from kb.vocabulary import INTERVIEW_KINDS, RECORD_TYPES, STATUSES
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -170,7 +171,7 @@ def new_casestudy(ctx, customer, slug, person, no_edit):
 @click.argument("customer")
 @click.option("--date", "day", callback=_date, metavar="YYYY-MM-DD", help="Day of the call (default: today).")
 @click.option(
-    "--kind", default="other", show_default=True, help="discovery, sales, demo, onboarding, check-in, renewal or other."
+    "--kind", default="other", show_default=True, help=f"{', '.join(INTERVIEW_KINDS[:-1])} or {INTERVIEW_KINDS[-1]}."
 )
 @_no_edit
 @click.pass_context
@@ -217,7 +218,7 @@ def check(ctx, strict, as_json, as_of):
     workspace = _workspace(ctx)
     when = resolve_as_of(as_of, workspace.settings)
     with workspace.session() as session:
-        problems = find_problems(workspace.kb, workspace.settings, Catalog(session), when)
+        problems = find_problems(workspace.settings, Catalog(session), when)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if as_json:
@@ -272,16 +273,14 @@ def index(ctx, rebuild):
 @click.option(
     "--type",
     "record_type",
-    type=click.Choice(["customer", "interview", "casestudy"]),
+    type=click.Choice(RECORD_TYPES),
     help="Only records of this type.",
 )
 @click.option("--customer", help="Only records of this customer (slug).")
-@click.option(
-    "--status", type=click.Choice(["draft", "meh", "churned", "hell-yes"]), help="Only case studies with this status."
-)
+@click.option("--status", type=click.Choice(STATUSES), help="Only case studies with this status.")
 @click.option(
     "--kind",
-    type=click.Choice(["discovery", "sales", "demo", "onboarding", "check-in", "renewal", "other"]),
+    type=click.Choice(INTERVIEW_KINDS),
     help="Only interviews of this kind.",
 )
 @click.option("--tag", help="Only case studies with this tag.")
@@ -308,7 +307,7 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
     """
     from kb.search.index import Filters
     from kb.search.index import search as run
-    from kb.search.snippets import MARK_END, MARK_START
+    from kb.views.terminal import search_json, search_text
 
     text = " ".join(query)
     if not text.strip() and not any([record_type, customer, status, kind, tag, since, until]):
@@ -317,52 +316,9 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
     filters = Filters(type=record_type, customer=customer, status=status, kind=kind, tag=tag, since=since, until=until)
     result = run(workspace.index(), text, filters, sort=sort, limit=limit, facets=as_json)
     if as_json:
-
-        def plain(snippet: str) -> str:
-            return snippet.replace(MARK_START, "**").replace(MARK_END, "**")
-
-        click.echo(
-            json.dumps(
-                {
-                    "query": result.query,
-                    "total": result.total,
-                    "suggestion": result.suggestion,
-                    "hits": [
-                        {
-                            **hit.__dict__,
-                            "date": hit.date.isoformat() if hit.date else None,
-                            "snippet": plain(hit.snippet),
-                        }
-                        for hit in result.hits
-                    ],
-                    "facets": result.facets,
-                },
-                indent=2,
-            )
-        )
-        return
-    color = sys.stdout.isatty()
-    for number, hit in enumerate(result.hits, start=1):
-        facts = [
-            f"customer {hit.customer}" if hit.customer and hit.type != "customer" else "",
-            hit.date.isoformat() if hit.date else "",
-            hit.status,
-            hit.kind,
-        ]
-        head = f"{hit.type:<9} {hit.slug}"
-        click.echo(
-            f"{number:>3}. {click.style(head, bold=True) if color else head}"
-            f"  ({', '.join(f for f in facts if f)})  {hit.path}".replace("  ()", "")
-        )
-        on, off = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
-        click.echo(f"     {hit.snippet.replace(MARK_START, on).replace(MARK_END, off)}")
-    if result.hits:
-        shown = f"{len(result.hits)} of {result.total}" if result.total > len(result.hits) else f"{result.total}"
-        click.echo(f"{shown} hit{'s' * (result.total != 1)} for {text or 'the filters'!r}, by {sort}")
+        click.echo(search_json(result))
     else:
-        click.echo(f"no hits for {text or 'the filters'!r}")
-        if result.suggestion:
-            click.echo(f"did you mean: {result.suggestion}?  (kb search {result.suggestion!r})")
+        click.echo(search_text(result, text, sort, color=sys.stdout.isatty()), nl=False)
 
 
 @cli.command()
@@ -388,6 +344,11 @@ def export(ctx, fmt, output):
     workspace = _workspace(ctx)
     with workspace.session() as session:
         text = records_json(session) if fmt == "json" else records_csv(session)
+    _write_out(text, output)
+
+
+def _write_out(text: str, output: Path | None) -> None:
+    """Write a command's output to `output` (atomically), or else to standard output."""
     if output:
         from kb.records.parse import atomic_write
 
@@ -513,13 +474,7 @@ def compare(ctx, as_of, fmt, tags, output):
         text = (comparison.tags_table() if tags else comparison.answers_table()).to_csv()
     else:
         text = compare_text(comparison)
-    if output:
-        from kb.records.parse import atomic_write
-
-        atomic_write(output, text)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    _write_out(text, output)
 
 
 @cli.command()

@@ -1,12 +1,18 @@
-"""The method as a terminal shows it: `kb status`, `kb metrics` and `kb compare` in plain text."""
+"""What a terminal shows: `kb search` hits, and `kb status`, `kb metrics` and `kb compare` in plain text."""
 
 from __future__ import annotations
 
+import json
 import textwrap
+from typing import TYPE_CHECKING
 
-from kb.method.compare import Comparison
-from kb.method.status import Status
-from kb.table import Table
+from kb.search.snippets import MARK_END, MARK_START
+
+if TYPE_CHECKING:  # annotations only: `kb search` must not load the database's libraries
+    from kb.method.compare import Comparison
+    from kb.method.status import Status
+    from kb.search.index import SearchResult
+    from kb.table import Table
 
 WIDTH = 100
 
@@ -115,4 +121,43 @@ def compare_text(comparison: Comparison) -> str:
     lines += _wrap(", ".join(f"{t.tag} ({t.hell_yes}/{t.others})" for t in comparison.shared_tags) or "none", "  ")
     lines.append("Tags only the meh and churned stories carry:")
     lines += _wrap(", ".join(f"{t.tag} ({t.others})" for t in comparison.other_tags) or "none", "  ")
+    return "\n".join(lines) + "\n"
+
+
+def search_json(result: SearchResult) -> str:
+    """`kb search --json`: the query, the total, the hits (matches in **bold**), the facet counts."""
+
+    def plain(snippet: str) -> str:
+        return snippet.replace(MARK_START, "**").replace(MARK_END, "**")
+
+    hits = [
+        {**hit.__dict__, "date": hit.date.isoformat() if hit.date else None, "snippet": plain(hit.snippet)}
+        for hit in result.hits
+    ]
+    data = {"query": result.query, "total": result.total, "suggestion": result.suggestion, "hits": hits}
+    return json.dumps({**data, "facets": result.facets}, indent=2)
+
+
+def search_text(result: SearchResult, text: str, sort: str, color: bool) -> str:
+    """`kb search`: a numbered line per hit with its facts and path, its snippet below, then the count."""
+    lines = []
+    on, off = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
+    for number, hit in enumerate(result.hits, start=1):
+        facts = [
+            f"customer {hit.customer}" if hit.customer and hit.type != "customer" else "",
+            hit.date.isoformat() if hit.date else "",
+            hit.status,
+            hit.kind,
+        ]
+        head = f"{hit.type:<9} {hit.slug}"
+        shown = f"\x1b[1m{head}\x1b[0m" if color else head
+        lines.append(f"{number:>3}. {shown}  ({', '.join(f for f in facts if f)})  {hit.path}".replace("  ()", ""))
+        lines.append(f"     {hit.snippet.replace(MARK_START, on).replace(MARK_END, off)}")
+    if result.hits:
+        shown = f"{len(result.hits)} of {result.total}" if result.total > len(result.hits) else f"{result.total}"
+        lines.append(f"{shown} hit{'s' * (result.total != 1)} for {text or 'the filters'!r}, by {sort}")
+    else:
+        lines.append(f"no hits for {text or 'the filters'!r}")
+        if result.suggestion:
+            lines.append(f"did you mean: {result.suggestion}?  (kb search {result.suggestion!r})")
     return "\n".join(lines) + "\n"
