@@ -6,8 +6,10 @@ import datetime as dt
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kb.errors import ERROR, NotAKbError, Problem, did_you_mean
 from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS
@@ -20,7 +22,8 @@ STATE_DIR = ".kb"
 # as a URL writes them.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
-# The thresholds of SPEC 3 and 4, by the name they take under [thresholds] in kb.toml.
+# The thresholds of the hell-yes rule and the milestones, by the name they take under [thresholds] in
+# kb.toml, with their defaults.
 THRESHOLDS: dict[str, int] = {
     "calls_per_week": 5,  # milestone 1: sales calls a week must have
     "weeks": 4,  # milestone 1: consecutive complete weeks
@@ -36,18 +39,6 @@ THRESHOLDS: dict[str, int] = {
 }
 DEFAULT_GATE = 5
 DEFAULT_SALES_KINDS = ("discovery", "sales", "demo")
-
-TOP_LEVEL_KEYS = {
-    "name": "text",
-    "as_of": "date",
-    "gate": "integer",
-    "sales_kinds": "list of interview kinds",
-    "founders": "list of text",
-    "database_url": "text",
-    "thresholds": "table",
-    "sources": "table",
-}
-SOURCE_KEYS = {"scalable": "true or false", "cost": "number"}
 
 
 @dataclass
@@ -149,149 +140,230 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
     return lines
 
 
-def load_settings(path: Path) -> Settings:
-    """Read kb.toml; every problem goes into `settings.problems`, never an exception."""
-    settings = Settings()
-    if not path.is_file():
-        return settings
-    shown = CONFIG_FILE
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        settings.problems.append(
-            Problem(shown, 1, ERROR, f"not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})")
+# Reading kb.toml: each key has an entry in a registry saying what it expects, how its value is checked
+# and where it goes; one reader applies them and collects every problem.
+
+
+class SettingError(ValueError):
+    """A value its key refuses; the problem is the key's dotted name, a colon and this text."""
+
+
+class WrongType(SettingError):
+    """A value of the wrong kind: the problem says what the key expects and what was found."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of kb.toml: what a problem says it expects, its normalizer, and where its value goes.
+
+    `normalize` returns the value to store or raises `WrongType` or `SettingError`. `attribute` names
+    the attribute of `Settings` (or of `Source`, for a source's keys) that takes the value; `table`
+    instead reads the value, a TOML table, key by key into the settings.
+    """
+
+    expected: str
+    normalize: Callable[[Any], Any]
+    attribute: str = ""
+    table: Callable[[_Reader, dict, Settings], None] | None = None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise WrongType
+    return value
+
+
+def _whole_number(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise WrongType
+    return value
+
+
+def _table(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise WrongType
+    return value
+
+
+def _past_date(value: Any) -> dt.date:
+    # A TOML date and time is a datetime, a subclass of date: the key takes a day only.
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise WrongType
+    if value > dt.date.today():
+        raise SettingError(
+            f"{value.isoformat()} is later than today; kb does not compute the future, "
+            "so this setting is not used until that day"
         )
-        return settings
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        # tomllib says "(at end of document)" with no line: that is the file's last line.
-        line = int(found.group(1)) if found else max(len(text.splitlines()), 1)
-        settings.problems.append(Problem(shown, line, ERROR, f"not valid TOML: {exc}"))
-        return settings
-    lines = key_lines(text)
-
-    def problem(keys: tuple[str, ...], message: str, severity: str = ERROR) -> None:
-        line = lines.get(keys) or lines.get(keys[:1]) or 1
-        settings.problems.append(Problem(shown, line, severity, message))
-
-    def wrong_type(keys: tuple[str, ...], expected: str, value) -> None:
-        problem(keys, f"{'.'.join(keys)}: expected {expected}; got {value!r}")
-
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            problem(
-                (key,),
-                f"unknown setting '{key}'{did_you_mean(key, TOP_LEVEL_KEYS)}; "
-                f"known settings: {', '.join(TOP_LEVEL_KEYS)}",
-            )
-    if "name" in data:
-        if isinstance(data["name"], str):
-            settings.name = data["name"]
-        else:
-            wrong_type(("name",), "text", data["name"])
-    if "as_of" in data:
-        value = data["as_of"]
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            if value > dt.date.today():
-                problem(
-                    ("as_of",),
-                    f"as_of: {value.isoformat()} is later than today; kb does not compute the "
-                    "future, so this setting is not used until that day",
-                )
-            else:
-                settings.as_of = value
-        else:
-            wrong_type(("as_of",), "a TOML date such as as_of = 2026-03-18 (no quotes)", value)
-    if "gate" in data:
-        value = data["gate"]
-        if not isinstance(value, int) or isinstance(value, bool):
-            wrong_type(("gate",), "a whole number of hell-yes customers", value)
-        elif value < DEFAULT_GATE:
-            problem(
-                ("gate",),
-                f"gate: must be at least {DEFAULT_GATE} hell-yes customers; got {value}. "
-                f"The gate stays at {DEFAULT_GATE}: it can be raised, never lowered",
-            )
-        else:
-            settings.gate = value
-    if "sales_kinds" in data:
-        value = data["sales_kinds"]
-        if not isinstance(value, list) or not value or not all(isinstance(k, str) for k in value):
-            wrong_type(("sales_kinds",), f"a list of interview kinds from {', '.join(INTERVIEW_KINDS)}", value)
-        else:
-            unknown = [k for k in value if k not in INTERVIEW_KINDS]
-            if unknown:
-                problem(
-                    ("sales_kinds",),
-                    f"sales_kinds: expected kinds from {', '.join(INTERVIEW_KINDS)}; "
-                    f"got {unknown[0]!r}{did_you_mean(unknown[0], INTERVIEW_KINDS)}",
-                )
-            else:
-                settings.sales_kinds = tuple(value)
-    if "founders" in data:
-        value = data["founders"]
-        if isinstance(value, list) and all(isinstance(n, str) for n in value):
-            settings.founders = list(value)
-        else:
-            wrong_type(("founders",), 'a list of names, such as founders = ["Ana", "Ben"]', value)
-    if "database_url" in data:
-        if isinstance(data["database_url"], str) and data["database_url"].strip():
-            settings.database_url = data["database_url"].strip()
-        else:
-            wrong_type(
-                ("database_url",), "a database URL such as sqlite:///path or postgresql://…", data["database_url"]
-            )
-    _read_thresholds(data.get("thresholds"), settings, problem, wrong_type)
-    _read_sources(data.get("sources"), settings, problem, wrong_type)
-    return settings
+    return value
 
 
-def _read_thresholds(table, settings: Settings, problem, wrong_type) -> None:
-    if table is None:
-        return
-    if not isinstance(table, dict):
-        wrong_type(("thresholds",), "a table [thresholds]", table)
-        return
+def _gate(value: Any) -> int:
+    number = _whole_number(value)
+    if number < DEFAULT_GATE:
+        raise SettingError(
+            f"must be at least {DEFAULT_GATE} hell-yes customers; got {number}. "
+            f"The gate stays at {DEFAULT_GATE}: it can be raised, never lowered"
+        )
+    return number
+
+
+def _list_of_text(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise WrongType
+    return list(value)
+
+
+def _sales_kinds(value: Any) -> tuple[str, ...]:
+    kinds = _list_of_text(value)
+    if not kinds:
+        raise WrongType
+    unknown = [kind for kind in kinds if kind not in INTERVIEW_KINDS]
+    if unknown:
+        raise SettingError(
+            f"expected kinds from {', '.join(INTERVIEW_KINDS)}; "
+            f"got {unknown[0]!r}{did_you_mean(unknown[0], INTERVIEW_KINDS)}"
+        )
+    return tuple(kinds)
+
+
+def _database_url(value: Any) -> str:
+    url = _text(value).strip()
+    if not url:
+        raise WrongType
+    return url
+
+
+def _whole_number_not_negative(value: Any) -> int:
+    number = _whole_number(value)
+    if number < 0:
+        raise WrongType
+    return number
+
+
+def _cost(value: Any) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise WrongType
+    return float(value)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise WrongType
+    return value
+
+
+_REFUSED = object()  # what `_Reader.value` returns for a value it reported a problem with
+
+
+class _Reader:
+    """Applies the registries to kb.toml's data, noting each problem at the line of its key."""
+
+    def __init__(self, settings: Settings, lines: dict[tuple[str, ...], int]):
+        self.settings = settings
+        self.lines = lines
+
+    def problem(self, keys: tuple[str, ...], message: str) -> None:
+        # An inline table's keys have no line of their own: the line of the key that holds it.
+        line = self.lines.get(keys) or self.lines.get(keys[:1]) or 1
+        self.settings.problems.append(Problem(CONFIG_FILE, line, ERROR, message))
+
+    def unknown(self, keys: tuple[str, ...], what: str, known: dict[str, Any], where: str = "") -> None:
+        key = keys[-1]
+        self.problem(
+            keys, f"unknown {what} '{key}'{where}{did_you_mean(key, known)}; known {what}s: {', '.join(known)}"
+        )
+
+    def value(self, keys: tuple[str, ...], spec: Key, value: Any) -> Any:
+        """The normalized value, or `_REFUSED` once its problem is noted."""
+        name = ".".join(keys)
+        try:
+            return spec.normalize(value)
+        except WrongType:
+            self.problem(keys, f"{name}: expected {spec.expected}; got {value!r}")
+        except SettingError as exc:
+            self.problem(keys, f"{name}: {exc}")
+        return _REFUSED
+
+
+def _read_thresholds(reader: _Reader, table: dict, settings: Settings) -> None:
     for key, value in table.items():
         if key not in THRESHOLDS:
-            problem(
-                ("thresholds", key),
-                f"unknown threshold '{key}'{did_you_mean(key, THRESHOLDS)}; known thresholds: {', '.join(THRESHOLDS)}",
-            )
-        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            wrong_type(("thresholds", key), "a whole number, 0 or more", value)
-        else:
-            settings.thresholds[key] = value
+            reader.unknown(("thresholds", key), "threshold", THRESHOLDS)
+        elif (number := reader.value(("thresholds", key), THRESHOLD, value)) is not _REFUSED:
+            settings.thresholds[key] = number
 
 
-def _read_sources(table, settings: Settings, problem, wrong_type) -> None:
-    if table is None:
-        return
-    if not isinstance(table, dict):
-        wrong_type(("sources",), 'tables such as [sources."cold email"]', table)
-        return
+def _read_sources(reader: _Reader, table: dict, settings: Settings) -> None:
     for name, values in table.items():
-        if not isinstance(values, dict):
-            wrong_type(("sources", name), "a table with scalable and cost", values)
+        if (values := reader.value(("sources", name), SOURCE, values)) is _REFUSED:
             continue
         source = Source(name=name)
         for key, value in values.items():
             keys = ("sources", name, key)
             if key not in SOURCE_KEYS:
-                problem(
-                    keys,
-                    f"unknown key '{key}' in [sources.{name}]{did_you_mean(key, SOURCE_KEYS)}; "
-                    f"known keys: {', '.join(SOURCE_KEYS)}",
-                )
-            elif key == "scalable":
-                if isinstance(value, bool):
-                    source.scalable = value
-                else:
-                    wrong_type(keys, "true or false", value)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-                source.cost = float(value)
-            else:
-                wrong_type(keys, "a number, 0 or more", value)
+                reader.unknown(keys, "key", SOURCE_KEYS, where=f" in [sources.{name}]")
+            elif (normalized := reader.value(keys, SOURCE_KEYS[key], value)) is not _REFUSED:
+                setattr(source, SOURCE_KEYS[key].attribute, normalized)
+        # Source names are matched without regard to case.
         settings.sources[name.lower()] = source
+
+
+# The keys at the top of kb.toml, in the order their problems are reported.
+TOP_LEVEL_KEYS: dict[str, Key] = {
+    "name": Key("text", _text, "name"),
+    "as_of": Key("a TOML date such as as_of = 2026-03-18 (no quotes)", _past_date, "as_of"),
+    "gate": Key("a whole number of hell-yes customers", _gate, "gate"),
+    "sales_kinds": Key(f"a list of interview kinds from {', '.join(INTERVIEW_KINDS)}", _sales_kinds, "sales_kinds"),
+    "founders": Key('a list of names, such as founders = ["Ana", "Ben"]', _list_of_text, "founders"),
+    "database_url": Key("a database URL such as sqlite:///path or postgresql://…", _database_url, "database_url"),
+    "thresholds": Key("a table [thresholds]", _table, table=_read_thresholds),
+    "sources": Key('tables such as [sources."cold email"]', _table, table=_read_sources),
+}
+# Each key of [thresholds] (the names of THRESHOLDS) takes the same kind of value.
+THRESHOLD = Key("a whole number, 0 or more", _whole_number_not_negative)
+# Each [sources.<name>] is a table of these keys.
+SOURCE = Key("a table with scalable and cost", _table)
+SOURCE_KEYS: dict[str, Key] = {
+    "scalable": Key("true or false", _boolean, "scalable"),
+    "cost": Key("a number, 0 or more", _cost, "cost"),
+}
+
+
+def _read_toml(path: Path, problems: list[Problem]) -> tuple[str, dict[str, Any]] | None:
+    """kb.toml's text and data, or None once the reason it cannot be read is in `problems`."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(
+            Problem(CONFIG_FILE, 1, ERROR, f"not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})")
+        )
+        return None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        # tomllib says "(at end of document)" with no line: that is the file's last line.
+        line = int(found.group(1)) if found else max(len(text.splitlines()), 1)
+        problems.append(Problem(CONFIG_FILE, line, ERROR, f"not valid TOML: {exc}"))
+        return None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read kb.toml; every problem goes into `settings.problems`, never an exception."""
+    settings = Settings()
+    read = _read_toml(path, settings.problems) if path.is_file() else None
+    if read is None:
+        return settings
+    text, data = read
+    reader = _Reader(settings, key_lines(text))
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            reader.unknown((key,), "setting", TOP_LEVEL_KEYS)
+    for key, spec in TOP_LEVEL_KEYS.items():
+        if key not in data or (value := reader.value((key,), spec, data[key])) is _REFUSED:
+            continue
+        if spec.table is not None:
+            spec.table(reader, value, settings)
+        else:
+            setattr(settings, spec.attribute, value)
+    return settings
