@@ -1,82 +1,20 @@
-"""Fixtures: KBs written from dedented strings, a CLI runner, and the demo KB at the repository root."""
+"""Fixtures: KBs written from dedented strings, a CLI runner, and the demo KB at the repository root.
+
+The helpers a test imports by name (KbFolder, copy_demo, status_json, ...) are in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from kb.cli import cli
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-class KbFolder:
-    """A KB in a temporary folder; `write` puts a dedented file at a path relative to it."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        for sub in ("casestudies", "content/customers", "content/interviews"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-
-    def write(self, relative: str, text: str | bytes) -> Path:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return path
-
-    def customer(self, slug: str, **fields) -> Path:
-        fields.setdefault("name", slug.title())
-        front = "\n".join(f"{k}: {v}" for k, v in fields.items())
-        return self.write(f"content/customers/{slug}.md", f"---\n{front}\n---\nNotes on {slug}.\n")
-
-    def interview(self, slug: str, customer: str, date: str, kind: str = "discovery", body: str = "") -> Path:
-        return self.write(
-            f"content/interviews/{slug}.md", f"---\ncustomer: {customer}\ndate: {date}\nkind: {kind}\n---\n{body}\n"
-        )
-
-    def casestudy(
-        self,
-        slug: str,
-        customer: str,
-        status: str = "hell-yes",
-        person: str = "Jane Doe, CFO",
-        answers: dict[str, str] | None = None,
-        tags: str = "[]",
-    ) -> Path:
-        from kb.records.fields import QUESTIONS
-
-        answers = answers if answers is not None else {q.key: f"Answer to {q.key}." for q in QUESTIONS}
-        body = "".join(f"## {q.heading}\n{answers.get(q.key, '')}\n\n" for q in QUESTIONS)
-        return self.write(
-            f"casestudies/{slug}.md",
-            f"---\ncustomer: {customer}\nperson: {person}\nstatus: {status}\ntags: {tags}\n---\n{body}",
-        )
-
-
-D = "2026-03-18"  # the as-of date the method tests compute on (the demo KB pins it too)
-
-
-def status_json(runner, kb, as_of: str = D) -> dict:
-    """`kb status --as-of D --json`, which must succeed, as data."""
-    import json
-
-    result = runner(kb, "status", "--as-of", as_of, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def milestone(data: dict, number: int) -> dict:
-    """One milestone of `kb status --json`."""
-    return next(m for m in data["milestones"] if m["number"] == number)
+from tests.helpers import KbFolder, copy_demo
 
 
 @pytest.fixture
@@ -109,20 +47,6 @@ def run_kb():
         )
 
     return run
-
-
-def copy_demo(root: Path) -> Path:
-    """The demo KB (the repository root's kb.toml, casestudies/ and content/) copied into `root`."""
-    import shutil
-
-    root.mkdir(parents=True, exist_ok=True)
-    for name in ("kb.toml", "casestudies", "content"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        elif source.exists():
-            shutil.copy(source, root / name)
-    return root
 
 
 @pytest.fixture(scope="session")

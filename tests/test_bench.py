@@ -19,7 +19,7 @@ import pytest
 from bench import report
 from bench.corpus import generate
 from bench.measure import median, p95, run_process
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import re
 
 from kb.config import THRESHOLDS
 from kb.records.fields import QUESTIONS, question_for
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def test_readme_alias_table_is_the_code_table():

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from kb.records.fields import QUESTION_KEYS
-from tests.conftest import D, milestone, status_json
+from tests.helpers import D, milestone, status_json
 
 LONG_AGO = "2025-06-01"  # won long before D: settled by any D in this file
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.conftest import D, milestone, status_json
+from tests.helpers import D, milestone, status_json
 
 LONG_AGO = "2025-06-01"
 QUALIFIED = "2025-12-01"  # D − 107 days: in milestone 6's cohort

@@ -11,7 +11,7 @@ import itertools
 
 import pytest
 
-from tests.conftest import D, milestone, status_json
+from tests.helpers import D, milestone, status_json
 
 LONG_AGO = "2025-06-01"
 _numbers = itertools.count(1)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import KbFolder
+from tests.helpers import KbFolder
 
 ACME_STORY = """\
 ---

@@ -6,46 +6,22 @@
   `fresh_demo_root` is a copy of its own for a test that writes.
 - `make_app(root, config)`: another app (closed at the end of the test), e.g. with a KB_PORT.
 - `csrf_token(client, url)`: the CSRF token of the form on the page at `url`.
-- `serve(app)`: a context manager running `app` under waitress in a thread on a free port; yields the
-  base URL. `live_server`: the demo app served so (what the Playwright tests open).
+- `live_server`: the demo app served for real, under waitress on a free port (what the Playwright
+  tests open); `serve(app)` in tests/web/helpers.py does the serving.
 - `browser_type_launch_args`: pytest-playwright runs the system Chromium, never a downloaded one.
+
+The helpers a test imports by name (close_app, hits, csrf_token_of, serve) are in tests/web/helpers.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-import threading
 from pathlib import Path
 
 import pytest
 
-from kb.search.index import search
 from kb.web import create_app
-from tests.conftest import copy_demo
-
-REPO = Path(__file__).resolve().parents[2]
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-
-
-def close_app(app) -> None:
-    """Stop what an app holds: its file watcher, if any, and its database engine."""
-    watcher = app.extensions.get("kb_watcher")
-    if watcher is not None:
-        watcher.stop()
-    app.extensions["kb"].workspace.close()
-
-
-def hits(app, text: str) -> list[str]:
-    """The paths the app's index finds for `text`, as a request would see them now."""
-    ix = app.extensions["kb"].workspace.index()
-    try:
-        return [hit.path for hit in search(ix, text).hits]
-    finally:
-        searcher = getattr(ix, "_kb_searcher", None)
-        if searcher is not None:
-            searcher.close()
-        ix.close()
+from tests.helpers import copy_demo
+from tests.web.helpers import close_app, csrf_token_of, serve
 
 
 @pytest.fixture
@@ -94,13 +70,6 @@ def fresh_demo_root(tmp_path) -> Path:
     return copy_demo(tmp_path / "demo")
 
 
-def csrf_token_of(html: str) -> str:
-    """The CSRF token in a page's form."""
-    match = CSRF_RE.search(html)
-    assert match, "the page has no csrf_token field"
-    return match.group(1) or match.group(2)
-
-
 @pytest.fixture
 def csrf_token():
     """csrf_token(client, url): GET the page and return the token of its form."""
@@ -111,30 +80,6 @@ def csrf_token():
         return csrf_token_of(response.text)
 
     return fetch
-
-
-@contextlib.contextmanager
-def serve(app, host: str = "127.0.0.1"):
-    """Run `app` under waitress in a background thread on a free port; yield its base URL."""
-    from waitress import create_server
-
-    server = create_server(app, host=host, port=0, threads=4, ident="kb-test")
-    port = server.effective_port
-    app.config["KB_PORT"] = port
-    thread = threading.Thread(target=server.run, name="kb-test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-
-        def close_everything() -> None:  # runs in the server's own loop, which then ends
-            for dispatcher in list(server._map.values()):
-                dispatcher.close()
-
-        server.trigger.pull_trigger(close_everything)
-        thread.join(10)
-        server.task_dispatcher.shutdown()
-        assert not thread.is_alive(), "the test server did not stop"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kb.web import create_app
-from tests.web.conftest import close_app, serve
+from tests.web.helpers import close_app, serve
 
 STORY = "casestudies/kestrel-vp-finance.md"
 

@@ -11,8 +11,8 @@ from xml.etree import ElementTree
 import pytest
 
 from kb.web import create_app
-from tests.conftest import copy_demo
-from tests.web.conftest import close_app
+from tests.helpers import copy_demo
+from tests.web.helpers import close_app
 
 RENEWAL = "They bought certainty: the draft report came back clean and Laura expanded to the HR entity.\n"
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from kb.web import create_app
-from tests.web.conftest import hits
+from tests.web.helpers import hits
 
 
 def wait_for(condition, timeout: float = 3.0, every: float = 0.05):

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from kb.records.parse import content_hash, parse_bytes
-from tests.web.conftest import hits
+from tests.web.helpers import hits
 
 STORY = """\
 ---
