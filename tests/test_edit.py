@@ -7,21 +7,21 @@ import os
 import pytest
 
 from kb.authoring.call_form import CallForm, log_call
+from kb.authoring.form_checks import Invalid
+from kb.authoring.saving import Conflict, save
 from kb.authoring.story_form import (
-    Conflict,
-    Invalid,
     StoryForm,
     casestudy_text,
+    form_from_text,
     load_casestudy,
     rebase,
-    save,
     save_casestudy,
-    story_form,
 )
 from kb.config import Kb
 from kb.errors import KbError
 from kb.records.document import NotEditable
-from kb.records.parse import content_hash, parse_bytes
+from kb.records.files import content_hash
+from kb.records.parse import parse_bytes
 
 STORY = """\
 ---
@@ -55,17 +55,17 @@ They bought back their close.
 
 
 def test_an_untouched_form_gives_back_the_same_bytes():
-    form = story_form(STORY)
+    form = form_from_text(STORY)
     assert casestudy_text(form, STORY) == STORY
 
 
 def test_crlf_and_byte_order_mark_survive_an_untouched_form():
     text = "\ufeff" + STORY.replace("\n", "\r\n")
-    assert casestudy_text(story_form(text), text) == text
+    assert casestudy_text(form_from_text(text), text) == text
 
 
 def test_changing_person_and_one_answer_rewrites_only_those_lines():
-    form = story_form(STORY)
+    form = form_from_text(STORY)
     form.person = "Jane Doe, VP Finance"
     form.answers["success"] = "A close on day 6."
     expected = STORY.replace('person: "Jane Doe, CFO"   # the champion', "person: Jane Doe, VP Finance").replace(
@@ -75,7 +75,7 @@ def test_changing_person_and_one_answer_rewrites_only_those_lines():
 
 
 def test_a_cleared_answer_gets_the_prompt_comment_and_counts_as_unanswered():
-    form = story_form(STORY)
+    form = form_from_text(STORY)
     form.answers["renewal"] = "  \n"
     text = casestudy_text(form, STORY)
     record = parse_bytes(text.encode(), "casestudies/acme.md", "casestudy")
@@ -85,7 +85,7 @@ def test_a_cleared_answer_gets_the_prompt_comment_and_counts_as_unanswered():
 
 
 def test_a_missing_question_is_added_after_the_last_answer_and_extras_stay_put():
-    form = story_form(STORY)
+    form = form_from_text(STORY)
     form.answers["options"] = "Hiring a second accountant."
     text = casestudy_text(form, STORY)
     assert text.endswith(
@@ -97,7 +97,7 @@ def test_a_missing_question_is_added_after_the_last_answer_and_extras_stay_put()
 
 
 def test_lists_keep_their_style_and_unknown_keys_their_values():
-    form = story_form(STORY)
+    form = form_from_text(STORY)
     form.interviews = "2026-02-10-acme-discovery\n2026-03-01-acme-check-in"
     form.tags = "soc2, Audit Pain"
     text = casestudy_text(form, STORY)
@@ -110,7 +110,7 @@ def test_lists_keep_their_style_and_unknown_keys_their_values():
 
 
 def test_a_value_that_looks_like_a_date_or_boolean_is_quoted():
-    form = story_form(STORY)
+    form = form_from_text(STORY)
     form.person = "yes"
     text = casestudy_text(form, STORY)
     assert "person: 'yes'\n" in text
@@ -119,13 +119,13 @@ def test_a_value_that_looks_like_a_date_or_boolean_is_quoted():
 
 def test_broken_front_matter_cannot_be_edited_in_place():
     with pytest.raises(NotEditable, match="not valid YAML"):
-        story_form("---\ncustomer: [acme\n---\n")
+        form_from_text("---\ncustomer: [acme\n---\n")
     with pytest.raises(NotEditable, match="no front matter"):
-        story_form("## Why did they have to change?\nNo front matter.\n")
+        form_from_text("## Why did they have to change?\nNo front matter.\n")
 
 
 def test_rebase_keeps_what_was_typed_and_takes_the_rest_from_disk():
-    form = story_form(STORY)
+    form = form_from_text(STORY)
     form.base_text, form.base_sha256 = STORY, content_hash(STORY.encode())
     form.answers["success"] = "Typed."
     disk = STORY.replace("They bought back their close.", "Changed on disk.")

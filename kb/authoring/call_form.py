@@ -8,19 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kb.authoring.create import skeleton
-from kb.authoring.story_form import (
-    SLUG_RE,
-    Conflict,
-    FieldProblem,
-    Invalid,
-    Saved,
-    customer_for,
-    form_value,
-    known_slugs,
-    make_customer,
-    save,
-)
-from kb.authoring.story_form import problems_of as problems_in
+from kb.authoring.form_checks import FieldProblem, Invalid, form_problems, form_value
+from kb.authoring.new_customers import customer_for, make_customer
+from kb.authoring.records_on_disk import RecordsOnDisk
+from kb.authoring.saving import SLUG_RE, Conflict, Saved, save
 from kb.config import Kb
 from kb.errors import KbError
 from kb.records.document import Document, clean_line, shown_value
@@ -103,13 +94,14 @@ def log_call(kb: Kb, form: CallForm) -> Saved:
         errors.append(FieldProblem("kind", f"expected one of {', '.join(INTERVIEW_KINDS)}; got {form.kind!r}"))
     if errors:
         raise Invalid(errors)
-    customer, name = customer_for(kb, form.customer, known_slugs(kb, "customer"))
+    on_disk = RecordsOnDisk(kb)  # every slug question below is answered from one scan
+    customer, name = customer_for(form.customer, on_disk.slugs("customer"))
     text = call_text(kb, form, customer)
     folder = TYPE_DIRS["interview"]
     if any(re.fullmatch(r"\d{4}-\d{2}", p.name) for p in (kb.root / folder).glob("*") if p.is_dir()):
         folder = f"{folder}/{day:%Y-%m}"  # the KB files calls by month: follow it
-    base, taken = f"{day.isoformat()}-{customer}-{form.kind}", known_slugs(kb, "interview")
-    errors = problems_in(text, f"{folder}/{base}.md", "interview", CALL_FIELDS)
+    base, taken = f"{day.isoformat()}-{customer}-{form.kind}", on_disk.slugs("interview")
+    errors = form_problems(text, f"{folder}/{base}.md", "interview", CALL_FIELDS)
     if not SLUG_RE.fullmatch(base):
         errors.append(
             FieldProblem("customer", f"cannot make a file name from {form.customer!r}: use letters or digits")
@@ -124,6 +116,6 @@ def log_call(kb: Kb, form: CallForm) -> Saved:
             save(kb, f"{folder}/{slug}.md", text, "")
         except Conflict:
             continue  # appeared meanwhile: take the next number
-        created = make_customer(kb, customer, name) if name else []
+        created = make_customer(kb, customer, name, on_disk.slugs("customer")) if name else []
         return Saved(f"{folder}/{slug}.md", slug, text, created)
     raise KbError(f"no free file name for {base}")

@@ -14,6 +14,9 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from kb.authoring import call_form, story_form
+from kb.authoring.form_checks import FieldProblem, Invalid
+from kb.authoring.records_on_disk import RecordsOnDisk
+from kb.authoring.saving import Conflict, Saved, conflict_diff
 from kb.errors import KbError
 from kb.records.fields import QUESTIONS
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES, slug_of
@@ -42,7 +45,7 @@ def unpack(name: str) -> str:
         ) from None
 
 
-def _errors(problems: list[story_form.FieldProblem]) -> dict[str, list[str]]:
+def _errors(problems: list[FieldProblem]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for problem in problems:
         found.setdefault(problem.field, []).append(problem.message)
@@ -54,13 +57,13 @@ def _customers() -> list[tuple[str, str]]:
     return sorted((slug, facts.name or slug) for slug, facts in core.catalog().customers().items())
 
 
-def _posted_story() -> tuple[story_form.StoryForm, list[story_form.FieldProblem]]:
+def _posted_story() -> tuple[story_form.StoryForm, list[FieldProblem]]:
     form = story_form.StoryForm.from_fields(request.form)
     form.base_sha256 = request.form.get("base_sha256", "")
     try:
         form.base_text = unpack("base")
     except Damaged as exc:
-        return form, [story_form.FieldProblem("form", str(exc))]
+        return form, [FieldProblem("form", str(exc))]
     return form, []
 
 
@@ -96,16 +99,16 @@ def _save_story(form: story_form.StoryForm, path: str | None):
     workspace = core.workspace()
     try:
         saved = story_form.save_casestudy(workspace.kb, form, path)
-    except story_form.Invalid as exc:
+    except Invalid as exc:
         return _story_page(form, path, exc.errors, status=400)
-    except story_form.Conflict as exc:
+    except Conflict as exc:
         return _conflict_page(form, exc, path)
     except KbError as exc:
-        return _story_page(form, path, [story_form.FieldProblem("form", str(exc))], status=400)
+        return _story_page(form, path, [FieldProblem("form", str(exc))], status=400)
     return _saved(saved)
 
 
-def _saved(saved: story_form.Saved):
+def _saved(saved: Saved):
     core.refresh_now()  # the next page (and search) shows the file at once
     made = f" and made {', '.join(saved.created)} for the new customer" if saved.created else ""
     flash(f"Saved {saved.path}{made}.", "saved")
@@ -126,7 +129,7 @@ def new_casestudy():
         return _story_page(form, None, preview=True)
     if action == "reopen":
         taken = f"casestudies/{form.slug}.md exists now: choose another name, or save it from the conflict page"
-        return _story_page(form, None, [story_form.FieldProblem("slug", taken)] if form.slug else ())
+        return _story_page(form, None, [FieldProblem("slug", taken)] if form.slug else ())
     return _save_story(form, None)
 
 
@@ -134,7 +137,7 @@ def new_casestudy():
 def edit_casestudy(slug: str):
     """The form for an existing case study; saving writes only if the file is still the version opened."""
     kb = core.workspace().kb
-    path = story_form.casestudy_path(kb, slug) if core.valid_slug(slug) else None
+    path = RecordsOnDisk(kb).casestudy_path(slug) if core.valid_slug(slug) else None
     if request.method == "GET":
         if path is None:
             abort(404, description=f"There is no case study '{slug[:100]}' to edit.")
@@ -156,7 +159,7 @@ def edit_casestudy(slug: str):
         try:
             disk = unpack("disk")
         except Damaged as exc:
-            return _story_page(form, path, [story_form.FieldProblem("form", str(exc))], status=400)
+            return _story_page(form, path, [FieldProblem("form", str(exc))], status=400)
         form = story_form.rebase(form, disk, request.form.get("disk_sha256", ""))
         return _story_page(
             form,
@@ -174,15 +177,13 @@ def preview():
     return render_template("write/_preview.html", preview_html=core.markdown_filter(story_form.preview_markdown(form)))
 
 
-def _conflict_page(
-    form: story_form.StoryForm, conflict: story_form.Conflict, path: str | None, error: str | None = None
-):
+def _conflict_page(form: story_form.StoryForm, conflict: Conflict, path: str | None, error: str | None = None):
     page = render_template(
         "write/conflict.html",
         form=form,
         conflict=conflict,
         new=path is None,
-        diff=story_form.conflict_diff(conflict.disk_text, conflict.typed_text),
+        diff=conflict_diff(conflict.disk_text, conflict.typed_text),
         error=error,
         base=pack(form.base_text),
         disk=pack(conflict.disk_text),
@@ -213,10 +214,10 @@ def resolve_conflict():
     disk_sha256 = request.form.get("disk_sha256", "")
     try:
         saved = story_form.save_exact(core.workspace().kb, path, typed, disk_sha256)
-    except story_form.Conflict as exc:
+    except Conflict as exc:
         return _conflict_page(form, exc, None if new else path)
-    except story_form.Invalid as exc:
-        conflict = story_form.Conflict(path, disk, disk_sha256, typed)
+    except Invalid as exc:
+        conflict = Conflict(path, disk, disk_sha256, typed)
         return _conflict_page(form, conflict, None if new else path, error=str(exc))
     return _saved(saved)
 
@@ -230,10 +231,10 @@ def log_call():
     form = call_form.CallForm.from_fields(request.form)
     try:
         saved = call_form.log_call(core.workspace().kb, form)
-    except story_form.Invalid as exc:
+    except Invalid as exc:
         return _call_page(form, exc.errors, status=400)
     except KbError as exc:
-        return _call_page(form, [story_form.FieldProblem("form", str(exc))], status=400)
+        return _call_page(form, [FieldProblem("form", str(exc))], status=400)
     return _saved(saved)
 
 
