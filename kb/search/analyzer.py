@@ -2,7 +2,8 @@
 
 Whoosh's analyzer chains a tokenizer and three filters as generators, each touching every token;
 indexing spends a third of its time there. This does the same work (the same word pattern,
-lowercase, the same stop words and minimum size, the Porter stemmer) in one loop.
+lowercase, the same stop words and minimum size, the Porter stemmer) in one loop. The word pattern
+and the cached stemmer are the ones the snippets use too.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from whoosh.analysis import Analyzer, Token
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.lang.porter import stem
 
-WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
+# A word is letters and digits, with the dots inside it kept ("soc2", "v1.2", "e.g"); WORD_REST is
+# what follows its first letter, for a pattern that fixes how a word begins (the snippets' candidates).
+WORD_REST = r"\w*(?:\.?\w+)*"
+WORD = re.compile(r"\w" + WORD_REST)
 
 
 @lru_cache(maxsize=100_000)
 def stem_word(word: str) -> str:
+    """The Porter stem of a lowercased word, cached: indexing and snippets ask for the same words again and again."""
     return stem(word)
 
 

@@ -10,16 +10,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from whoosh.lang.porter import stem
+from kb.search.analyzer import WORD_REST, stem_word
 
 MARK_START, MARK_END = "\x02", "\x03"
 WIDTH = 220  # characters of context in a snippet
-WORD = re.compile(r"\w+(?:\.?\w+)*")
-
-
-@lru_cache(maxsize=100_000)
-def _stem(word: str) -> str:
-    return stem(word)
 
 
 @lru_cache(maxsize=4096)
@@ -28,7 +22,8 @@ def _candidates(stems: frozenset[str]) -> re.Pattern | None:
     heads = sorted({s[:-1] if len(s) > 3 else s for s in stems if s}, key=len, reverse=True)
     if not heads:
         return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(h) for h in heads) + r")\w*(?:\.?\w+)*", re.I)
+    # A candidate is a whole word of the analyzer's pattern that begins with one of the heads.
+    return re.compile(r"\b(?:" + "|".join(re.escape(h) for h in heads) + ")" + WORD_REST, re.I)
 
 
 def matches(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
@@ -36,7 +31,7 @@ def matches(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
     pattern = _candidates(stems)
     if pattern is None:
         return []
-    return [m.span() for m in pattern.finditer(text) if _stem(m.group(0).lower()) in stems]
+    return [m.span() for m in pattern.finditer(text) if stem_word(m.group(0).lower()) in stems]
 
 
 def snippet(text: str, stems: frozenset[str], width: int = WIDTH) -> str | None:
