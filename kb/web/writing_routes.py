@@ -1,6 +1,6 @@
 """Writing in the browser: case-study forms with a preview, the conflict page, and logging a call.
 
-Each view reads the form, calls one function of `kb.edit` or `kb.calls`, and renders. What the user
+Each view reads the form, calls one function of `kb.authoring`, and renders. What the user
 typed goes back into the page on every error. The version of the file a form was opened on travels
 in the form base64-encoded, so that it comes back byte for byte (browsers turn line ends into CRLF).
 """
