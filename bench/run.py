@@ -215,7 +215,7 @@ def measure_freshness(root: Path, runs: int, size: int) -> dict:
 
 
 def _filters(spec: dict):
-    from kb.search.index import Filters
+    from kb.search.query import Filters
 
     return Filters(**{k: dt.date.fromisoformat(v) if k in ("since", "until") else v for k, v in spec.items()})
 
@@ -224,7 +224,8 @@ def measure_queries(root: Path, work: Path, query_set: list[queries.Query], min_
     """Every query on kb, the Whoosh baseline and FTS5 in this process, interleaved round by round."""
     import inspect
 
-    from kb.search.index import open_index, search
+    from kb.search.index import open_index
+    from kb.search.query import search
 
     ix = open_index(root / ".kb")
     # What `kb search` does on a terminal: the top 10 with snippets and the total, no facet counts

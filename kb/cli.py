@@ -305,8 +305,8 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
             date:2026-03-02  date:[2026-03-01 to 2026-03-31]
     Example: kb search 'audit status:hell-yes' --sort date
     """
-    from kb.search.index import Filters
-    from kb.search.index import search as run
+    from kb.search.query import Filters
+    from kb.search.query import search as run
     from kb.views.terminal import search_json, search_text
 
     text = " ".join(query)

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 from kb.errors import QueryError
-from kb.search.index import FACETS, Filters, SearchResult
-from kb.search.index import search as run_search
+from kb.search.query import FACETS, Filters, SearchResult
+from kb.search.query import search as run_search
 from kb.search.snippets import MARK_END, MARK_START
 from kb.table import Table
 from kb.views.lists import Urls

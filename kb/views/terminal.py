@@ -11,7 +11,7 @@ from kb.search.snippets import MARK_END, MARK_START
 if TYPE_CHECKING:  # annotations only: `kb search` must not load the database's libraries
     from kb.method.compare import Comparison
     from kb.method.status import Status
-    from kb.search.index import SearchResult
+    from kb.search.query import SearchResult
     from kb.table import Table
 
 WIDTH = 100

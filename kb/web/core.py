@@ -37,7 +37,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from kb.config import LOOPBACK_HOSTS, Kb
 from kb.errors import KbError
-from kb.search.index import searcher_for
+from kb.search.query import searcher_for
 from kb.store.catalog import Catalog
 from kb.table import Table
 from kb.views.markdown import render_markdown
@@ -126,7 +126,7 @@ def _close_request_state(_exc: BaseException | None = None) -> None:
     g.pop("kb_catalog", None)
     ix = g.pop("kb_index", None)
     if ix is not None:
-        searcher = getattr(ix, "_kb_searcher", None)  # kept there by kb.index.searcher_for
+        searcher = getattr(ix, "_kb_searcher", None)  # kept there by kb.search.query.searcher_for
         if searcher is not None:
             searcher.close()
         ix.close()

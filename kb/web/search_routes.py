@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 from markupsafe import Markup, escape
 
-from kb.search.index import Filters
+from kb.search.query import Filters
 from kb.views import search_page
 from kb.views.lists import Urls, customer_names
 from kb.vocabulary import INTERVIEW_KINDS, RECORD_TYPES, STATUSES

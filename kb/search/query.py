@@ -1,0 +1,318 @@
+"""Queries over the index: parsing and checking a query, filters, ranked or dated hits with snippets,
+facet counts, and "did you mean" when nothing is found."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from itertools import islice
+
+from whoosh import index, qparser, sorting
+from whoosh import query as wq
+
+from kb.errors import QueryError, did_you_mean
+from kb.records.fields import QUESTION_KEYS
+from kb.search.analyzer import stem_word
+from kb.search.index import DEFAULT_FIELD, STORED_TEXT_FIELDS
+from kb.search.snippets import snippet
+
+FACETS = ("type", "customer", "status", "kind", "tag")
+# Fields a query may name, beyond the five questions.
+QUERY_FIELDS = (
+    "type",
+    "slug",
+    "customer",
+    "status",
+    "stage",
+    "kind",
+    "tag",
+    "owner",
+    "person",
+    "source",
+    "title",
+    "content",
+    "date",
+)
+
+
+@dataclass
+class Hit:
+    """One record a query found: its stored facts, its score and the snippet of the field that matched."""
+
+    path: str
+    type: str
+    slug: str
+    customer: str
+    title: str
+    date: dt.date | None
+    status: str
+    kind: str
+    tags: list[str]
+    score: float
+    field: str
+    snippet: str  # matched words between MARK_START and MARK_END
+
+
+@dataclass
+class SearchResult:
+    """A query's hits (one page of them, or all), their total and facet counts."""
+
+    query: str
+    hits: list[Hit]
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None  # "did you mean", when the query found nothing
+
+
+@dataclass
+class Filters:
+    """Filters beside the query: exact facet values and a date range."""
+
+    type: str | None = None
+    customer: str | None = None
+    status: str | None = None
+    kind: str | None = None
+    tag: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def query(self) -> wq.Query | None:
+        """The filters as one Whoosh query, or None when none is set."""
+        terms: list[wq.Query] = []
+        for name in ("type", "customer", "status", "kind", "tag"):
+            value = getattr(self, name)
+            if value:
+                terms.append(wq.Term(name, value.lower()))
+        if self.since or self.until:
+            start = dt.datetime.combine(self.since, dt.time()) if self.since else None
+            end = dt.datetime.combine(self.until, dt.time.max) if self.until else None
+            terms.append(wq.DateRange("date", start, end))
+        return wq.And(terms) if terms else None
+
+
+def _parser(ix: index.Index) -> qparser.QueryParser:
+    parser = qparser.QueryParser(DEFAULT_FIELD, ix.schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.FieldAliasPlugin({DEFAULT_FIELD: ["content"]}))
+    parser.add_plugin(qparser.GtLtPlugin())
+    return parser
+
+
+def check_query(text: str) -> None:
+    """Refuse what Whoosh would silently misread: unbalanced brackets or quotes, unknown fields."""
+    outside = re.sub(r'"[^"]*"', "", text)
+    if text.count('"') % 2:
+        raise QueryError(f'cannot read the query {text!r}: a quote " is not closed')
+    for opening, closing in ("()", "[]", "{}"):
+        depth = 0
+        for char in outside:
+            depth += (char == opening) - (char == closing)
+            if depth < 0:
+                raise QueryError(f"cannot read the query {text!r}: '{closing}' without '{opening}'")
+        if depth:
+            raise QueryError(f"cannot read the query {text!r}: '{opening}' is not closed")
+    known = set(QUERY_FIELDS) | set(QUESTION_KEYS)
+    for match in re.finditer(r"(?:^|[\s(])([A-Za-z_]+):(?!//)(\S?)", outside):
+        name, after = match.group(1), match.group(2)
+        if name not in known:
+            raise QueryError(
+                f"cannot read the query {text!r}: there is no field '{name}'"
+                f"{did_you_mean(name, known)}; fields: {', '.join(sorted(known))}"
+            )
+        if not after:
+            raise QueryError(f"cannot read the query {text!r}: '{name}:' needs a value, as in {name}:word")
+
+
+def parse_query(ix: index.Index, text: str) -> wq.Query:
+    """Parse a query; a query that cannot be read raises QueryError with the reason."""
+    check_query(text)
+    date_hint = (
+        f"cannot read the dates in {text!r}: write date:2026-03-02, date:[2026-03-01 to 2026-03-31] or date:>2026-03-01"
+    )
+    try:
+        parsed = _parser(ix).parse(text)
+    except Exception as exc:  # Whoosh raises bare ValueError or TimeError for a date range it cannot read
+        raise QueryError(date_hint if "date:" in text else f"cannot read the query {text!r}: {exc}") from None
+    if "date:" in text and _mentions_null_date(parsed):
+        raise QueryError(date_hint)
+    return parsed
+
+
+def _mentions_null_date(q: wq.Query) -> bool:
+    # An unreadable date becomes a fresh _NullQuery carrying the error, not the NullQuery singleton.
+    if isinstance(q, type(wq.NullQuery)):
+        return True
+    if q.is_leaf():
+        return False
+    children = list(q.children())
+    return len(children) == 0 or any(_mentions_null_date(child) for child in children)
+
+
+def searcher_for(ix: index.Index):
+    """A searcher kept on the index object and reused across queries; refreshed only after a commit."""
+    current = getattr(ix, "_kb_searcher", None)
+    if current is None:
+        fresh = ix.searcher()
+    else:
+        fresh = current.refresh()
+        if fresh is not current:
+            current.close()
+    ix._kb_searcher = fresh
+    return fresh
+
+
+def search(
+    ix: index.Index,
+    text: str,
+    filters: Filters | None = None,
+    sort: str = "relevance",
+    limit: int | None = 10,
+    page: int = 1,
+    facets: bool = True,
+) -> SearchResult:
+    """Run a query: ranked (or dated) hits with snippets, facet counts and a "did you mean"."""
+    text = text.strip()
+    parsed = parse_query(ix, text) if text else wq.Every()
+    filter_query = (filters or Filters()).query()
+    searcher = searcher_for(ix)
+    options = dict(filter=filter_query)
+    if facets:
+        options["groupedby"] = {name: sorting.FieldFacet(name, allow_overlap=(name == "tag")) for name in FACETS}
+    if sort == "date":
+        # Newest first, and records without a date (case studies) after every dated one:
+        # Whoosh alone would put them first, as if they were the newest.
+        options["sortedby"] = sorting.MultiFacet(
+            [
+                sorting.QueryFacet({"dated": wq.Every("date")}, other="undated"),
+                sorting.FieldFacet("date", reverse=True),
+            ]
+        )
+    if limit is None:
+        results = searcher.search(parsed, limit=None, **options)
+        chosen = list(results)
+    else:
+        results = searcher.search_page(parsed, page, pagelen=limit, **options)
+        chosen = list(results)
+        results = results.results
+    stems = _query_stems(parsed, searcher.reader())
+    hits = [_hit(hit, stems) for hit in chosen]
+    facet_counts = {name: _counts(results.groups(name)) for name in FACETS} if facets else {}
+    suggestion = None
+    if not len(results) and text:
+        suggestion = _did_you_mean(ix, searcher, text, filter_query)
+    return SearchResult(text, hits, len(results), facet_counts, suggestion)
+
+
+def _query_stems(parsed: wq.Query, reader) -> dict[str, frozenset[str]]:
+    """The indexed terms the query can match, by field (prefixes and wildcards expanded)."""
+    # Query.existing_terms would do, but in Whoosh 2.7 it stops looking after the first field.
+    found: dict[str, set[str]] = {}
+    for leaf in parsed.leaves():
+        try:
+            terms = leaf.expanded_terms(reader, phrases=True)
+        except Exception:  # a leaf without terms (Every, ranges): nothing to highlight
+            continue
+        for name, value in terms:
+            if name in STORED_TEXT_FIELDS or name == DEFAULT_FIELD:
+                found.setdefault(name, set()).add(value.decode("utf-8") if isinstance(value, bytes) else value)
+    return {name: frozenset(values) for name, values in found.items()}
+
+
+# A free word of the query: not a field name, a field's value, a prefix* or part of a range.
+_FREE_WORD = re.compile(r"(?<![\w:*\[{-])[^\W\d_]{3,}(?![\w:*-])")
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
+
+
+def _did_you_mean(ix: index.Index, searcher, text: str, filter_query) -> str | None:
+    """The query with each word the index does not know replaced by the closest one it does, if that finds hits.
+
+    The index holds stems, so a word is stemmed, the nearest stems (edit distance 1, then 2; ties
+    to the more frequent) are looked up, and the suggestion shows a real word of a record with that stem.
+    """
+    reader = searcher.reader()
+    present = set(reader.indexed_field_names())
+    names = [name for name in (DEFAULT_FIELD, *QUESTION_KEYS, "title", "person") if name in present]
+    analyzer = ix.schema[DEFAULT_FIELD].analyzer
+
+    def stem_of(word: str) -> str | None:
+        stems = [token.text for token in analyzer(word)]
+        return stems[0] if stems else None
+
+    def frequency(stem: str) -> int:
+        return sum(reader.doc_frequency(name, stem) for name in names)
+
+    def closest(match: re.Match) -> str:
+        word = match.group(0)
+        stem = stem_of(word.lower())
+        if word in _OPERATORS or stem is None or frequency(stem):
+            return word
+        for distance in (1, 2):
+            # Typos seldom touch the first letter: holding it keeps the search among few terms.
+            found = {t for name in names for t in reader.terms_within(name, stem, distance, prefix=1)}
+            found.discard(stem)
+            if found:
+                best = max(sorted(found), key=frequency)
+                return _surface_word(reader, names, best, word.lower()) or word
+        return word
+
+    corrected = _FREE_WORD.sub(closest, text)
+    if corrected == text:
+        return None
+    again = searcher.search(parse_query(ix, corrected), filter=filter_query, limit=1)
+    return corrected if len(again) else None
+
+
+def _surface_word(reader, names: list[str], stem: str, typed: str) -> str | None:
+    """The word, as written in the records, whose stem is `stem` and that is closest to what was
+    typed ("spreadsheats" → "spreadsheets", not "spreadsheet")."""
+    forms: set[str] = set()
+    for name in names:
+        if not reader.doc_frequency(name, stem):
+            continue
+        for docnum in islice(reader.postings(name, stem).all_ids(), 20):
+            stored = reader.stored_fields(docnum)
+            text = " ".join(stored.get(field) or "" for field in STORED_TEXT_FIELDS).lower()
+            forms.update(word for word in re.findall(r"\w+", text) if stem_word(word) == stem)
+        if forms:
+            break
+    if not forms:
+        return None
+    return max(sorted(forms), key=lambda form: difflib.SequenceMatcher(None, typed, form).ratio())
+
+
+def _counts(groups: dict) -> dict[str, int]:
+    counted = {str(k): len(v) if not isinstance(v, int) else v for k, v in groups.items() if k not in (None, "")}
+    return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _hit(hit, stems: dict[str, frozenset[str]]) -> Hit:
+    stored = hit.fields()
+    text, matched = "", ""
+    anywhere = stems.get(DEFAULT_FIELD, frozenset())
+    for name in (*QUESTION_KEYS, "content", "person", "title"):
+        wanted = anywhere | stems.get(name, frozenset())
+        if wanted and stored.get(name):
+            text = snippet(stored[name], wanted) or ""
+            if text:
+                matched = name
+                break
+    if not text:
+        body = stored.get("content") or next((stored.get(k) for k in QUESTION_KEYS if stored.get(k)), "")
+        text = " ".join(body.split())[:200]
+    day = stored.get("date")
+    return Hit(
+        path=stored["path"],
+        type=stored["type"],
+        slug=stored["slug"],
+        customer=stored.get("customer", ""),
+        title=stored.get("title", ""),
+        date=day.date() if day else None,
+        status=stored.get("status", ""),
+        kind=stored.get("kind", ""),
+        tags=[t for t in (stored.get("tag") or "").split(",") if t],
+        # Sorted by date, Whoosh puts the sort key where the score goes: no relevance then.
+        score=float(hit.score) if isinstance(hit.score, (int, float)) else 0.0,
+        field=matched,
+        snippet=text,
+    )
