@@ -9,7 +9,7 @@ from pathlib import Path
 from whoosh import fields
 from whoosh.filedb.filestore import FileStorage
 
-from kb.records.fields import QUESTION_KEYS
+from kb.records.fields import QUESTION_KEYS, title_of
 from kb.records.parse import COMMENT_RE, LINK_RE, Record
 from kb.search.analyzer import FastStemmingAnalyzer
 from kb.search.codec import KbCodec, KbIndex
@@ -61,15 +61,6 @@ def open_index(state_dir: Path, create: bool = False) -> KbIndex:
     return KbIndex(FileStorage(str(folder)))
 
 
-def _title(record: Record) -> str:
-    f = record.fields
-    if record.type == "customer":
-        return f.get("name") or record.slug
-    if record.type == "interview":
-        return f"{f.get('kind') or 'call'} with {f.get('customer') or '?'}"
-    return f"{f.get('customer') or '?'}: {f.get('person') or ''}".strip()
-
-
 def _date(record: Record) -> dt.datetime | None:
     f = record.fields
     if record.type == "interview":
@@ -119,7 +110,7 @@ def document(record: Record) -> dict:
         "owner": f.get("owner") or "",
         "source": f.get("source") or "",
         "person": f.get("person") or "",
-        "title": _title(record),
+        "title": title_of(record.type, record.slug, f),
         "content": "\n".join(part for part in content if part),
     }
     day = _date(record)

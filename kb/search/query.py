@@ -46,6 +46,7 @@ class Hit:
     slug: str
     customer: str
     title: str
+    person: str  # a case study's person, as written
     date: dt.date | None
     status: str
     kind: str
@@ -307,6 +308,7 @@ def _hit(hit, stems: dict[str, frozenset[str]]) -> Hit:
         slug=stored["slug"],
         customer=stored.get("customer", ""),
         title=stored.get("title", ""),
+        person=stored.get("person", ""),
         date=day.date() if day else None,
         status=stored.get("status", ""),
         kind=stored.get("kind", ""),

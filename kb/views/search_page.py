@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 from kb.errors import QueryError
-from kb.search.query import FACETS, Filters, SearchResult
+from kb.records.fields import title_of
+from kb.search.query import FACETS, Filters, Hit, SearchResult
 from kb.search.query import search as run_search
 from kb.search.snippets import MARK_END, MARK_START
 from kb.table import Table
@@ -88,16 +89,12 @@ def marked_pieces(snippet: str) -> list[tuple[str, bool]]:
     return [(text.replace(MARK_START, "").replace(MARK_END, ""), matched) for text, matched in pieces]
 
 
-def titled(hit, names: dict[str, str]) -> str:
+def titled(hit: Hit, names: dict[str, str]) -> str:
     """A hit's title with its customer's name for the slug ("Acme Corp: Jane Doe", "sales with Acme Corp")."""
-    name = names.get(hit.customer)
-    if not name or hit.type == "customer":
-        return hit.title
-    if hit.type == "casestudy" and hit.title.lower().startswith(f"{hit.customer}:"):
-        return name + hit.title[len(hit.customer) :]
-    if hit.type == "interview" and hit.title.lower().endswith(f" with {hit.customer}"):
-        return hit.title[: -len(hit.customer)] + name
-    return hit.title
+    if hit.type == "customer":
+        return hit.title  # the customer's own name, stored
+    facts = {"customer": hit.customer, "kind": hit.kind, "person": hit.person}
+    return title_of(hit.type, hit.slug, facts, names.get(hit.customer))
 
 
 def search_page(
