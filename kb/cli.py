@@ -350,7 +350,7 @@ def export(ctx, fmt, output):
 def _write_out(text: str, output: Path | None) -> None:
     """Write a command's output to `output` (atomically), or else to standard output."""
     if output:
-        from kb.records.parse import atomic_write
+        from kb.records.files import atomic_write
 
         atomic_write(output, text)
         click.echo(f"wrote {output}", err=True)
@@ -418,7 +418,7 @@ def metrics(ctx, as_of, as_json, svg_dir):
             )
         raise
     if svg_dir:
-        from kb.records.parse import atomic_write
+        from kb.records.files import atomic_write
         from kb.views.charts import metric_svg
 
         svg_dir.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from kb.config import STATE_VERSION, Kb
 from kb.errors import IndexBusy
-from kb.records.parse import Record, content_hash, parse_bytes
-from kb.vocabulary import TYPE_DIRS
+from kb.records.files import FileOnDisk, atomic_write, content_hash, scan
+from kb.records.parse import Record, parse_bytes
 
 LOCK_FILE = "lock"
 LOCK_WAIT_SECONDS = 5.0
@@ -35,43 +35,6 @@ class Changes:
     @property
     def any(self) -> bool:
         return bool(self.added or self.changed or self.renamed or self.deleted)
-
-
-@dataclass(frozen=True)
-class FileOnDisk:
-    path: str
-    shown: str
-    type: str
-    size: int
-    mtime_ns: int
-
-
-def scan(kb: Kb) -> dict[str, FileOnDisk]:
-    """Every record file of the KB, by the path kb shows, with its size and mtime."""
-    found: dict[str, FileOnDisk] = {}
-    root = str(kb.root)
-    for record_type, folder in TYPE_DIRS.items():
-        pending = [folder]
-        while pending:
-            relative = pending.pop()
-            try:
-                entries = list(os.scandir(os.path.join(root, relative)))
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            for entry in entries:
-                name = entry.name
-                if name.startswith((".", "#")):
-                    continue
-                shown = f"{relative}/{name}"
-                try:
-                    if entry.is_dir():
-                        pending.append(shown)
-                    elif name.endswith(".md") and entry.is_file():
-                        info = entry.stat()
-                        found[shown] = FileOnDisk(entry.path, shown, record_type, info.st_size, info.st_mtime_ns)
-                except FileNotFoundError:
-                    continue
-    return dict(sorted(found.items()))
 
 
 @contextmanager
@@ -141,8 +104,6 @@ def _state_stamp(kb: Kb) -> list:
 
 
 def write_snapshot(kb: Kb, snapshot: Snapshot) -> None:
-    from kb.records.parse import atomic_write
-
     data = {
         "version": STATE_VERSION,
         "state": _state_stamp(kb),

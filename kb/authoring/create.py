@@ -9,7 +9,7 @@ from pathlib import Path
 from kb.config import CONFIG_FILE, Kb, is_kb
 from kb.errors import KbError, UsageError, did_you_mean
 from kb.records.fields import QUESTIONS
-from kb.records.parse import atomic_write
+from kb.records.files import atomic_write
 from kb.resources import builtin_templates
 from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS
 

@@ -1,19 +1,16 @@
-"""Read one Markdown file into a record (front matter, body, answers, links); write one atomically."""
+"""Read one Markdown file into a record (front matter, body, answers, links)."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kb.errors import ERROR, WARNING, KbError, Problem
+from kb.errors import ERROR, WARNING, Problem
 from kb.records.fields import FIELDS, QUESTION_KEYS, FieldError, customer_date_warnings, question_for
+from kb.records.files import content_hash
 from kb.vocabulary import slug_of
 
 LINK_TYPES = ("customer", "casestudy", "interview")
@@ -101,10 +98,6 @@ class Record:
 
     def problem(self, line: int, severity: str, message: str) -> None:
         self.problems.append(Problem(self.path, line, severity, message))
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def parse_bytes(data: bytes, shown_path: str, record_type: str) -> Record:
@@ -291,40 +284,3 @@ def _read_links(record: Record, body: str, first_line: int) -> None:
         record.links.append(
             Link(match.group(2).strip(), line, match.group(1), (match.group(3) or "").strip() or None, question)
         )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, text: str, expected_sha256: str | None = None) -> None:
-    """Write `text` to `path` through a temporary file and a rename.
-
-    When `expected_sha256` is given, refuse to write if the file on disk is no longer that version
-    (use "" for a file that must not exist yet).
-    """
-    if expected_sha256 is not None:
-        current = content_hash(path.read_bytes()) if path.exists() else ""
-        if current != expected_sha256:
-            what = "exists already" if expected_sha256 == "" else "changed on disk since it was read"
-            raise KbError(f"{path}: not written, the file {what}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes the file 0600: give it the mode the user's file had, or the umask's default.
-        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if expected_sha256 == "":
-            os.link(temporary, path)  # fails if the file appeared meanwhile: never overwrite
-            os.unlink(temporary)
-        else:
-            os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

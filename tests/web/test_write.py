@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from kb.records.parse import content_hash, parse_bytes
+from kb.records.files import content_hash
+from kb.records.parse import parse_bytes
 from tests.web.helpers import hits
 
 STORY = """\
