@@ -48,6 +48,7 @@ def bench_run(tmp_path_factory):
     return tmp, out, result
 
 
+@pytest.mark.slow  # bench_run runs the whole benchmark once for the module
 def test_the_benchmark_command_writes_the_report(bench_run):
     tmp, out, result = bench_run
     text = out.read_text(encoding="utf-8")
@@ -103,6 +104,7 @@ def test_the_benchmark_command_writes_the_report(bench_run):
     assert sum(e["hits"]["kb"] == 0 for e in size["queries"]["queries"]) <= 2
 
 
+@pytest.mark.slow
 def test_gains_show_labelled_runs_side_by_side(bench_run):
     tmp, out, _ = bench_run
     before = json.loads((tmp / "bench/results.json").read_text())["runs"][0]

@@ -241,6 +241,7 @@ def _kb_process(root: Path, *args, **kwargs):
     )
 
 
+@pytest.mark.slow
 def test_a_rebuild_killed_half_way_loses_nothing(kb_root, run_kb):
     words = "pricing onboarding budget security renewal spreadsheet integration workflow deadline".split()
     for number in range(CRASH_FILES):
@@ -379,6 +380,7 @@ def test_corrupt_state_in_a_real_process_prints_no_traceback(small_kb, run_kb):
 # --- two processes: a held lock makes kb wait 5 s, then answer from the last committed state -------------
 
 
+@pytest.mark.slow
 def test_a_held_lock_makes_search_wait_then_answer_from_the_last_state(small_kb, run_kb):
     lock = small_kb.root / ".kb/lock"
     small_kb.interview("2026-03-09-acme-sales", "acme", "2026-03-09", body="Procurement wants a discount.")
@@ -412,6 +414,7 @@ def test_a_held_lock_makes_search_wait_then_answer_from_the_last_state(small_kb,
     ]
 
 
+@pytest.mark.slow
 def test_a_held_lock_on_a_kb_never_indexed_is_a_clear_error(kb_root, run_kb):
     kb_root.customer("acme")
     (kb_root.root / ".kb").mkdir()

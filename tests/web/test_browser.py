@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
 
 
 def test_search_audit_narrow_to_hell_yes_and_open_a_hit(live_server, page, tmp_path):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
 
 RENEWAL = "They bought certainty: the draft report came back clean and Laura expanded to the HR entity."
 

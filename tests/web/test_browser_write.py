@@ -11,6 +11,8 @@ from playwright.sync_api import Page, expect
 from kb.web import create_app
 from tests.web.helpers import close_app, serve
 
+pytestmark = pytest.mark.browser
+
 STORY = "casestudies/kestrel-vp-finance.md"
 
 

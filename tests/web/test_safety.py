@@ -317,6 +317,7 @@ def get_routes(app) -> tuple[list[str], list[str]]:
     return sorted(pages), sorted(odd)
 
 
+@pytest.mark.slow
 def test_no_odd_query_string_on_any_page_answers_500(hostile, client, app):
     pages, odd_pages = get_routes(app)
     assert {"/casestudies", "/search", "/casestudies/hostile", "/api/casestudies/hostile"} <= set(pages)
