@@ -8,6 +8,7 @@ keys, comments, text before the first `##`, extra sections) stays byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,12 +20,15 @@ from kb.authoring.records_on_disk import RecordsOnDisk
 from kb.authoring.saving import SLUG_RE, Saved, save
 from kb.config import Kb
 from kb.errors import KbError
+from kb.records.comments import IsPlaceholder, answer_with_comments, shown_answer
 from kb.records.document import Document, NotEditable, clean_line, list_items, shown_list, shown_value
-from kb.records.fields import QUESTION_KEYS, QUESTIONS
+from kb.records.fields import QUESTION_KEYS, QUESTIONS, Question
 from kb.records.files import content_hash
 from kb.vocabulary import TYPE_DIRS, slug_of
 
 STORY_FIELDS = ("customer", "person", "status", "interviews", "tags")
+# The sentence templates/new/casestudy.md writes after each question's prompt in a new story's skeleton.
+CITE_HINT_RE = re.compile(r"Cite the calls it rests on, e\.g\. \[\[[^\[\]|\n]*\]\]\.")
 
 
 @dataclass
@@ -60,6 +64,23 @@ class StoryForm:
         )
 
 
+def is_prompt(question: Question) -> IsPlaceholder:
+    """Whether a comment in the answer to `question` is the skeleton's placeholder, not the author's note.
+
+    The placeholder is the question's prompt (or its first sentences), alone or followed by the built-in
+    skeleton's hint to cite calls; a comment that says anything else is the author's and is kept."""
+    prompt = clean_line(question.prompt)
+
+    def placeholder(comment: str) -> bool:
+        said = clean_line(comment)
+        if said and said.endswith(("?", ".", "!")) and prompt.startswith(said):
+            return True
+        hint = said.removeprefix(prompt)
+        return hint != said and CITE_HINT_RE.fullmatch(hint.strip()) is not None
+
+    return placeholder
+
+
 def form_from_text(text: str) -> StoryForm:
     """The form a case study's text shows (what the form is compared with to find what changed)."""
     document = Document(text)
@@ -71,9 +92,10 @@ def form_from_text(text: str) -> StoryForm:
         interviews=shown_list(values.get("interviews"), "\n"),
         tags=shown_list(values.get("tags"), ", "),
     )
-    for key in QUESTION_KEYS:
-        section = document.answer(key)
-        form.answers[key] = section.shown if section else ""
+    for question in QUESTIONS:
+        # The form shows an answer without its comments; saving a changed answer keeps the author's.
+        section = document.answer(question.key)
+        form.answers[question.key] = shown_answer(section.text, is_prompt(question)) if section else ""
     return form
 
 
@@ -81,8 +103,11 @@ def _same_line(a: str, b: str) -> bool:
     return clean_line(a) == clean_line(b)
 
 
-def casestudy_text(form: StoryForm, original_text: str | None) -> str:
-    """The Markdown of `original_text` (or the built-in skeleton) with the form's changes made."""
+def casestudy_text(form: StoryForm, original_text: str | None, skeleton: bool = False) -> str:
+    """The Markdown of `original_text` (or the built-in skeleton) with the form's changes made.
+
+    `skeleton` says `original_text` is a new story's skeleton: each comment in its answers is a prompt."""
+    skeleton = skeleton or original_text is None
     document = Document(original_text if original_text is not None else _builtin_skeleton())
     shown = form_from_text(document.text)
     for key in ("customer", "person", "status"):
@@ -95,9 +120,16 @@ def casestudy_text(form: StoryForm, original_text: str | None) -> str:
     for question in QUESTIONS:
         typed = form.answers.get(question.key, "")
         if typed.strip() != shown.answers[question.key].strip():
-            answer = typed.strip("\n").rstrip() or f"<!-- {question.prompt} -->"
+            section = document.answer(question.key)
+            placeholder = _any_comment if skeleton else is_prompt(question)
+            old_text = section.text if section else ""
+            answer = answer_with_comments(old_text, typed, placeholder, f"<!-- {question.prompt} -->")
             document.set_answer(question.key, question.heading, answer)
     return document.text
+
+
+def _any_comment(_comment: str) -> bool:
+    return True
 
 
 def _builtin_skeleton() -> str:
@@ -129,7 +161,8 @@ def save_casestudy(kb: Kb, typed: StoryForm, relative_path: str | None = None) -
     if not form.base_text or not _same_line(form.customer, form_from_text(form.base_text).customer):
         form.customer, name = customer_for(form.customer, on_disk.slugs("customer"))
     path, errors = _new_story_path(on_disk, form) if relative_path is None else (relative_path, [])
-    if new or not form.base_text:
+    from_skeleton = new or not form.base_text
+    if from_skeleton:
         customer = form.customer if SLUG_RE.fullmatch(form.customer) else "acme"
         base = skeleton(
             kb,
@@ -141,7 +174,7 @@ def save_casestudy(kb: Kb, typed: StoryForm, relative_path: str | None = None) -
         )
     else:
         base = form.base_text
-    text = casestudy_text(form, base)
+    text = casestudy_text(form, base, skeleton=from_skeleton)
     errors += form_problems(text, path, "casestudy", STORY_FIELDS, base if form.base_text else None)
     if errors:
         raise Invalid(errors)

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from kb.errors import KbError
-from kb.records.parse import COMMENT_RE, _Loader, split_sections
+from kb.records.parse import _Loader, split_sections
 
 
 class NotEditable(KbError):
@@ -36,11 +36,6 @@ class Span:
     title: str
     question: str | None
     text: str
-
-    @property
-    def shown(self) -> str:
-        """What a form shows: the text, or nothing when it holds only the skeleton's prompt comments."""
-        return self.text if COMMENT_RE.sub("", self.text).strip() else ""
 
 
 def clean_line(text: str) -> str:
@@ -166,7 +161,9 @@ class Document:
         """The body's `##` sections, found as records.py finds them (headings inside code fences are not)."""
         start = self._closing() + 1
         _intro, found = split_sections("\n".join(self.lines[start:]), first_line=start)
-        ends = [section.line for section in found[1:]] + [len(self.lines)]
+        # Each section ends where the next begins, the last one at the end of the file (a body without
+        # any `##` heading has no sections at all).
+        ends = [section.line for section in found[1:]] + ([len(self.lines)] if found else [])
         return [
             Span(section.line, end, section.heading, section.question, section.text)
             for section, end in zip(found, ends, strict=True)

@@ -278,6 +278,40 @@ def test_a_file_kb_cannot_edit_in_place_says_so_without_a_500(client, kb_root):
     assert "not valid YAML" in response.text and "fix it in your editor" in response.text
 
 
+NOTE = "<!-- ask Laura after the draft report -->"
+
+
+@pytest.mark.parametrize(
+    ("on_disk", "typed", "written"),
+    [
+        (f"<!-- Why are they renewing / expanding with you? -->\n{NOTE}", "Their close.", f"{NOTE}\nTheir close."),
+        (f"{NOTE}\nThey bought back their close.", "Their close.", f"{NOTE}\nTheir close."),
+        (f"They bought back their close.\n\n{NOTE}", "Their close.", f"Their close.\n\n{NOTE}"),
+        (
+            f"They bought back their close.\n{NOTE}\nAnd time.",
+            "They bought back their close.\nAnd their time.",
+            f"They bought back their close.\n{NOTE}\nAnd their time.",
+        ),
+    ],
+)
+def test_saving_an_answer_keeps_the_authors_comment_in_it(client, acme, on_disk, typed, written):
+    acme.write_text(STORY.replace("They bought back their close.", on_disk))
+    form = open_form(client, "/casestudies/acme-story/edit")
+    assert "<!--" not in form["answer_renewal"]  # the form shows the answer; the note stays in the file
+    form["answer_renewal"] = typed
+    response = client.post("/casestudies/acme-story/edit", data=form)
+    assert response.status_code == 303, response.text[:800]
+    assert acme.read_text() == STORY.replace("They bought back their close.", written)
+
+
+def test_a_story_without_any_section_can_be_edited(client, kb_root):
+    path = kb_root.write("casestudies/bare.md", "---\ncustomer: acme\nperson: P\nstatus: draft\n---\nJust notes.\n")
+    form = open_form(client, "/casestudies/bare/edit")
+    form["answer_why_change"] = "The audit took 14 weeks."
+    assert client.post("/casestudies/bare/edit", data=form).status_code == 303
+    assert path.read_text().endswith("Just notes.\n\n## Why did they have to change?\nThe audit took 14 weeks.\n")
+
+
 def test_a_damaged_base_field_keeps_the_typed_text(client, acme):
     form = open_form(client, "/casestudies/acme-story/edit")
     form.update(base="%%% not base64", answer_options="Typed and kept.")
