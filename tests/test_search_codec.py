@@ -69,6 +69,7 @@ def codecs_of(ix) -> set[type]:
         return {type(leaf.codec()) for leaf, _ in reader.leaf_readers()}
 
 
+@pytest.mark.slow
 def test_kb_index_reads_as_plain_whoosh_does(generated_kb, runner):
     built = runner(generated_kb, "index")
     assert built.exit_code == 0, built.output
@@ -86,6 +87,7 @@ def test_kb_index_reads_as_plain_whoosh_does(generated_kb, runner):
     assert answers(kb_ix) == answers(plain_ix)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parallel", [False, True], ids=["one writer", "one writer per core"])
 def test_kb_writes_what_whoosh_writes(generated_kb, tmp_path, monkeypatch, parallel):
     """kb's writer (and its flush, through LengthsReader) makes the index Whoosh's own writer makes."""
