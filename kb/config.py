@@ -60,6 +60,9 @@ class Settings:
     sales_kinds: tuple[str, ...] = DEFAULT_SALES_KINDS
     founders: list[str] | None = None
     database_url: str | None = None
+    # Whether a record's Markdown may make the browser load https:// images (a pasted note can carry
+    # a tracking image): off, they show as links.
+    remote_images: bool = False
     thresholds: dict[str, int] = field(default_factory=lambda: dict(THRESHOLDS))
     sources: dict[str, Source] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -316,6 +319,7 @@ TOP_LEVEL_KEYS: dict[str, Key] = {
     "sales_kinds": Key(f"a list of interview kinds from {', '.join(INTERVIEW_KINDS)}", _sales_kinds, "sales_kinds"),
     "founders": Key('a list of names, such as founders = ["Ana", "Ben"]', _list_of_text, "founders"),
     "database_url": Key("a database URL such as sqlite:///path or postgresql://…", _database_url, "database_url"),
+    "remote_images": Key("true or false", _boolean, "remote_images"),
     "thresholds": Key("a table [thresholds]", _table, table=_read_thresholds),
     "sources": Key('tables such as [sources."cold email"]', _table, table=_read_sources),
 }

@@ -8,7 +8,7 @@ import pytest
 
 from kb.config import DEFAULT_GATE, DEFAULT_SALES_KINDS, THRESHOLDS, Settings, Source, load_settings
 
-KNOWN_SETTINGS = "name, as_of, gate, sales_kinds, founders, database_url, thresholds, sources"
+KNOWN_SETTINGS = "name, as_of, gate, sales_kinds, founders, database_url, remote_images, thresholds, sources"
 KINDS = "discovery, sales, demo, onboarding, check-in, renewal, other"
 KNOWN_THRESHOLDS = (
     "calls_per_week, weeks, paying_customers, settle_days, close_days, conversion_pct, conversion_min_n, "

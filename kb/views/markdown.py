@@ -8,6 +8,12 @@ scheme) URL and no inline style: nh3 cleans the whole output, including the anch
 (`target_type` is None for a bare slug); None marks the link broken, drawn as
 `<span class="broken-link">`. Links inside code spans, fenced code and HTML comments stay as
 written, as `kb.records` reads them.
+
+Images from other sites are not loaded: a pasted note may carry a tracking image, and opening the
+record would tell its sender. Such an `<img>` becomes a link to the image (class `remote-image`)
+showing its alt text, so nothing is hidden. With `remote_images=True` (kb.toml's `remote_images`),
+`https://` images stay images; other remote ones (`http://`, `//host`) become links all the same,
+as the page's Content-Security-Policy would block them anyway.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ ALLOWED_ATTRIBUTES = {
 }
 ALLOWED_CLASSES = {"a": {"kb-link"}, "span": {"broken-link"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+# nh3 writes every tag alike: attributes in double quotes, with `"`, `&`, `<` and `>` escaped.
+_IMG_RE = re.compile(r"<img\b([^>]*)>")
+_ATTRIBUTE_RE = re.compile(r'([a-z-]+)="([^"]*)"')
+# What a browser reads past in a URL: leading spaces and controls, tabs and newlines anywhere.
+_URL_NOISE_RE = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
 
 
 def sanitize(fragment: str) -> str:
@@ -52,6 +63,33 @@ def sanitize(fragment: str) -> str:
     )
 
 
+def _remote(src: str, remote_images: bool) -> bool:
+    """Whether the browser would fetch `src` from another site (https ones allowed if `remote_images`)."""
+    url = _URL_NOISE_RE.sub("", html.unescape(src)).lower()
+    if remote_images and url.startswith("https:"):
+        return False
+    # A scheme, or two slashes either way (`//host`, `\\host`, `/\host`: all another host to a browser).
+    return bool(re.match(r"[a-z][a-z0-9+.-]*:|[/\\]{2}", url))
+
+
+def _unloaded_images(cleaned: str, remote_images: bool) -> str:
+    """Each remote `<img>` of sanitized HTML as a link to it, showing its alt text."""
+
+    def replace(match: re.Match) -> str:
+        attributes = dict(_ATTRIBUTE_RE.findall(match.group(1)))
+        src = attributes.get("src", "")
+        if not _remote(src, remote_images):
+            return match.group(0)
+        # The values are still escaped as nh3 wrote them: they go back in as they are.
+        shown = attributes.get("alt") or src
+        return (
+            f'<a class="remote-image" href="{src}" rel="noopener noreferrer" '
+            f'title="an image on another site, not loaded: {src}">image: {shown}</a>'
+        )
+
+    return _IMG_RE.sub(replace, cleaned)
+
+
 def _anchor(match: re.Match, link_url: LinkUrl) -> str:
     target_type, slug, label = match.group(1), match.group(2).strip(), (match.group(3) or "").strip()
     shown = html.escape(label or slug)
@@ -62,8 +100,8 @@ def _anchor(match: re.Match, link_url: LinkUrl) -> str:
     return f'<a class="kb-link" href="{html.escape(url)}">{shown}</a>'
 
 
-def render_markdown(text: str, link_url: LinkUrl) -> str:
-    """Markdown → sanitized HTML, with `[[links]]` resolved by `link_url`."""
+def render_markdown(text: str, link_url: LinkUrl, remote_images: bool = False) -> str:
+    """Markdown → sanitized HTML, with `[[links]]` resolved by `link_url` and remote images as links."""
     if not text:
         return ""
     # Anchors go in as placeholders (letters only, unknown to Markdown) and come back after it ran,
@@ -79,4 +117,4 @@ def render_markdown(text: str, link_url: LinkUrl) -> str:
     rendered = markdown.markdown(prepared, extensions=EXTENSIONS, output_format="html")
     if anchors:
         rendered = re.sub(rf"kblink{nonce}x(\d+)x", lambda m: anchors[int(m.group(1))], rendered)
-    return sanitize(rendered)
+    return _unloaded_images(sanitize(rendered), remote_images)
