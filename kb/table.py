@@ -12,7 +12,8 @@ The contract, which the web pages, their downloads and their `/api/` twins all r
 - `cell_text(value)` is the one way a value becomes text: `None` is empty, a list is its items
   joined with ", ", a whole float loses its ".0". The HTML cell, the CSV cell and the Markdown cell
   of a value all show this text; `to_json()` keeps the plain values.
-- `to_csv()`: a header of labels, then one line per row. `to_markdown()`: a `#` title line and a
+- `to_csv()`: a header of labels, then one line per row, each text through `csv_cell`: a text a
+  spreadsheet would run as a formula gets a leading `'`. `to_markdown()`: a `#` title line and a
   GitHub table with labels for headers, `|` escaped as `\\|` and newlines as `<br>`. `to_json()`:
   `{"title", "columns": [{"key", "label"}], "rows": [...]}`.
 
@@ -23,11 +24,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 Cell = str | int | float | list[str] | None
 LinkTarget = str | list[str | None]
 LIST_SEPARATOR = ", "
+# What a spreadsheet reads as the start of a formula (=, +, -, @) or moves past to find one (tab, CR).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def cell_text(value: Cell) -> str:
@@ -41,6 +46,24 @@ def cell_text(value: Cell) -> str:
     if isinstance(value, list):
         return LIST_SEPARATOR.join(cell_text(item) for item in value)
     return str(value)
+
+
+def csv_safe(text: str) -> str:
+    """A text as a CSV cell no spreadsheet runs: one that would start a formula gets a leading `'`.
+
+    A plain number (`-3`, `+1.5`) stays as it is: a spreadsheet reads it as a value, never a formula.
+    Any other text starting with =, +, -, @, a tab or a carriage return (`=HYPERLINK(…)`, `@SUM(…)`,
+    `+1+1`, `- a list item`) is shown as written, as text.
+    """
+    if text.startswith(FORMULA_STARTS) and not _NUMBER_RE.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_cell(value: Cell) -> str:
+    """The text of a value in a CSV download: its cell text, made formula-safe unless it is a number."""
+    text = cell_text(value)
+    return text if isinstance(value, (int, float)) else csv_safe(text)
 
 
 def _check_value(key: str, value: Cell) -> None:
@@ -114,11 +137,11 @@ class Table:
         return drawn
 
     def to_csv(self) -> str:
-        """A header of labels, then one line per row (RFC 4180 quoting)."""
+        """A header of labels, then one line per row (RFC 4180 quoting), no cell a formula."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([label for _key, label in self.columns])
-        writer.writerows(self.text_rows())
+        writer.writerow([csv_safe(label) for _key, label in self.columns])
+        writer.writerows([csv_cell(row.get(key)) for key in self.keys] for row in self.rows)
         return out.getvalue()
 
     def to_markdown(self) -> str:

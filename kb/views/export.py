@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from kb.records.fields import FIELDS, QUESTION_KEYS
 from kb.store.models import RECORD_TABLES, AnswerRow
+from kb.table import csv_safe
 
 COMMON = ("type", "slug", "path")
 
@@ -50,7 +51,10 @@ def records_json(session: Session) -> str:
 
 
 def records_csv(session: Session) -> str:
-    """One table for all types: the union of their columns; lists joined by '; ', extra as JSON."""
+    """One table for all types: the union of their columns; lists joined by '; ', extra as JSON.
+
+    A text that a spreadsheet would run as a formula gets a leading `'` (see `kb.table.csv_safe`).
+    """
     rows = export_rows(session)
     columns: list[str] = list(COMMON)
     for fields in FIELDS.values():
@@ -72,5 +76,5 @@ def records_csv(session: Session) -> str:
                 flat[key] = "; ".join(str(v) for v in value)
             else:
                 flat[key] = "" if value is None else _plain(value)
-        writer.writerow(flat)
+        writer.writerow({key: csv_safe(value) if isinstance(value, str) else value for key, value in flat.items()})
     return out.getvalue()
