@@ -11,8 +11,10 @@ For views (every blueprint uses these, never `Workspace` directly):
 - `table_routes(bp, rule, endpoint)` registers a list view at `rule`, `rule.csv`, `rule.md` and
   `/api/rule`; the view gets `fmt` and returns `table_response(table, fmt, template, **context)`.
 - `arg_int`, `arg_choice`, `arg_date`, `arg_text` read the query string; a bad value is a 400 with a
-  message naming the parameter, never a 500. `valid_slug(slug)` is False for anything that is not a
-  plain file name (no `/`, no `..`, nothing a filesystem would read differently).
+  message naming the parameter, never a 500.
+- A record's slug in a route is `<slug:slug>` (`SlugConverter`): any slug the records layer can have
+  (a file name without `.md`: spaces, colons, `#`, `?`, `%`, emoji...), and no other (`valid_slug`).
+  Links to a record are made by `url_for` (`record_url`), which percent-encodes the slug.
 
 For templates: `record_url(type, slug)`, the `markdown` filter (sanitized HTML, `[[links]]`
 resolved through the catalog), and `csrf_token()` (Flask-WTF) in every form.
@@ -34,6 +36,7 @@ from flask import Flask, Response, abort, current_app, g, jsonify, render_templa
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from werkzeug.routing import BaseConverter, ValidationError
 
 from kb.config import LOOPBACK_HOSTS, Kb
 from kb.errors import KbError
@@ -46,7 +49,6 @@ from kb.workspace import Workspace
 
 RECORD_ENDPOINTS = {"casestudy": "browse.casestudy", "customer": "browse.customer", "interview": "browse.interview"}
 _HOST_RE = re.compile(r"^(?P<name>127\.0\.0\.1|localhost|\[::1\])(?::(?P<port>\d{1,5}))?$", re.I)
-SLUG_RE = re.compile(r"^[^\s/\\\[\]|:?#%]+$")
 FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "md": ("text/markdown; charset=utf-8", "md")}
 
 
@@ -136,8 +138,26 @@ def _close_request_state(_exc: BaseException | None = None) -> None:
 
 
 def valid_slug(slug: str) -> bool:
-    """A plain file name: no path separators, no leading dot, nothing percent-encoded."""
-    return bool(SLUG_RE.match(slug)) and not slug.startswith(".") and len(slug) <= 200
+    """A slug the records layer can have: a file name without `.md` that the scan of the folders reads."""
+    # Any character a file name may hold but `/` and NUL; never a leading `.` or `#` (the scan skips
+    # such files: editors' backups and lock files); with `.md`, at most the 255 bytes of a file name.
+    return (
+        0 < len(slug.encode("utf-8", "surrogateescape")) <= 255 - len(".md")
+        and "/" not in slug
+        and "\x00" not in slug
+        and not slug.startswith((".", "#"))
+    )
+
+
+class SlugConverter(BaseConverter):
+    """`<slug:name>` in a route: one path segment that is a slug the records layer can have (else 404)."""
+
+    regex = "[^/]+"
+
+    def to_python(self, value: str) -> str:
+        if not valid_slug(value):
+            raise ValidationError()
+        return value
 
 
 def record_url(record_type: str, slug: str) -> str:
@@ -352,6 +372,7 @@ def _server_error(exc: InternalServerError):
 def init_app(app: Flask, kb: Kb) -> None:
     """Attach the KB, the safety checks, the error handlers and the template helpers to `app`."""
     app.extensions["kb"] = WebState(kb)
+    app.url_map.converters["slug"] = SlugConverter  # before any blueprint's routes use it
     app.before_request(check_host)  # before CSRF: a foreign Host learns nothing more
     CSRFProtect(app)
     app.teardown_appcontext(_close_request_state)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
 from kb.method.as_of import resolve_as_of
 from kb.views import lists, record_pages
@@ -49,9 +49,7 @@ def problems(fmt: str):
 
 
 def _record_page(record_type: str, slug: str, build, template: str):
-    """One record's page (HTML or, under /api/, JSON); unknown or odd slugs are 404."""
-    if not core.valid_slug(slug):
-        abort(404, description=f"There is no record '{slug[:100]}': a slug is a file name without '.md'.")
+    """One record's page (HTML or, under /api/, JSON); an unknown slug is 404 (the route refuses odd ones)."""
     workspace = core.workspace()
     catalog = core.catalog()
     path = record_pages.path_of(catalog, record_type, slug)
@@ -66,19 +64,19 @@ def _record_page(record_type: str, slug: str, build, template: str):
     return render_template(template, page=page)
 
 
-@bp.route("/casestudies/<slug>")
-@bp.route("/api/casestudies/<slug>", endpoint="casestudy_json")
+@bp.route("/casestudies/<slug:slug>")
+@bp.route("/api/casestudies/<slug:slug>", endpoint="casestudy_json")
 def casestudy(slug: str):
     return _record_page("casestudy", slug, record_pages.case_study, "browse/casestudy.html")
 
 
-@bp.route("/customers/<slug>")
-@bp.route("/api/customers/<slug>", endpoint="customer_json")
+@bp.route("/customers/<slug:slug>")
+@bp.route("/api/customers/<slug:slug>", endpoint="customer_json")
 def customer(slug: str):
     return _record_page("customer", slug, record_pages.customer, "browse/customer.html")
 
 
-@bp.route("/interviews/<slug>")
-@bp.route("/api/interviews/<slug>", endpoint="interview_json")
+@bp.route("/interviews/<slug:slug>")
+@bp.route("/api/interviews/<slug:slug>", endpoint="interview_json")
 def interview(slug: str):
     return _record_page("interview", slug, record_pages.interview, "browse/interview.html")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from kb.authoring import call_form, story_form
 from kb.authoring.form_checks import FieldProblem, Invalid
-from kb.authoring.records_on_disk import RecordsOnDisk
 from kb.authoring.saving import Conflict, Saved, conflict_diff
 from kb.errors import KbError
 from kb.records.fields import QUESTIONS
+from kb.views import record_pages
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES, slug_of
 from kb.web import core
 
@@ -116,7 +117,9 @@ def _saved(saved: Saved):
     return redirect(url_for(endpoint, slug=saved.slug), code=303)
 
 
-@bp.route("/casestudies/new", methods=["GET", "POST"])
+# The forms that make a record live under /new/, never beside the records' pages: a case study or an
+# interview may be named `new` (any file name is a slug).
+@bp.route("/new/casestudy", methods=["GET", "POST"])
 def new_casestudy():
     """The form for a new case study; saving writes casestudies/<slug>.md, never over a file."""
     if request.method == "GET":
@@ -133,16 +136,24 @@ def new_casestudy():
     return _save_story(form, None)
 
 
-@bp.route("/casestudies/<slug>/edit", methods=["GET", "POST"])
+def _opened(path: Path) -> story_form.StoryForm | None:
+    """The form of a case study file, or None when it was deleted since the index saw it."""
+    try:
+        return story_form.load_casestudy(path)[0]
+    except FileNotFoundError:
+        return None
+
+
+@bp.route("/casestudies/<slug:slug>/edit", methods=["GET", "POST"])
 def edit_casestudy(slug: str):
     """The form for an existing case study; saving writes only if the file is still the version opened."""
     kb = core.workspace().kb
-    path = RecordsOnDisk(kb).casestudy_path(slug) if core.valid_slug(slug) else None
+    path = record_pages.path_of(core.catalog(), "casestudy", slug)
     if request.method == "GET":
-        if path is None:
+        opened = _opened(kb.root / path) if path else None
+        if opened is None:
             abort(404, description=f"There is no case study '{slug[:100]}' to edit.")
-        form, _sha256 = story_form.load_casestudy(kb.root / path)
-        return _story_page(form, path)
+        return _story_page(opened, path)
     form, damaged = _posted_story()
     form.slug = slug
     posted = request.form.get("path", "")
@@ -222,7 +233,7 @@ def resolve_conflict():
     return _saved(saved)
 
 
-@bp.route("/interviews/new", methods=["GET", "POST"])
+@bp.route("/new/interview", methods=["GET", "POST"])
 def log_call():
     """Log a call: a short form that writes a new interview (and the customer, when new)."""
     if request.method == "GET":

@@ -116,10 +116,10 @@ def test_saves_over_a_file_changed_on_disk_and_gets_the_conflict_screen_with_not
 
 
 def test_a_refused_preview_keeps_the_page_and_what_was_typed(page: Page, live_server):
-    page.goto(live_server + "/casestudies/new")
+    page.goto(live_server + "/new/casestudy")
     page.get_by_label("2. What did success look like?").fill("Typed before the token went stale.")
     page.evaluate("document.querySelector('input[name=csrf_token]').value = 'stale'")
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview [role=alert]")).to_contain_text("No preview: kb refused the form")
-    expect(page).to_have_url(live_server + "/casestudies/new")
+    expect(page).to_have_url(live_server + "/new/casestudy")
     expect(page.get_by_label("2. What did success look like?")).to_have_value("Typed before the token went stale.")

@@ -95,7 +95,7 @@ def open_form(client, url: str) -> dict[str, str]:
 def test_the_new_story_form_asks_the_five_questions_with_their_prompts(client):
     from kb.records.fields import QUESTIONS
 
-    response = client.get("/casestudies/new")
+    response = client.get("/new/casestudy")
     assert response.status_code == 200
     for question in QUESTIONS:
         assert question.heading in response.text and question.prompt in response.text
@@ -105,7 +105,7 @@ def test_the_new_story_form_asks_the_five_questions_with_their_prompts(client):
 
 
 def test_a_new_story_is_saved_parses_cleanly_and_is_found_by_search_at_once(app, client, kb_root):
-    form = open_form(client, "/casestudies/new")
+    form = open_form(client, "/new/casestudy")
     form.update(
         customer="Quokka Labs",
         person="Mia Chen, Head of Ops",
@@ -114,7 +114,7 @@ def test_a_new_story_is_saved_parses_cleanly_and_is_found_by_search_at_once(app,
         answer_why_change="Their zephyrine audit failed twice.\r\nThen the board asked.",
         answer_fit="We fit their **weekly** review.",
     )
-    response = client.post("/casestudies/new", data=form)
+    response = client.post("/new/casestudy", data=form)
     assert response.status_code == 303, response.text[:800]
     assert response.headers["Location"] == "/casestudies/quokka-labs-story"
     data = (kb_root.root / "casestudies/quokka-labs-story.md").read_bytes()
@@ -132,7 +132,7 @@ def test_a_new_story_is_saved_parses_cleanly_and_is_found_by_search_at_once(app,
 
 
 def test_a_field_error_keeps_every_typed_value_and_writes_nothing(client, kb_root):
-    form = open_form(client, "/casestudies/new")
+    form = open_form(client, "/new/casestudy")
     typed = {
         "customer": "acme",
         "person": "",
@@ -144,7 +144,7 @@ def test_a_field_error_keeps_every_typed_value_and_writes_nothing(client, kb_roo
         "answer_options": "Spreadsheets.",
     }
     form.update(typed)
-    response = client.post("/casestudies/new", data=form)
+    response = client.post("/new/casestudy", data=form)
     assert response.status_code == 400
     shown = fields_of(response.text)
     for name, value in typed.items():
@@ -155,22 +155,22 @@ def test_a_field_error_keeps_every_typed_value_and_writes_nothing(client, kb_roo
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_writes_nothing(client, kb_root):
-    form = open_form(client, "/casestudies/new")
+    form = open_form(client, "/new/casestudy")
     form.pop("csrf_token")
     form.update(customer="acme", person="Jane Doe, CFO")
-    response = client.post("/casestudies/new", data=form)
+    response = client.post("/new/casestudy", data=form)
     assert response.status_code == 400
     assert "security token was missing" in response.text
     assert list((kb_root.root / "casestudies").iterdir()) == []
-    for url in ("/interviews/new", "/preview", "/write/conflict", "/casestudies/x/edit"):
+    for url in ("/new/interview", "/preview", "/write/conflict", "/casestudies/x/edit"):
         assert client.post(url, data={"customer": "acme"}).status_code == 400, url
 
 
 @pytest.mark.parametrize("slug", ["../evil", "a/b", "..", ".hidden", "Acme Story", "casestudies/../../x"])
 def test_a_file_name_that_is_not_a_plain_slug_is_refused(client, kb_root, slug):
-    form = open_form(client, "/casestudies/new")
+    form = open_form(client, "/new/casestudy")
     form.update(customer="acme", person="Jane Doe, CFO", slug=slug)
-    response = client.post("/casestudies/new", data=form)
+    response = client.post("/new/casestudy", data=form)
     assert response.status_code == 400
     assert "use lowercase letters, digits and hyphens" in response.text
     assert fields_of(response.text)["slug"] == slug
@@ -399,15 +399,15 @@ def test_a_story_deleted_while_editing_is_a_conflict_and_can_be_written_back(cli
 
 
 def test_a_new_story_over_a_file_that_appeared_meanwhile_is_a_conflict(client, kb_root):
-    form = open_form(client, "/casestudies/new")
+    form = open_form(client, "/new/casestudy")
     form.update(customer="acme", person="Mia Chen, COO", slug="acme-story", answer_fit="Typed fit.")
     theirs = kb_root.write("casestudies/acme-story.md", STORY)
-    response = client.post("/casestudies/new", data=form)
+    response = client.post("/new/casestudy", data=form)
     assert response.status_code == 409
     assert "appeared while you were writing" in response.text and "Typed fit." in response.text
     assert theirs.read_text() == STORY
     fields = fields_of(response.text)
-    again = client.post("/casestudies/new", data={**fields, "action": "reopen"})
+    again = client.post("/new/casestudy", data={**fields, "action": "reopen"})
     assert again.status_code == 200 and fields_of(again.text)["answer_fit"] == "Typed fit."
     assert "exists now: choose another name" in again.text
 
@@ -437,7 +437,7 @@ def test_the_preview_button_without_javascript_shows_the_form_and_the_preview(cl
 
 
 def test_log_a_call_writes_the_interview_and_a_new_customer(app, client, kb_root):
-    form = open_form(client, "/interviews/new")
+    form = open_form(client, "/new/interview")
     assert form["date"] and form["kind"] == "discovery"
     form.update(
         customer="Brand New Co",
@@ -447,7 +447,7 @@ def test_log_a_call_writes_the_interview_and_a_new_customer(app, client, kb_root
         owner="Ana Ruiz",
         notes="They asked about the xylograph export.\r\n\r\n> We need it by May.",
     )
-    response = client.post("/interviews/new", data=form)
+    response = client.post("/new/interview", data=form)
     assert response.status_code == 303, response.text[:800]
     assert response.headers["Location"] == "/interviews/2026-03-04-brand-new-co-demo"
     path = kb_root.root / "content/interviews/2026-03-04-brand-new-co-demo.md"
@@ -463,18 +463,18 @@ def test_log_a_call_writes_the_interview_and_a_new_customer(app, client, kb_root
 
 
 def test_log_a_call_for_a_known_customer_makes_no_customer_file(client, acme, kb_root):
-    form = open_form(client, "/interviews/new?customer=acme")
+    form = open_form(client, "/new/interview?customer=acme")
     assert form["customer"] == "acme"
     form.update(date="2026-02-10", kind="discovery")
-    response = client.post("/interviews/new", data=form)
+    response = client.post("/new/interview", data=form)
     assert response.headers["Location"] == "/interviews/2026-02-10-acme-discovery-2"
     assert sorted(p.name for p in (kb_root.root / "content/customers").iterdir()) == ["acme.md"]
 
 
 def test_log_a_call_with_bad_fields_keeps_what_was_typed(client, kb_root):
-    form = open_form(client, "/interviews/new")
+    form = open_form(client, "/new/interview")
     form.update(customer="", date="2026-02-30", kind="lunch", people="Al", notes="Long notes\nkept.")
-    response = client.post("/interviews/new", data=form)
+    response = client.post("/new/interview", data=form)
     assert response.status_code == 400
     shown = fields_of(response.text)
     assert (shown["date"], shown["kind"], shown["people"], shown["notes"]) == (
@@ -489,8 +489,8 @@ def test_log_a_call_with_bad_fields_keeps_what_was_typed(client, kb_root):
 
 
 def test_pages_link_to_writing(client, acme):
-    assert 'href="/casestudies/new"' in client.get("/casestudies").text
+    assert 'href="/new/casestudy"' in client.get("/casestudies").text
     assert 'href="/casestudies/acme-story/edit"' in client.get("/casestudies/acme-story").text
-    assert 'href="/interviews/new"' in client.get("/interviews").text
+    assert 'href="/new/interview"' in client.get("/interviews").text
     customer = client.get("/customers/acme").text
-    assert 'href="/interviews/new?customer=acme"' in customer and 'href="/casestudies/new?customer=acme"' in customer
+    assert 'href="/new/interview?customer=acme"' in customer and 'href="/new/casestudy?customer=acme"' in customer
