@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kb.records.fields import QUESTION_KEYS
 from kb.records.parse import COMMENT_RE
@@ -60,7 +60,7 @@ class Catalog:
     def __init__(self, session: Session):
         self.session = session
         self.paths: dict[str, dict[str, list[str]]] = {t: defaultdict(list) for t in RESOLUTION_ORDER}
-        for row in session.exec(select(FileState.type, FileState.slug, FileState.path)).all():
+        for row in session.execute(select(col(FileState.type), col(FileState.slug), col(FileState.path))).all():
             self.paths[row.type][row.slug].append(row.path)
         for slugs in self.paths.values():
             for found in slugs.values():
@@ -76,14 +76,14 @@ class Catalog:
         return sorted(s for s, p in self.paths[record_type].items() if p)
 
     def links(self) -> list[LinkRow]:
-        return list(self.session.exec(select(LinkRow)).scalars())
+        return list(self.session.execute(select(LinkRow)).scalars())
 
     def file_problems(self) -> list[FileProblem]:
-        return list(self.session.exec(select(FileProblem)).scalars())
+        return list(self.session.execute(select(FileProblem)).scalars())
 
     def customers(self) -> dict[str, CustomerFacts]:
         """Customers by slug (the first file of a duplicated slug wins)."""
-        rows = self.session.exec(select(Customer).order_by(Customer.path)).scalars()
+        rows = self.session.execute(select(Customer).order_by(col(Customer.path))).scalars()
         found: dict[str, CustomerFacts] = {}
         for row in rows:
             found.setdefault(
@@ -107,19 +107,19 @@ class Catalog:
     def stories(self) -> list[StoryFacts]:
         """Every case study with what the method needs: status, person, and the questions not answered."""
         answered: dict[str, set[str]] = defaultdict(set)
-        query = select(AnswerRow.path, AnswerRow.question).where(AnswerRow.answered.is_(True))
-        for path, question in self.session.exec(query).all():
+        query = select(col(AnswerRow.path), col(AnswerRow.question)).where(col(AnswerRow.answered).is_(True))
+        for path, question in self.session.execute(query).all():
             answered[path].add(question)
         # Only the columns the method reads: a story's body can be long, and there may be thousands.
-        rows = self.session.exec(
+        rows = self.session.execute(
             select(
-                CaseStudy.slug,
-                CaseStudy.path,
-                CaseStudy.customer,
-                CaseStudy.person,
-                CaseStudy.status,
-                CaseStudy.key_lines,
-            ).order_by(CaseStudy.path)
+                col(CaseStudy.slug),
+                col(CaseStudy.path),
+                col(CaseStudy.customer),
+                col(CaseStudy.person),
+                col(CaseStudy.status),
+                col(CaseStudy.key_lines),
+            ).order_by(col(CaseStudy.path))
         ).all()
         return [
             StoryFacts(
@@ -136,15 +136,17 @@ class Catalog:
 
     def sales_call_dates(self, kinds) -> list:
         """The dates of the interviews whose kind counts as a sales call (no kind reads as `other`)."""
-        rows = self.session.exec(select(Interview.date, Interview.kind).where(Interview.date.is_not(None))).all()
+        rows = self.session.execute(
+            select(col(Interview.date), col(Interview.kind)).where(col(Interview.date).is_not(None))
+        ).all()
         return [row.date for row in rows if (row.kind or "other") in kinds]
 
     def answer_texts(self) -> dict[str, dict[str, list[str]]]:
         """Per case study and question, the text of each section answering it, in file order."""
         found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        rows = self.session.exec(
-            select(AnswerRow.path, AnswerRow.question, AnswerRow.text, AnswerRow.answered).order_by(
-                AnswerRow.path, AnswerRow.line
+        rows = self.session.execute(
+            select(col(AnswerRow.path), col(AnswerRow.question), col(AnswerRow.text), col(AnswerRow.answered)).order_by(
+                col(AnswerRow.path), col(AnswerRow.line)
             )
         ).all()
         for row in rows:
@@ -153,31 +155,33 @@ class Catalog:
 
     def story_tags(self) -> dict[str, list[str]]:
         """Per case study, its tags as written."""
-        rows = self.session.exec(select(CaseStudy.path, CaseStudy.tags)).all()
+        rows = self.session.execute(select(col(CaseStudy.path), col(CaseStudy.tags))).all()
         return {row.path: list(row.tags or []) for row in rows}
 
     def recent_calls(self, as_of, limit: int = 8) -> list[Interview]:
         """The latest calls on or before D, newest first."""
         query = (
             select(Interview)
-            .where(Interview.date.is_not(None), Interview.date <= as_of)
-            .order_by(Interview.date.desc(), Interview.path.desc())
+            .where(col(Interview.date).is_not(None), col(Interview.date) <= as_of)
+            .order_by(col(Interview.date).desc(), col(Interview.path).desc())
             .limit(limit)
         )
-        return list(self.session.exec(query).scalars())
+        return list(self.session.execute(query).scalars())
 
     def recent_edits(self, limit: int = 8) -> list[FileState]:
         """The files changed last on disk, newest first."""
-        query = select(FileState).order_by(FileState.mtime_ns.desc(), FileState.path).limit(limit)
-        return list(self.session.exec(query).scalars())
+        query = select(FileState).order_by(col(FileState.mtime_ns).desc(), col(FileState.path)).limit(limit)
+        return list(self.session.execute(query).scalars())
 
     def interviews(self) -> list[Interview]:
-        return list(self.session.exec(select(Interview).order_by(Interview.date, Interview.path)).scalars())
+        return list(
+            self.session.execute(select(Interview).order_by(col(Interview.date), col(Interview.path))).scalars()
+        )
 
     def citations(self) -> dict[str, dict[str, list[str]]]:
         """Per case study and question, the calls its answer cites (links that resolve to interviews)."""
         found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for link in self.session.exec(select(LinkRow).where(LinkRow.question.is_not(None))).scalars():
+        for link in self.session.execute(select(LinkRow).where(col(LinkRow.question).is_not(None))).scalars():
             targets = self.resolve(link.slug, link.target_type)
             if targets and targets[0].type == "interview" and link.slug not in found[link.path][link.question]:
                 found[link.path][link.question].append(link.slug)
