@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from kb.errors import GateShut
 from kb.method.company import Company, percent
 from kb.method.status import gate
-from kb.table import Table, cell_text
+from kb.table import Cell, Table, cell_text
 
 CALL_WEEKS = 26
 
@@ -65,7 +65,7 @@ def _months(first: dt.date, last: dt.date) -> list[str]:
     return found
 
 
-def _pct_label(value: float | None) -> str:
+def _pct_label(value: Cell) -> str:
     return "not enough data" if value is None else f"{cell_text(value)}%"
 
 
@@ -126,7 +126,8 @@ def _conversion_by_month(company: Company) -> Metric:
     if won:
         by_month = defaultdict(list)
         for customer in won:
-            by_month[customer.won_on.strftime("%Y-%m")].append(customer)
+            if customer.won_on is not None:
+                by_month[customer.won_on.strftime("%Y-%m")].append(customer)
         for month in sorted(by_month):
             group = by_month[month]
             hell = sum(c.slug in company.hell_yes_customers for c in group)
@@ -336,7 +337,7 @@ def _churn(company: Company) -> Metric:
     per_month = Counter(c.churned_on.strftime("%Y-%m") for c in churned if c.churned_on is not None)
     table = Table("Churn", [("month", "Month"), ("churned", "Churned")])
     if ever_won:
-        for month in _months(min(c.won_on for c in ever_won), day):
+        for month in _months(min(c.won_on for c in ever_won if c.won_on is not None), day):
             table.add({"month": month, "churned": per_month.get(month, 0)})
     undated = len(churned) - sum(per_month.values())
     note = (

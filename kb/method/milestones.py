@@ -99,21 +99,22 @@ def current_milestone(found: list[Milestone]) -> Milestone | None:
 
 def _milestone_1(company: Company, calls: SalesCalls) -> Milestone:
     per_week, needed = company.t("calls_per_week"), company.t("weeks")
-    reached = calls.reached_with is not None
+    first = calls.reached_with
+    reached = first is not None
     good = 0
     for week in reversed(calls.recent):
         if week.calls < per_week:
             break
         good += 1
-    if reached:
-        progress = f"reached: {needed} good weeks in a row by {calls.reached_with.label}"
+    if first is not None:
+        progress = f"reached: {needed} good weeks in a row by {first.label}"
     else:
         progress = f"{good} of {needed} good weeks in a row"
     progress += f"; this week so far: {calls.this_week.calls} of {per_week}"
     counts = {
         "calls_per_week": per_week,
         "weeks_needed": needed,
-        "reached_in_week": calls.reached_with.label if reached else None,
+        "reached_in_week": first.label if first is not None else None,
         "recent_weeks": [{"week": w.label, "start": w.start.isoformat(), "sales_calls": w.calls} for w in calls.recent],
         "this_week": {
             "week": calls.this_week.label,
@@ -260,7 +261,7 @@ def _milestone_7(company: Company) -> Milestone:
         if no_acv:
             missing.append(f"{source.name}: no acv for {', '.join(no_acv)}")
         cost_effective = False
-        if not missing:
+        if not missing and source.cost is not None:
             # cost ÷ wins ≤ Σacv ÷ wins, compared exactly in decimal (both sides have the same wins).
             total_acv = sum(Decimal(str(c.acv)) for c in won)
             cost_effective = Decimal(str(source.cost)) <= total_acv
@@ -298,7 +299,7 @@ def _milestone_8(company: Company) -> Milestone:
     wins, n, _ = _close_rate(company, reps)
     hell, settled = _conversion(company, reps)
     reached = n > floor and meets(wins, n, pct) and meets(hell, settled, conv)
-    owners = sorted({c.owner.strip() for c in reps})
+    owners = sorted({(c.owner or "").strip() for c in reps})
     return Milestone(
         8,
         name,

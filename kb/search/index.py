@@ -66,7 +66,7 @@ def _date(record: Record) -> dt.datetime | None:
     if record.type == "interview":
         day = f.get("date")
     elif record.type == "customer":
-        days = [f.get(k) for k in ("qualified_on", "won_on", "lost_on", "churned_on") if f.get(k)]
+        days: list[dt.date] = [f[k] for k in ("qualified_on", "won_on", "lost_on", "churned_on") if f.get(k)]
         day = max(days) if days else None
     else:
         day = None
@@ -84,7 +84,7 @@ def _flatten(value) -> str:
 def document(record: Record) -> dict:
     """The Whoosh document of a record: each answer in its own field, the rest in `content`."""
     f = record.fields
-    answers = {key: [] for key in QUESTION_KEYS}
+    answers: dict[str, list[str]] = {key: [] for key in QUESTION_KEYS}
     content: list[str] = []
     lines = record.body.split("\n")
     bounds = [(s.line - record.body_line, s) for s in record.sections]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import delete, event, insert, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, SQLModel, col, create_engine
 
 from kb.config import STATE_VERSION, Kb, Settings
 from kb.records.parse import Record
@@ -73,7 +73,7 @@ def check_schema(engine: Engine) -> None:
 
 
 def fingerprints(session: Session) -> dict[str, FileState]:
-    return {row.path: row for row in session.exec(select(FileState)).scalars()}
+    return {row.path: row for row in session.execute(select(FileState)).scalars()}
 
 
 def delete_paths(session: Session, paths: Iterable[str]) -> None:
@@ -82,7 +82,7 @@ def delete_paths(session: Session, paths: Iterable[str]) -> None:
     for start in range(0, len(paths), 500):
         chunk = paths[start : start + 500]
         for table in PER_FILE_TABLES:
-            session.execute(delete(table).where(table.path.in_(chunk)))
+            session.execute(delete(table).where(col(table.path).in_(chunk)))
 
 
 def touch(session: Session, path: str, size: int, mtime_ns: int) -> None:

@@ -115,5 +115,9 @@ class FileProblem(SQLModel, table=True):
     message: str = Field(sa_column=Column(Text))
 
 
-RECORD_TABLES = {"customer": Customer, "interview": Interview, "casestudy": CaseStudy}
+RECORD_TABLES: dict[str, type[Customer | Interview | CaseStudy]] = {
+    "customer": Customer,
+    "interview": Interview,
+    "casestudy": CaseStudy,
+}
 PER_FILE_TABLES = (FileState, Customer, Interview, CaseStudy, AnswerRow, Tag, LinkRow, FileProblem)

@@ -9,7 +9,7 @@ import json
 from collections import defaultdict
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kb.records.fields import FIELDS, QUESTION_KEYS
 from kb.store.models import RECORD_TABLES, AnswerRow
@@ -21,14 +21,14 @@ COMMON = ("type", "slug", "path")
 def export_rows(session: Session) -> list[dict]:
     """One dict a record: its fields, unknown keys under `extra`, answers by question, and body."""
     answers: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for row in session.exec(select(AnswerRow).order_by(AnswerRow.path, AnswerRow.line)).scalars():
+    for row in session.execute(select(AnswerRow).order_by(col(AnswerRow.path), col(AnswerRow.line))).scalars():
         answers[row.path][row.question].append(row.text)
     from kb.store.catalog import Catalog
 
     citations = Catalog(session).citations()
     rows = []
     for record_type, table in RECORD_TABLES.items():
-        for record in session.exec(select(table).order_by(table.path)).scalars():
+        for record in session.execute(select(table).order_by(col(table.path))).scalars():
             dumped = record.model_dump()
             order = ["slug", "path", *FIELDS[record_type], "extra", "body"]
             data = {"type": record_type, **{key: dumped.get(key) for key in order}}

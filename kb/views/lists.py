@@ -112,7 +112,7 @@ def case_studies(catalog: Catalog, urls: Urls, status: str | None = None, tag: s
             ("tags", "Tags"),
         ],
     )
-    rows = catalog.session.exec(select(CaseStudy)).scalars().all()
+    rows = catalog.session.execute(select(CaseStudy)).scalars().all()
     all_tags: Counter[str] = Counter()
     for row in rows:
         all_tags.update(row.tags or [])

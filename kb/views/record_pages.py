@@ -17,7 +17,7 @@ from kb.errors import Problem
 from kb.records.fields import QUESTIONS, title_of
 from kb.records.parse import split_sections
 from kb.store.catalog import Catalog
-from kb.store.models import RECORD_TABLES, CaseStudy
+from kb.store.models import RECORD_TABLES, CaseStudy, Customer, Interview
 from kb.table import cell_text
 from kb.views.lists import NO_PROFILE, UnknownRecord, Urls, backlinks, customer_names
 
@@ -162,7 +162,9 @@ def _call_ref(catalog: Catalog, urls: Urls, slug: str) -> RecordRef:
     paths = catalog.paths["interview"].get(slug)
     if not paths:
         return RecordRef("interview", slug, slug, None, "no such call")
-    row = catalog.session.get(RECORD_TABLES["interview"], paths[0])
+    row = catalog.session.get(Interview, paths[0])
+    if row is None:
+        return RecordRef("interview", slug, slug, None, "no such call")
     when = row.date.isoformat() if row.date else "undated"
     return RecordRef(
         "interview",
@@ -238,8 +240,9 @@ def customer(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -
     calls = [i for i in catalog.interviews() if i.customer == slug]
     if facts is None and not stories and not calls and not _named_anywhere(catalog, slug):
         raise UnknownRecord(f"there is no customer '{slug}'")
-    row = catalog.session.get(RECORD_TABLES["customer"], facts.path) if facts else None
-    profile, timeline = [], []
+    row = catalog.session.get(Customer, facts.path) if facts else None
+    profile: list[tuple[str, str]] = []
+    timeline: list[TimelineEntry] = []
     if row is not None:
         for key, label in PROFILE_FIELDS:
             value = getattr(row, key)
