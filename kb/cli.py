@@ -482,13 +482,20 @@ def compare(ctx, as_of, fmt, tags, output):
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Where to listen: 127.0.0.1, localhost or ::1 (this computer only, until kb has authentication).",
+    help="Where to listen: 127.0.0.1, localhost or ::1 (this computer only).",
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="The port to listen on.")
+@click.option(
+    "--no-token",
+    is_flag=True,
+    help="Let in every request without the token: anyone on this computer can then read and change the KB.",
+)
 @click.pass_context
-def serve(ctx, host, port):
+def serve(ctx, host, port, no_token):
     """Serve the web UI on this computer: browse, search, compare and write, at http://127.0.0.1:8765/.
 
+    Open the address it prints: it carries a token, new at each start, without which kb answers
+    nothing, so that other users and programs on this computer cannot read or change the KB.
     Edits made in an editor while it runs show on the next reload. Ctrl+C stops it.
     """
     from kb.config import is_loopback
@@ -498,12 +505,15 @@ def serve(ctx, host, port):
             f"--host {host}: kb serves only this computer (127.0.0.1, localhost or ::1) for now; "
             "team serving with authentication will come later"
         )
+    import secrets
+
     from waitress import create_server
 
     from kb.web import create_app
 
     workspace = _workspace(ctx)  # index before listening, so that the first page is quick
-    app = create_app(workspace.kb.root, {"KB_PORT": port, "KB_WATCH": True})
+    token = None if no_token else secrets.token_urlsafe(32)
+    app = create_app(workspace.kb.root, {"KB_PORT": port, "KB_WATCH": True, "KB_TOKEN": token})
     bind = host.strip("[]")
     try:
         server = create_server(app, host=bind, port=port, ident="kb")
@@ -513,7 +523,14 @@ def serve(ctx, host, port):
             f"Try --port {port + 1 if port < 65535 else port - 1}"
         ) from None
     shown = f"[{bind}]" if ":" in bind else bind
-    click.echo(f"kb: serving {workspace.kb.root} at http://{shown}:{port}/  (Ctrl+C stops)")
+    url = f"http://{shown}:{port}/"
+    if no_token:
+        click.echo(
+            f"kb: warning: --no-token: anyone on this computer, any user or program, can read and change "
+            f"this KB at {url}",
+            err=True,
+        )
+    click.echo(f"kb: serving {workspace.kb.root} at {url}{'' if no_token else '?token=' + token}  (Ctrl+C stops)")
     try:
         server.run()
     except KeyboardInterrupt:

@@ -30,6 +30,8 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
         SESSION_COOKIE_HTTPONLY=True,
         KB_ROOT=str(kb.root),
         KB_PORT=None,
+        # The token every request must carry (kb.web.guard); None lets every request in, as tests do.
+        KB_TOKEN=None,
         KB_WATCH=False,
     )
     if test_config:

@@ -19,8 +19,8 @@ For views (every blueprint uses these, never `Workspace` directly):
 For templates: `record_url(type, slug)`, the `markdown` filter (sanitized HTML, `[[links]]`
 resolved through the catalog), and `csrf_token()` (Flask-WTF) in every form.
 
-Safety: only the Host headers `127.0.0.1`, `localhost` and `[::1]`, with no port or the server's
-(`KB_PORT` when set), are answered; every POST needs a CSRF token; a `KbError` is a 4xx page;
+Safety: `kb.web.guard` answers only a loopback Host and, when the server has one, its token, and
+sets the security headers on every response; every POST needs a CSRF token; a `KbError` is a 4xx page;
 `/api/...` errors are `{"error": {"status": N, "message": "..."}}`.
 """
 
@@ -38,17 +38,17 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 from werkzeug.routing import BaseConverter, ValidationError
 
-from kb.config import LOOPBACK_HOSTS, Kb
+from kb.config import Kb
 from kb.errors import KbError
 from kb.search.query import searcher_for
 from kb.store.catalog import Catalog
 from kb.table import Table
 from kb.views.markdown import render_markdown
 from kb.vocabulary import is_date_text
+from kb.web.guard import init_guard
 from kb.workspace import Workspace
 
 RECORD_ENDPOINTS = {"casestudy": "browse.casestudy", "customer": "browse.customer", "interview": "browse.interview"}
-_HOST_RE = re.compile(r"^(?P<name>127\.0\.0\.1|localhost|\[::1\])(?::(?P<port>\d{1,5}))?$", re.I)
 FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "md": ("text/markdown; charset=utf-8", "md")}
 
 
@@ -173,7 +173,7 @@ def link_url(slug: str, target_type: str | None) -> str | None:
 
 def markdown_filter(text: str | None) -> Markup:
     """Jinja filter: a record's Markdown as sanitized HTML with resolved `[[links]]`."""
-    return Markup(render_markdown(text or "", link_url))
+    return Markup(render_markdown(text or "", link_url, _state().workspace.settings.remote_images))
 
 
 # -- the query string ---------------------------------------------------------------------------
@@ -284,22 +284,6 @@ def table_response(table: Table, fmt: str, template: str, json_extra: dict | Non
 # -- safety and errors --------------------------------------------------------------------------
 
 
-def check_host() -> None:
-    """Refuse any Host header but loopback with the server's port (DNS rebinding)."""
-    host = request.headers.get("Host", "")
-    match = _HOST_RE.match(host.strip())
-    port = current_app.config.get("KB_PORT")
-    if match and (match.group("port") is None or port is None or int(match.group("port")) == int(port)):
-        return
-    allowed = " or ".join(f"{name}:{port}" if port else name for name in LOOPBACK_HOSTS)
-    shown = host[:100] if host else "(none)"
-    abort(
-        400,
-        description=f"kb answers only to the Host {allowed}; this request came for {shown!r}. "
-        f"Open kb at http://127.0.0.1{':' + str(port) if port else ''}/ instead.",
-    )
-
-
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
@@ -373,7 +357,7 @@ def init_app(app: Flask, kb: Kb) -> None:
     """Attach the KB, the safety checks, the error handlers and the template helpers to `app`."""
     app.extensions["kb"] = WebState(kb)
     app.url_map.converters["slug"] = SlugConverter  # before any blueprint's routes use it
-    app.before_request(check_host)  # before CSRF: a foreign Host learns nothing more
+    init_guard(app)  # the Host, then the token, before CSRF: a stranger learns nothing more
     CSRFProtect(app)
     app.teardown_appcontext(_close_request_state)
     app.register_error_handler(CSRFError, _csrf_error)

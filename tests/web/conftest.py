@@ -6,11 +6,16 @@
   `fresh_demo_root` is a copy of its own for a test that writes.
 - `make_app(root, config)`: another app (closed at the end of the test), e.g. with a KB_PORT.
 - `csrf_token(client, url)`: the CSRF token of the form on the page at `url`.
-- `live_server`: the demo app served for real, under waitress on a free port (what the Playwright
-  tests open); `serve(app)` in tests/web/helpers.py does the serving.
+- `live_server`: the demo app served for real, under waitress on a free port, with a token as
+  `kb serve` has; the test's browser `page` has entered through the URL with the token, as its user
+  does, so the pages it opens then are the real path. `serve(app)` and `enter(page, url, app)` in
+  tests/web/helpers.py do the serving and the entering.
+- Every test with a `page` fails on a console error of the Content-Security-Policy: kb's pages must
+  work under their own policy.
 - `browser_type_launch_args`: pytest-playwright runs the system Chromium, never a downloaded one.
 
-The helpers a test imports by name (close_app, hits, csrf_token_of, serve) are in tests/web/helpers.py.
+The helpers a test imports by name (close_app, hits, csrf_token_of, serve, enter, kb_serve) are in
+tests/web/helpers.py.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import pytest
 
 from kb.web import create_app
 from tests.helpers import copy_demo
-from tests.web.helpers import close_app, csrf_token_of, serve
+from tests.web.helpers import close_app, csrf_token_of, enter, serve
 
 
 @pytest.fixture
@@ -83,12 +88,31 @@ def csrf_token():
 
 
 @pytest.fixture
-def live_server(fresh_demo_root):
-    """The demo KB's web app served for real (waitress, a free port); yields the base URL."""
+def live_server(fresh_demo_root, page):
+    """The demo KB's web app served for real (waitress, a free port, a token), `page` let in; yields the base URL."""
     made = create_app(fresh_demo_root)
     with serve(made) as url:
+        enter(page, url, made)
         yield url
     close_app(made)
+
+
+@pytest.fixture(autouse=True)
+def _no_content_security_policy_errors(request):
+    """A browser test fails on any console error of the Content-Security-Policy."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    refused: list[str] = []
+
+    def note(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", note)
+    yield
+    assert refused == [], "\n".join(refused)
 
 
 @pytest.fixture(scope="session")

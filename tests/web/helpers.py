@@ -6,8 +6,15 @@ Fixtures live in tests/web/conftest.py; what a test imports by name lives here.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import secrets
+import socket
+import subprocess
+import sys
 import threading
+import time
+from dataclasses import dataclass
 
 from kb.search.query import search
 
@@ -43,12 +50,17 @@ def csrf_token_of(html: str) -> str:
 
 @contextlib.contextmanager
 def serve(app, host: str = "127.0.0.1"):
-    """Run `app` under waitress in a background thread on a free port; yield its base URL."""
+    """Run `app` under waitress in a background thread on a free port; yield its base URL.
+
+    The server has a token, as `kb serve` does (in `app.config["KB_TOKEN"]`): a browser enters with
+    `enter(page, url, app)`.
+    """
     from waitress import create_server
 
     server = create_server(app, host=host, port=0, threads=4, ident="kb-test")
     port = server.effective_port
     app.config["KB_PORT"] = port
+    app.config["KB_TOKEN"] = secrets.token_urlsafe(32)
     thread = threading.Thread(target=server.run, name="kb-test-server", daemon=True)
     thread.start()
     try:
@@ -63,3 +75,57 @@ def serve(app, host: str = "127.0.0.1"):
         thread.join(10)
         server.task_dispatcher.shutdown()
         assert not thread.is_alive(), "the test server did not stop"
+
+
+def enter(page, url: str, app) -> None:
+    """Open the served app in the browser as its user does: through the URL with the token, once."""
+    page.goto(f"{url}/?token={app.config['KB_TOKEN']}")
+    assert page.url == f"{url}/", page.url  # the token went into a cookie and out of the address
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class KbServe:
+    """A `kb serve` process: its port, the first line it printed, and (once stopped) all it printed."""
+
+    port: int
+    process: subprocess.Popen
+    first_line: str = ""
+    out: str = ""
+    err: str = ""
+
+
+@contextlib.contextmanager
+def kb_serve(root, *options: str):
+    """Run `kb --root ROOT serve --port P OPTIONS` until the block ends; yield a KbServe once it listens."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kb", "--root", str(root), "serve", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    served = KbServe(port, process)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert process.poll() is None, process.communicate()[1]
+                assert time.monotonic() < deadline, "kb serve did not start listening"
+                time.sleep(0.1)
+        served.first_line = process.stdout.readline()  # printed as it starts to listen
+        yield served
+    finally:
+        process.terminate()
+        out, served.err = process.communicate(timeout=30)
+        served.out = served.first_line + out

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kb.web import create_app
-from tests.web.helpers import close_app, serve
+from tests.web.helpers import close_app, enter, serve
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,11 @@ STORY = "casestudies/kestrel-vp-finance.md"
 
 
 @pytest.fixture
-def watched_server(fresh_demo_root):
-    """The demo KB served for real with the file watcher on; yields (base URL, app)."""
+def watched_server(fresh_demo_root, page):
+    """The demo KB served for real with the file watcher on, `page` let in; yields (base URL, app)."""
     app = create_app(fresh_demo_root, {"KB_WATCH": True})
     with serve(app) as url:
+        enter(page, url, app)
         yield url, app
     close_app(app)
 

@@ -1,4 +1,4 @@
-// The preview: the only script kb runs besides the "/" shortcut. It sends the form to /preview
+// The preview: the only script kb runs besides the "/" shortcut (kb.js). It sends the form to /preview
 // (with the form's CSRF token) and shows the sanitized HTML that comes back. Without JavaScript,
 // the Preview button submits the form and the page comes back with the preview below it.
 (function () {
