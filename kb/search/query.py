@@ -151,16 +151,15 @@ def _mentions_null_date(q: wq.Query) -> bool:
 
 
 def searcher_for(ix: index.Index):
-    """A searcher kept on the index object and reused across queries; refreshed only after a commit."""
+    """A searcher kept on the index object and reused across queries: it reads the version of the index
+    it was opened on, however many commits come meanwhile (open the index again to read a newer one)."""
+    # Not Whoosh's Searcher.refresh(): the new searcher it returns shares the old one's segment readers,
+    # so closing the old one (as nothing else would) closes the new one's too, and a query a commit
+    # came before (the file watcher's, while a page is read) failed with ReaderClosed.
     current = getattr(ix, "_kb_searcher", None)
     if current is None:
-        fresh = ix.searcher()
-    else:
-        fresh = current.refresh()
-        if fresh is not current:
-            current.close()
-    ix._kb_searcher = fresh
-    return fresh
+        current = ix._kb_searcher = ix.searcher()
+    return current
 
 
 def search(
