@@ -2,10 +2,11 @@
 
 For views (every blueprint uses these, never `Workspace` directly):
 
-- `workspace()` brings `.kb/` up to date with the files (`refresh(need_store=True)`, at most once
-  per request, serialized across the server's threads by one lock) and returns the app's
-  `kb.sync.Workspace`. Call it first in a view that reads the KB; after writing a file, call
-  `refresh_now()` so that the same request sees the change.
+- `workspace()` returns the app's `kb.workspace.Workspace`, up to date with the files: while a file
+  watcher follows them (`kb serve`: `kb.web.watcher`), as the watcher keeps it, with no scan of the
+  KB; without one, after a scan (`refresh(need_store=True)`) at most once per request. Refreshes are
+  serialized across the server's threads by one lock. Call it first in a view that reads the KB;
+  after writing a file, call `refresh_now()` so that the same request (and the next) sees the change.
 - `session()` is a SQLModel session for this request (closed at teardown); `catalog()` is a
   `kb.catalog.Catalog` on it; `index()` is the Whoosh index for this request (closed at teardown).
 - `table_routes(bp, rule, endpoint)` registers a list view at `rule`, `rule.csv`, `rule.md` and
@@ -53,11 +54,15 @@ FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "md": ("text/markdown; cha
 
 
 class WebState:
-    """The app's one Workspace and the lock that serializes bringing it up to date."""
+    """The app's one Workspace, the lock that serializes bringing it up to date, and whether a file
+    watcher keeps it up to date."""
 
     def __init__(self, kb: Kb):
         self.workspace = Workspace(kb)
         self.lock = threading.Lock()
+        # True only while a file watcher follows every change to the files and its last refresh
+        # succeeded (kb.web.watcher sets it): requests then answer from that state without a scan.
+        self.watched = False
 
 
 def _state() -> WebState:
@@ -65,10 +70,15 @@ def _state() -> WebState:
 
 
 def workspace() -> Workspace:
-    """The KB's Workspace, brought up to date with the files once in this request."""
+    """The KB's Workspace, up to date with the files: as the file watcher keeps it, or after a scan
+    made once in this request when no watcher does (none runs, or it is starting or failed)."""
+    state = _state()
     if not g.get("kb_refreshed"):
-        refresh_now()
-    return _state().workspace
+        if state.watched:
+            g.kb_refreshed, g.kb_stale = True, False
+        else:
+            refresh_now()
+    return state.workspace
 
 
 def refresh_now() -> None:

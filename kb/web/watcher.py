@@ -4,6 +4,13 @@ to kb.toml brings `.kb/` up to date at once, so a reload in the browser shows it
 Two daemon threads use watchfiles: one watches `casestudies/` and `content/` recursively, one watches
 the KB's folder itself (not recursively: a KB may sit in a big repository) for kb.toml and for those
 folders appearing. Every refresh goes through the web core's lock, like a request's.
+
+While both watches are in place and the watcher's last refresh succeeded, requests answer from the
+state it keeps and do not scan the KB (`WebState.watched`). A watch is in place once watchfiles first
+answers (with changes, or with none after `ARM_MS`): from then on no change escapes it, so the watcher
+refreshes once more then, to take in what changed before. Until then, whenever a watch is started
+again, and after a refresh failed, each request scans the files itself, as without a watcher. A
+change that arrives while a refresh runs comes as the next batch of events: one more refresh.
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ RECORD_ROOTS = tuple(sorted({folder.split("/")[0] for folder in TYPE_DIRS.values
 DEBOUNCE_MS = 200
 STEP_MS = 40
 RETRY_SECONDS = 1.0
+# How long watchfiles waits before it answers "no change": its first answer says the watch is in place.
+ARM_MS = 250
+WATCHES = ("records", "root")
 
 
 class _Either:
@@ -48,9 +58,15 @@ class Watcher:
         self._folders_changed = threading.Event()
         self._threads: list[threading.Thread] = []
         self.refreshes = 0  # how many times a change brought .kb/ up to date
+        self._armed: set[str] = set()  # the watches in place
+        self._armed_lock = threading.Lock()
+
+    @property
+    def _state(self):
+        return self.app.extensions["kb"]
 
     def start(self) -> Watcher:
-        for name, target in (("records", self._watch_records), ("root", self._watch_root)):
+        for name, target in zip(WATCHES, (self._watch_records, self._watch_root), strict=True):
             thread = threading.Thread(target=target, name=f"kb-watch-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -60,6 +76,7 @@ class Watcher:
         """Stop watching and wait for the threads to end."""
         atexit.unregister(self.stop)
         self.stopping.set()
+        self._set_armed(*WATCHES, armed=False)
         self._folders_changed.set()
         for thread in self._threads:
             if thread is not threading.current_thread():
@@ -68,6 +85,21 @@ class Watcher:
     @property
     def alive(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
+
+    def _set_armed(self, *names: str, armed: bool) -> None:
+        with self._armed_lock:
+            for name in names:
+                (self._armed.add if armed else self._armed.discard)(name)
+            if not armed:
+                self._state.watched = False  # a change may go unseen now: requests scan again
+
+    def _followed(self, name: str, changes: set, first: bool) -> None:
+        """One answer of a watch: the first says it is in place; any with changes needs a refresh."""
+        if first:
+            self._set_armed(name, armed=True)
+            self._refresh(changes, counted=bool(changes))
+        elif changes:
+            self._refresh(changes)
 
     def _record_path(self, _change: watchfiles.Change, path: str) -> bool:
         """A Markdown file or a folder under casestudies/ or content/, outside hidden folders."""
@@ -91,39 +123,51 @@ class Watcher:
                 self._folders_changed.wait()
                 continue
             try:
-                for changes in watchfiles.watch(
-                    *folders,
-                    watch_filter=self._record_path,
-                    debounce=DEBOUNCE_MS,
-                    step=STEP_MS,
-                    stop_event=_Either(self.stopping, self._folders_changed),
-                    raise_interrupt=False,
+                for number, changes in enumerate(
+                    watchfiles.watch(
+                        *folders,
+                        watch_filter=self._record_path,
+                        debounce=DEBOUNCE_MS,
+                        step=STEP_MS,
+                        stop_event=_Either(self.stopping, self._folders_changed),
+                        rust_timeout=ARM_MS,
+                        yield_on_timeout=True,
+                        raise_interrupt=False,
+                    )
                 ):
-                    self._refresh(changes)
+                    self._followed("records", changes, first=number == 0)
             except Exception:  # a watched folder removed, an inotify limit: log, wait, watch again
                 log.exception("kb: the file watcher failed; starting it again")
                 self.stopping.wait(RETRY_SECONDS)
+            finally:
+                self._set_armed("records", armed=False)
 
     def _watch_root(self) -> None:
         while not self.stopping.is_set():
             try:
-                for changes in watchfiles.watch(
-                    self.root,
-                    watch_filter=self._root_path,
-                    recursive=False,
-                    debounce=DEBOUNCE_MS,
-                    step=STEP_MS,
-                    stop_event=self.stopping,
-                    raise_interrupt=False,
+                for number, changes in enumerate(
+                    watchfiles.watch(
+                        self.root,
+                        watch_filter=self._root_path,
+                        recursive=False,
+                        debounce=DEBOUNCE_MS,
+                        step=STEP_MS,
+                        stop_event=self.stopping,
+                        rust_timeout=ARM_MS,
+                        yield_on_timeout=True,
+                        raise_interrupt=False,
+                    )
                 ):
                     if any(Path(path).name in RECORD_ROOTS for _change, path in changes):
                         self._folders_changed.set()  # watch the folders as they are now
-                    self._refresh(changes)
+                    self._followed("root", changes, first=number == 0)
             except Exception:
                 log.exception("kb: the watcher of %s failed; starting it again", self.root)
                 self.stopping.wait(RETRY_SECONDS)
+            finally:
+                self._set_armed("root", armed=False)
 
-    def _refresh(self, changes: set) -> None:
+    def _refresh(self, changes: set, counted: bool = True) -> None:
         """Bring .kb/ up to date; one bad file is a recorded problem, and any failure is logged, not fatal."""
         from flask import g
 
@@ -135,11 +179,16 @@ class Watcher:
                     core.refresh_now()
                     stale = g.get("kb_stale", False)
             except Exception:  # the next change, or the next request, tries again
+                self._state.watched = False
                 log.exception("kb: could not bring the index up to date after %d change(s)", len(changes))
                 return
             if not stale:
-                self.refreshes += 1
+                with self._armed_lock:
+                    # Requests may answer from this state while no change can escape the watches.
+                    self._state.watched = self._armed == set(WATCHES) and not self.stopping.is_set()
+                self.refreshes += counted
                 return
+            self._state.watched = False
             self.stopping.wait(RETRY_SECONDS)  # another process held the index: try again shortly
 
 

@@ -111,3 +111,117 @@ def test_search_sees_what_the_watcher_indexed(watched_app, kb_root):
     kb_root.write("casestudies/other.md", "---\ncustomer: acme\nperson: P\nstatus: meh\n---\nThe okapi story.\n")
     assert wait_for(lambda: hits(watched_app, "okapi"))
     assert hits(watched_app, "okapi status:meh") == ["casestudies/other.md"]
+
+
+def count_refreshes(app) -> list[str]:
+    """Record each freshness scan of the app's workspace (by a request or by the watcher): its thread's name."""
+    import threading
+
+    workspace = app.extensions["kb"].workspace
+    real = workspace.refresh
+    calls: list[str] = []
+
+    def counted(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    workspace.refresh = counted
+    return calls
+
+
+def found(client, word: str) -> list[str]:
+    """The slugs /api/search finds for `word`."""
+    return [row["record"] for row in client.get(f"/api/search?q={word}").get_json()["rows"]]
+
+
+def by_requests(calls: list[str]) -> list[str]:
+    return [name for name in calls if not name.startswith("kb-watch-")]
+
+
+def test_while_the_watcher_follows_the_files_requests_do_not_scan_them(watched_app):
+    state = watched_app.extensions["kb"]
+    assert wait_for(lambda: state.watched)
+    calls = count_refreshes(watched_app)
+    client = watched_app.test_client()
+    for url in ("/casestudies", "/casestudies/acme-story", "/search?q=audit", "/api/search?q=audit", "/customers"):
+        assert client.get(url).status_code == 200, url
+    assert by_requests(calls) == []
+
+
+def test_without_a_watcher_each_request_scans_the_files(app, kb_root):
+    kb_root.customer("acme", name="Acme")
+    calls = count_refreshes(app)
+    client = app.test_client()
+    for url in ("/casestudies", "/customers", "/search?q=acme"):
+        assert client.get(url).status_code == 200, url
+    assert len(by_requests(calls)) == 3
+
+
+def test_the_first_request_after_start_sees_the_files(kb_root):
+    kb_root.customer("acme", name="Acme")
+    kb_root.casestudy("acme-story", "acme", answers={"why_change": "The tapir audit."})
+    app = create_app(kb_root.root, {"KB_WATCH": True})
+    try:
+        assert not app.extensions["kb"].watched  # the watches are not in place yet: the request scans
+        assert found(app.test_client(), "tapir") == ["acme-story"]
+    finally:
+        app.extensions["kb_watcher"].stop()
+        app.extensions["kb"].workspace.close()
+
+
+def test_a_request_sees_an_edit_made_on_disk_once_the_watcher_took_it_in(watched_app, kb_root):
+    state = watched_app.extensions["kb"]
+    assert wait_for(lambda: state.watched)
+    client = watched_app.test_client()
+    kb_root.write("casestudies/other.md", "---\ncustomer: acme\nperson: P\nstatus: meh\n---\nThe quokka story.\n")
+    assert wait_for(lambda: found(client, "quokka") == ["other"], timeout=2.0)
+    (kb_root.root / "casestudies/other.md").unlink()
+    assert wait_for(lambda: found(client, "quokka") == [], timeout=2.0)
+
+
+def test_a_change_made_while_the_watcher_refreshes_is_taken_in_too(watched_app, kb_root):
+    state = watched_app.extensions["kb"]
+    assert wait_for(lambda: state.watched)
+    workspace = state.workspace
+    real = workspace.refresh
+    written = []
+
+    def refresh_then_edit(*args, **kwargs):
+        changes = real(*args, **kwargs)
+        if not written:  # right after the scan of the first refresh, before the watcher returns
+            written.append(
+                kb_root.write("casestudies/late.md", "---\ncustomer: acme\nperson: P\nstatus: meh\n---\nThe dugong.\n")
+            )
+        return changes
+
+    workspace.refresh = refresh_then_edit
+    kb_root.write("casestudies/early.md", "---\ncustomer: acme\nperson: P\nstatus: meh\n---\nThe manatee.\n")
+    client = watched_app.test_client()
+    assert wait_for(lambda: written and found(client, "manatee") == ["early"])
+    assert wait_for(lambda: found(client, "dugong") == ["late"], timeout=2.0)
+
+
+def test_after_a_failed_refresh_of_the_watcher_requests_scan_again(watched_app, kb_root):
+    state = watched_app.extensions["kb"]
+    assert wait_for(lambda: state.watched)
+    workspace = state.workspace
+    real = workspace.refresh
+    failed = []
+
+    def fail_once(*args, **kwargs):
+        if not failed:
+            failed.append(True)
+            raise OSError("the disk hiccupped")
+        return real(*args, **kwargs)
+
+    workspace.refresh = fail_once
+    kb_root.write("casestudies/other.md", "---\ncustomer: acme\nperson: P\nstatus: meh\n---\nThe wombat.\n")
+    assert wait_for(lambda: failed and not state.watched)
+    assert found(watched_app.test_client(), "wombat") == ["other"]  # this request scanned
+
+
+def test_a_stopped_watcher_leaves_requests_to_scan(watched_app):
+    state = watched_app.extensions["kb"]
+    assert wait_for(lambda: state.watched)
+    watched_app.extensions["kb_watcher"].stop()
+    assert not state.watched
