@@ -2,6 +2,7 @@
 
     python -m bench.run [--sizes 1000,10000,50000] [--out BENCHMARKS.md] [--repeat N] [--workdir DIR]
                         [--label NAME] [--query-runs N] [--seed 42]
+    python -m bench.run --load [SECONDS]    # only `kb serve` under load, on a copy of the demo KB
 
 See bench/README.md for what each figure means. BENCHMARKS.md is only ever written by this command.
 """
@@ -416,6 +417,25 @@ def _report_again(label: str, out: Path) -> None:
     log(f"wrote {out} and {svg_path} again from the run {label!r} of {run.get('date')}")
 
 
+def measure_load(seconds: float, workdir: Path) -> dict:
+    """`kb serve` on a copy of the demo KB for `seconds`: 8 clients reading, searching and saving
+    stories while files change on disk (bench/load.py); its requests/s and latency."""
+    from .load import kb_serve, run_load
+
+    root = workdir / "load-demo"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for name in ("kb.toml", "casestudies", "content"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        else:
+            shutil.copy(source, root / name)
+    with kb_serve(root) as server:
+        run = run_load(server, root, seconds=seconds)
+    return {**run.summary(), "statuses": {str(k): v for k, v in sorted(run.statuses.items(), key=str)}}
+
+
 def _compile_like_an_install() -> None:
     """Whole-process timings as a user sees them: pip compiles an installed package's modules, so
     compile them here too, and let every process the run starts use the compiled files."""
@@ -471,7 +491,26 @@ def main(argv: list[str] | None = None) -> None:
         help="measure nothing: write the report again from the run kept under LABEL in "
         "bench/results.json (after editing bench/notes.md, say)",
     )
+    parser.add_argument(
+        "--load",
+        nargs="?",
+        type=float,
+        const=15.0,
+        metavar="SECONDS",
+        help="measure only kb serve under load for SECONDS (default 15) on a copy of the demo KB, "
+        "and print its requests/s, p50 and p95",
+    )
     args = parser.parse_args(argv)
+    if args.load is not None:
+        if args.load <= 0:
+            parser.error("--load needs a number of seconds above 0")
+        figures = measure_load(args.load, args.workdir.resolve())
+        log(
+            f"kb serve under load: {figures['requests_per_s']} requests/s, p50 {figures['p50_ms']} ms, "
+            f"p95 {figures['p95_ms']} ms over {figures['seconds']} s"
+        )
+        print(json.dumps(figures, indent=1))
+        return
     if args.report:
         _report_again(args.report, args.out.resolve())
         return
