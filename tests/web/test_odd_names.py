@@ -160,3 +160,15 @@ def test_the_real_server_opens_odd_names_from_their_links(kb_root, odd_kb):
             connection.close()
     finally:
         close_app(app)
+
+
+def test_links_in_a_story_to_odd_names_open_them(client, odd_kb):
+    # A [[link]] holds no `|`, `[`, `]` or line break, and its ends are trimmed.
+    linkable = [(name, word) for name, word in odd_kb if not set(name) & set("|[]\n") and name == name.strip()]
+    body = " ".join(f"[[interview:{name}]]" for name, _word in linkable)
+    client.application.extensions["kb"].workspace.kb.root.joinpath("casestudies/links.md").write_text(
+        f"---\ncustomer: acme\nperson: P\nstatus: draft\n---\n## Why did they have to change?\n{body}\n",
+        encoding="utf-8",
+    )
+    found = reached(client, "/casestudies/links", "/interviews/", [word for _name, word in linkable])
+    assert sorted(found) == sorted(word for _name, word in linkable)

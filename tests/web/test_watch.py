@@ -225,3 +225,17 @@ def test_a_stopped_watcher_leaves_requests_to_scan(watched_app):
     assert wait_for(lambda: state.watched)
     watched_app.extensions["kb_watcher"].stop()
     assert not state.watched
+
+
+def test_a_save_through_the_form_is_found_at_once_while_the_watcher_follows(watched_app):
+    from tests.web.test_write import fields_of
+
+    state = watched_app.extensions["kb"]
+    assert wait_for(lambda: state.watched)
+    client = watched_app.test_client()
+    form = fields_of(client.get("/casestudies/acme-story/edit").text)
+    form["answer_success"] = "The gharial close."
+    response = client.post("/casestudies/acme-story/edit", data=form)
+    assert response.status_code == 303, response.text[:500]
+    assert "The gharial close." in client.get(response.headers["Location"]).text  # no wait for the watcher
+    assert found(client, "gharial") == ["acme-story"]
