@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 from kb.errors import KbError
-from kb.records.parse import _Loader, split_sections
+from kb.records.front_matter import FrontMatterError, InvalidYaml, key_name, load_yaml
+from kb.records.parse import split_sections
 
 
 class NotEditable(KbError):
@@ -105,18 +106,16 @@ class Document:
     def _front(self) -> tuple[int, dict[str, Block], dict[str, Any]]:
         """The closing line of the front matter, each key's block of lines, and the values."""
         closing = self._closing()
-        loader = _Loader("\n".join(self.lines[1:closing]))
         try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 2})" if mark else ""
+            node, data = load_yaml("\n".join(self.lines[1:closing]))
+        except InvalidYaml as exc:
             raise NotEditable(
-                f"the front matter is not valid YAML{where}: fix it in your editor, then edit it here"
+                f"the front matter is not valid YAML (line {exc.line + 2}): fix it in your editor, then edit it here"
             ) from None
-        finally:
-            loader.dispose()
+        except FrontMatterError as exc:
+            raise NotEditable(f"line {exc.line + 2}: {exc.message}: fix it in your editor, then edit it here") from None
+        if node is None:
+            data = {}  # no keys at all
         if not isinstance(data, dict):
             raise NotEditable("the front matter is not a mapping of keys to values: fix it in your editor")
         blocks: dict[str, Block] = {}
@@ -127,7 +126,7 @@ class Document:
             # Blank and comment lines after a value belong to what follows: keep them.
             while end - 1 > first and (not self.lines[end - 1].strip() or self.lines[end - 1].lstrip().startswith("#")):
                 end -= 1
-            blocks[str(key_node.value)] = Block(first, end, getattr(value_node, "flow_style", None))
+            blocks[key_name(key_node)] = Block(first, end, getattr(value_node, "flow_style", None))
         return closing, blocks, {str(k): v for k, v in data.items()}
 
     def values(self) -> dict[str, Any]:

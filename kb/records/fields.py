@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,9 +46,27 @@ def _date(value: Any) -> dt.date:
         raise FieldError(f"expected a real date as YYYY-MM-DD; got {text!r} ({exc})") from None
 
 
+# Amounts past this are typing mistakes; the database's integers also end near 9.2e18.
+LARGEST_NUMBER = 10**15
+
+
+def yaml_number(value: float) -> str:
+    """A number as YAML writes it (`.inf`, `-.inf` and `.nan` for the values JSON has no word for)."""
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    return repr(value)
+
+
 def _number(value: Any) -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise FieldError(f"expected a number such as 12000; got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FieldError(f"expected a finite number such as 12000; got {yaml_number(value)}")
+    if abs(value) >= LARGEST_NUMBER:
+        shown = f"{value:.3g}" if isinstance(value, float) else f"a number of {len(str(abs(value))):,} digits"
+        raise FieldError(f"expected a number below {LARGEST_NUMBER:,} such as 12000; got {shown}")
     return value
 
 
@@ -186,12 +205,26 @@ QUESTION_KEYS = tuple(q.key for q in QUESTIONS)
 
 
 def _matches(pattern: list[str], words: list[str]) -> bool:
-    """Word-wise wildcard match: `*` stands for any words, none included."""
-    if not pattern:
-        return not words
-    if pattern[0] == "*":
-        return any(_matches(pattern[1:], words[skip:]) for skip in range(len(words) + 1))
-    return bool(words) and words[0] == pattern[0] and _matches(pattern[1:], words[1:])
+    """Word-wise wildcard match: `*` stands for any words, none included.
+
+    Greedy with one point to return to (the last `*`), as shell globs are matched: time grows with
+    the words times the pattern's few words, so a heading of thousands of words is still quick.
+    """
+    at = matched = 0  # the next pattern word, the next heading word
+    star, resume = -1, 0  # the last `*` seen, and the heading word it would swallow next
+    while matched < len(words):
+        if at < len(pattern) and pattern[at] == "*":
+            star, resume = at, matched
+            at += 1
+        elif at < len(pattern) and pattern[at] == words[matched]:
+            at += 1
+            matched += 1
+        elif star >= 0:
+            resume += 1  # let the last `*` take one more word and try again from there
+            at, matched = star + 1, resume
+        else:
+            return False
+    return all(word == "*" for word in pattern[at:])
 
 
 _ALIASES = [(q.key, alias.split()) for q in QUESTIONS for alias in q.aliases]

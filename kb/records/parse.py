@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from kb.errors import ERROR, WARNING, Problem
-from kb.records.fields import FIELDS, QUESTION_KEYS, FieldError, customer_date_warnings, question_for
+from kb.records.fields import FIELDS, QUESTION_KEYS, FieldError, customer_date_warnings, question_for, yaml_number
 from kb.records.files import content_hash
+from kb.records.front_matter import FrontMatterError, key_name, load_yaml
 from kb.vocabulary import slug_of
 
 LINK_TYPES = ("customer", "casestudy", "interview")
 LINK_RE = re.compile(r"\[\[(?:(customer|casestudy|interview):)?([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
-HEADING_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
 FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
 FENCED_RE = re.compile(r"^\s{0,3}(```|~~~).*?(?:^\s{0,3}\1[^\n]*$|\Z)", re.S | re.M)
 INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """Safe YAML (libyaml when present) without implicit timestamps: dates stay text so that
-    2026-02-30 is a clear error."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 @dataclass
@@ -139,27 +128,21 @@ def parse_bytes(data: bytes, shown_path: str, record_type: str) -> Record:
 
 
 def _read_front_matter(record: Record, source: str, first_line: int) -> None:
-    loader = _Loader(source)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = first_line + mark.line if mark else first_line
-        reason = getattr(exc, "problem", None) or str(exc)
-        record.problem(line, ERROR, f"front matter is not valid YAML: {reason}")
+        node, data = load_yaml(source)
+    except FrontMatterError as exc:
+        record.problem(first_line + exc.line, ERROR, exc.message)
         return
-    finally:
-        loader.dispose()
     if data is None:
         data = {}
     elif not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"the text {data!r}"
+        shown = repr(data) if len(repr(data)) <= 80 else repr(data)[:80] + "…"
+        kind = "a list" if isinstance(data, list) else f"the text {shown}"
         record.problem(first_line, ERROR, f"front matter must be a mapping of keys to values (key: value); got {kind}")
         return
     else:
-        for key_node, _value in node.value:
-            key = str(key_node.value)
+        for key_node, _value in node.value if node is not None else []:
+            key = key_name(key_node)
             line = first_line + key_node.start_mark.line
             if key in record.key_lines:
                 record.problem(
@@ -209,14 +192,35 @@ def _close(a: str, b: str) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    """Unknown keys are kept as JSON-able values."""
+    """Unknown keys are kept as JSON-able values: `.inf` and `.nan`, which JSON has no word for, as text."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return yaml_number(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def heading_title(line: str) -> str | None:
+    """The title of a `## title ##` line (spaces and closing #s dropped), or None when it is no `##` heading.
+
+    Cut by hand, not by one regex: a pattern that also drops the closing run, `##[ \\t]+(.+?)[ \\t#]*$`,
+    backtracks over every long run of spaces or #s in the line, which takes seconds on a 16 KB line.
+
+    A `##` needs a space or tab after it and something after that (`## ` alone is no heading);
+    a title of only #s keeps its first.
+    """
+    if not line.startswith("##"):
+        return None
+    after = line[2:]
+    rest = after.lstrip(" \t")
+    spaces = len(after) - len(rest)
+    if not spaces or not (rest or spaces > 1):
+        return None
+    return (rest.rstrip(" \t#") or rest[:1]).strip()
 
 
 def split_sections(body: str, first_line: int = 1, questions: bool = True) -> tuple[str, list[Section]]:
@@ -231,9 +235,8 @@ def split_sections(body: str, first_line: int = 1, questions: bool = True) -> tu
     for offset, line in enumerate(body.split("\n")):
         if FENCE_RE.match(line):
             in_fence = not in_fence
-        heading = None if in_fence else HEADING_RE.match(line)
-        if heading:
-            title = heading.group(1).strip()
+        title = None if in_fence else heading_title(line)
+        if title is not None:
             sections.append(Section(title, first_line + offset, "", question_for(title) if questions else None))
             chunks.append([])
         else:
@@ -274,13 +277,15 @@ def visible_links(text: str) -> list[re.Match]:
 
 
 def _read_links(record: Record, body: str, first_line: int) -> None:
-    section_lines = [(s.line, s.question) for s in record.sections]
+    # Links come in order: count the line breaks since the last one, and find the section by bisection,
+    # so that a body of many thousand links takes time in proportion to its length.
+    starts = [section.line for section in record.sections]
+    line, counted = first_line, 0
     for match in visible_links(body):
-        line = first_line + body.count("\n", 0, match.start())
-        question = None
-        for start, key in section_lines:
-            if start <= line:
-                question = key
+        line += body.count("\n", counted, match.start())
+        counted = match.start()
+        at = bisect_right(starts, line)
+        question = record.sections[at - 1].question if at else None
         record.links.append(
             Link(match.group(2).strip(), line, match.group(1), (match.group(3) or "").strip() or None, question)
         )

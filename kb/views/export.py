@@ -46,8 +46,9 @@ def _plain(value):
 
 
 def records_json(session: Session) -> str:
+    """Every record as a JSON list; strict JSON, which has no Infinity or NaN (the parser lets none in)."""
     rows = [{k: _plain(v) for k, v in row.items()} for row in export_rows(session)]
-    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(rows, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def records_csv(session: Session) -> str:
