@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kb.config import Kb
-from kb.errors import IndexBusy
-from kb.records.files import FileOnDisk, content_hash, scan
+from kb.errors import IndexBusy, Problem
+from kb.records.files import FileOnDisk, ScanResult, content_hash, scan
 from kb.records.parse import Record, parse_bytes
 from kb.snapshot import (
     Fingerprint,
@@ -204,14 +204,16 @@ class _Sync:
             store.write_records(self.session, self.batch, fresh=self.fresh)
             self.batch = []
 
-    def write_store(self) -> None:
-        """Write the rest of the parsed records, forget the gone files, touch the stats, and commit."""
+    def write_store(self, scan_problems: list[Problem]) -> None:
+        """Write the rest of the parsed records, forget the gone files, touch the stats, store the problems
+        of the entries the scan left out, and commit."""
         from kb.store import engine as store
 
         store.write_records(self.session, self.batch, fresh=self.fresh)
         store.delete_paths(self.session, self.todo.stored_gone)
         for path, known in self.touches.items():
             store.touch(self.session, path, known.size, known.mtime_ns)
+        store.replace_scan_problems(self.session, scan_problems)
         self.session.commit()
 
     def report(self, total: int) -> Changes:
@@ -277,7 +279,10 @@ class Workspace:
             # The freshness check every command pays: nothing is opened (nor its libraries
             # imported) when the snapshot vouches for .kb/ and no file changed.
             on_disk = scan(self.kb)
-            if unchanged(snapshot.files, on_disk) and (snapshot.store_in_step or not need_store):
+            # The scan's problems are in no snapshot: while there are any, the database is written again.
+            if unchanged(snapshot.files, on_disk) and (
+                (snapshot.store_in_step and not on_disk.problems) or not need_store
+            ):
                 return Changes(total=len(on_disk))
             return self._sync(on_disk, snapshot, progress, need_store)
 
@@ -340,7 +345,7 @@ class Workspace:
 
     def _sync(
         self,
-        on_disk: dict[str, FileOnDisk],
+        on_disk: ScanResult,
         snapshot: Snapshot,
         progress: Progress | None,
         need_store: bool,
@@ -359,10 +364,11 @@ class Workspace:
             in_step = snapshot.store_in_step and not sync.content_changed
             write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step))
             if session is not None:
-                sync.write_store()
+                sync.write_store(on_disk.problems)
                 session.close()
                 self.close()  # lets SQLite fold its write-ahead log into the database before it is stat'ed
-                write_snapshot(self.kb, Snapshot(sync.files, store_in_step=True))
+                in_step = not on_disk.problems  # the next refresh then writes the scan's problems again
+                write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step))
         finally:
             if session is not None:
                 session.close()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from kb.config import Kb
-from kb.errors import KbError
+from kb.errors import ERROR, WARNING, KbError, Problem
 from kb.vocabulary import TYPE_DIRS
 
 
@@ -24,36 +26,192 @@ class FileOnDisk:
     mtime_ns: int
 
 
-def scan(kb: Kb) -> dict[str, FileOnDisk]:
-    """Every record file of the KB, by the path kb shows, with its size and mtime."""
-    found: dict[str, FileOnDisk] = {}
+class ScanResult(dict[str, FileOnDisk]):
+    """Every record file of the KB by the path kb shows, and in `problems` the entries kb did not read, and why."""
+
+    def __init__(self, files: dict[str, FileOnDisk] | None = None, problems: list[Problem] | None = None):
+        super().__init__(files or {})
+        self.problems: list[Problem] = problems or []
+
+
+def scan(kb: Kb) -> ScanResult:
+    """Every record file of the KB, by the path kb shows, with its size and mtime.
+
+    kb never follows a symbolic link out of the KB, reads no folder twice (a link to a folder that holds
+    it would be read forever), opens nothing that is not a regular file, and reads no file whose name
+    is not UTF-8 (the database and the index hold text): each entry left out is a problem at its path.
+    """
+    walk = _Walk(os.path.realpath(kb.root))
+    for folder in TYPE_DIRS.values():
+        walk.start(folder)
     for record_type, folder in TYPE_DIRS.items():
-        _scan_folder(str(kb.root), folder, record_type, found)
-    return dict(sorted(found.items()))
+        walk.folder(folder, record_type)
+    return ScanResult(dict(sorted(walk.found.items())), sorted(walk.problems, key=lambda p: (p.path, p.message)))
 
 
-def _scan_folder(root: str, folder: str, record_type: str, found: dict[str, FileOnDisk]) -> None:
-    """Add the `.md` files under `folder` (and its subfolders) to `found`."""
-    pending = [folder]
-    while pending:
-        relative = pending.pop()
+def _shown_name(name: str) -> str | None:
+    """None for a name that is UTF-8; else the name with its bad bytes written as \\xNN.
+
+    os.scandir hands each byte that is not UTF-8 over as a lone surrogate, which no database, index or
+    JSON document can hold.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
+
+
+class _Walk:
+    """One scan: the KB's real path, the record folders' real paths, the folders read so far (by device
+    and inode, which tell a folder reached through a link from a new one), what was found and what not."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.record_folders: dict[str, str] = {}  # the real path of each record folder read
+        self.visited: set[tuple[int, int]] = set()
+        self.found: dict[str, FileOnDisk] = {}
+        self.record_type = ""  # the type of the record folder being read
+        self.problems: list[Problem] = []
+
+    def problem(self, shown: str, severity: str, message: str) -> None:
+        self.problems.append(Problem(shown, 1, severity, message))
+
+    def start(self, folder: str) -> None:
+        """Note a record folder's real path, or say why it is not read."""
+        path = os.path.join(self.root, folder)
         try:
-            entries = list(os.scandir(os.path.join(root, relative)))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            name = entry.name
-            if name.startswith((".", "#")):  # editors' backups and lock files
-                continue
-            shown = f"{relative}/{name}"
+            os.stat(path)
+        except FileNotFoundError:
+            return  # a KB may lack a folder until its first record of that type
+        except OSError as exc:
+            self.problem(folder, ERROR, f"cannot be read ({exc.strerror}); kb does not follow it")
+            return
+        real = os.path.realpath(path)
+        if not _inside(real, self.root):
+            self.problem(folder, ERROR, "links outside the knowledge base; kb does not follow it")
+        elif real == self.root or any(
+            _inside(real, done) or _inside(done, real) for done in self.record_folders.values()
+        ):
+            self.problem(folder, ERROR, "links to a folder kb reads already; kb does not follow it")
+        elif os.path.isdir(real):
+            self.record_folders[folder] = real
+
+    def folder(self, folder: str, record_type: str) -> None:
+        """Add the `.md` files under the record folder `folder` (and its subfolders)."""
+        real = self.record_folders.get(folder)
+        if real is None:
+            return
+        self.record_type = record_type
+        pending = [(folder, real)]
+        while pending:
+            relative, real = pending.pop()
             try:
-                if entry.is_dir():
-                    pending.append(shown)
-                elif name.endswith(".md") and entry.is_file():
-                    info = entry.stat()
-                    found[shown] = FileOnDisk(entry.path, shown, record_type, info.st_size, info.st_mtime_ns)
-            except FileNotFoundError:
-                continue  # removed between the listing and the stat
+                info = os.stat(real)
+                entries = list(os.scandir(real))
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # removed since it was listed
+            except OSError as exc:
+                self.problem(relative, ERROR, f"folder cannot be read ({exc.strerror})")
+                continue
+            if (info.st_dev, info.st_ino) in self.visited:
+                self.problem(relative, WARNING, "is a folder kb reads already; kb reads it once")
+                continue
+            self.visited.add((info.st_dev, info.st_ino))
+            for entry in entries:
+                if entry.name.startswith((".", "#")):  # editors' backups and lock files
+                    continue
+                try:
+                    found = self.entry(entry, relative, real)
+                except FileNotFoundError:
+                    continue  # removed between the listing and the stat
+                except OSError as exc:
+                    shown = f"{relative}/{_shown_name(entry.name) or entry.name}"
+                    self.problem(shown, ERROR, f"cannot be read ({exc.strerror})")
+                    continue
+                if isinstance(found, FileOnDisk):
+                    self.found[found.shown] = found
+                elif found is not None:
+                    pending.append(found)
+
+    def entry(self, entry: os.DirEntry, relative: str, parent: str) -> FileOnDisk | tuple[str, str] | None:
+        """A record file, a folder to read (its shown path and real path), or None for an entry left out."""
+        name = entry.name
+        is_record = name.endswith(".md")
+        bad_name = _shown_name(name)
+        shown = f"{relative}/{bad_name or name}"
+        if entry.is_symlink():
+            return self.link(entry, shown, is_record, bad_name, parent)
+        if entry.is_dir(follow_symlinks=False):
+            if bad_name:
+                self.problem(shown, ERROR, "folder name is not UTF-8; rename it (kb does not read the files in it)")
+                return None
+            return shown, os.path.join(parent, name)
+        if not is_record:
+            return None
+        if bad_name:
+            self.problem(shown, ERROR, "file name is not UTF-8; rename it")
+            return None
+        info = entry.stat(follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode):
+            self.problem(shown, WARNING, f"is not a regular file ({_kind(info.st_mode)}); kb does not read it")
+            return None
+        return FileOnDisk(entry.path, shown, self.record_type, info.st_size, info.st_mtime_ns)
+
+    def link(
+        self, entry: os.DirEntry, shown: str, is_record: bool, bad_name: str | None, parent: str
+    ) -> FileOnDisk | tuple[str, str] | None:
+        """Follow a symbolic link when it stays inside the KB and leads somewhere not read yet."""
+        try:
+            info = os.stat(entry.path)
+        except FileNotFoundError:
+            if is_record:
+                self.problem(shown, WARNING, "is a symbolic link to nothing (its target does not exist)")
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                self.problem(shown, ERROR, "is a symbolic link loop; kb does not follow it")
+            else:
+                self.problem(shown, ERROR, f"is a symbolic link kb cannot follow ({exc.strerror})")
+            return None
+        is_folder = stat.S_ISDIR(info.st_mode)
+        if not (is_folder or is_record):
+            return None
+        if bad_name:
+            what = "folder" if is_folder else "file"
+            self.problem(shown, ERROR, f"{what} name is not UTF-8; rename it")
+            return None
+        real = os.path.realpath(entry.path)
+        if not _inside(real, self.root):
+            self.problem(shown, ERROR, "links outside the knowledge base; kb does not follow it")
+            return None
+        if not is_folder:
+            if not stat.S_ISREG(info.st_mode):
+                self.problem(shown, WARNING, f"links to {_kind(info.st_mode)}; kb does not read it")
+                return None
+            # The file's own path from now on: a link changed after this scan is not followed.
+            return FileOnDisk(real, shown, self.record_type, info.st_size, info.st_mtime_ns)
+        if _inside(parent, real):
+            self.problem(shown, WARNING, "is a symbolic link loop (to a folder that holds it); kb does not follow it")
+            return None
+        if any(_inside(real, done) or _inside(done, real) for done in self.record_folders.values()):
+            self.problem(shown, WARNING, "links to a folder kb reads already; kb does not follow it")
+            return None
+        return shown, real
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    )
+    return next((word for test, word in kinds if test(mode)), "not a regular file")
 
 
 def content_hash(data: bytes) -> str:

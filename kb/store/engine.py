@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, create_engine
 
 from kb.config import STATE_VERSION, Kb, Settings
+from kb.errors import Problem
 from kb.records.parse import Record
 from kb.store.models import (
     PER_FILE_TABLES,
@@ -83,6 +84,15 @@ def delete_paths(session: Session, paths: Iterable[str]) -> None:
         chunk = paths[start : start + 500]
         for table in PER_FILE_TABLES:
             session.execute(delete(table).where(col(table.path).in_(chunk)))
+
+
+def replace_scan_problems(session: Session, problems: Iterable[Problem]) -> None:
+    """Store the problems of the entries the scan of the folders left out (links out of the KB, loops,
+    names that are not UTF-8), instead of those stored before: they are the problems at paths no file holds."""
+    session.execute(delete(FileProblem).where(col(FileProblem.path).not_in(select(col(FileState.path)))))
+    rows = [dict(path=p.path, line=p.line, severity=p.severity, message=p.message) for p in problems]
+    if rows:
+        session.execute(insert(FileProblem), rows)
 
 
 def touch(session: Session, path: str, size: int, mtime_ns: int) -> None:
