@@ -1,11 +1,10 @@
 """The record files as one scan of the disk found them, so that a save reads the folders once however many
-questions it asks (which slugs are taken, which file a case study is)."""
+questions it asks (which slugs are taken)."""
 
 from __future__ import annotations
 
 from functools import cached_property
 
-from kb.authoring.saving import NAME_RE
 from kb.config import Kb
 from kb.records.files import FileOnDisk, scan
 from kb.vocabulary import slug_of
@@ -25,10 +24,3 @@ class RecordsOnDisk:
     def slugs(self, record_type: str) -> set[str]:
         """The slugs of the files of one type."""
         return {slug_of(shown) for shown, file in self.files.items() if file.type == record_type}
-
-    def casestudy_path(self, slug: str) -> str | None:
-        """The path (as kb shows it) of the case study named `slug`, or None."""
-        if not NAME_RE.fullmatch(slug) or ".." in slug:
-            return None
-        found = [shown for shown, file in self.files.items() if file.type == "casestudy" and slug_of(shown) == slug]
-        return found[0] if found else None

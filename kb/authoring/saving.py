@@ -17,7 +17,7 @@ from kb.vocabulary import TYPE_DIRS, slug_of
 
 # The name of a new file kb makes: lowercase letters, digits and hyphens.
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
-# Names of existing files and folders kb may write to: no leading dot, no "..", no separators.
+# The names of the folders and files kb makes: no leading dot, no "..", no separators.
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 WRITABLE_DIRS = (TYPE_DIRS["casestudy"], TYPE_DIRS["interview"])
 _write_lock = threading.Lock()  # one check-then-write at a time within this process
@@ -48,6 +48,16 @@ class Saved:
     created: list[str] = field(default_factory=list)
 
 
+def _name_allowed(name: str, new: bool) -> bool:
+    """A folder or file name kb may write under: plain for a new file; for an existing one, any name the
+    scan reads (a founder's `with space.md` is theirs to edit), never one the scan skips."""
+    if ".." in name or not name:
+        return False
+    if new:
+        return NAME_RE.fullmatch(name) is not None
+    return not name.startswith((".", "#")) and name.strip() == name and name.isprintable()
+
+
 def _checked_path(kb: Kb, relative_path: str, new: bool) -> Path:
     """The file a relative path names, refused unless it is plainly inside a writable folder of the KB."""
 
@@ -63,11 +73,13 @@ def _checked_path(kb: Kb, relative_path: str, new: bool) -> Path:
         raise refuse(f"kb writes only under {' and '.join(d + '/' for d in WRITABLE_DIRS)}")
     parts = relative_path[len(folder) + 1 :].split("/")
     stem = slug_of(parts[-1])
-    if not parts[-1].endswith(".md") or not all(NAME_RE.fullmatch(p) and ".." not in p for p in [*parts[:-1], stem]):
+    if not parts[-1].endswith(".md") or not all(_name_allowed(p, new) for p in [*parts[:-1], stem]):
         raise refuse("each name must be letters, digits, '-', '_' or '.', not starting with a dot, ending in .md")
     if new and not SLUG_RE.fullmatch(stem):
         raise refuse("a new file's name must be lowercase letters, digits and hyphens")
     path = kb.root / relative_path
+    if path.is_symlink():
+        raise refuse("it is a symbolic link; edit the file it points to in your editor")
     if not path.resolve().is_relative_to((kb.root / folder).resolve()):
         raise refuse("it leads outside the knowledge base")
     return path

@@ -494,3 +494,34 @@ def test_pages_link_to_writing(client, acme):
     assert 'href="/new/interview"' in client.get("/interviews").text
     customer = client.get("/customers/acme").text
     assert 'href="/new/interview?customer=acme"' in customer and 'href="/new/casestudy?customer=acme"' in customer
+
+
+@pytest.mark.parametrize("name", ["with space", "colon:name", "émoji-🙂", "UPPER", "hash#", "question?", "new"])
+def test_a_story_with_an_odd_but_legal_name_saves_from_its_edit_form(client, kb_root, name):
+    from urllib.parse import quote
+
+    kb_root.customer("acme", name="Acme")
+    path = kb_root.write(f"casestudies/{name}.md", STORY.replace("14 weeks", "nine weeks"))
+    url = f"/casestudies/{quote(name, safe='')}/edit"
+    form = open_form(client, url)
+    form["answer_renewal"] = "They bought calm month ends."
+    response = client.post(url, data=form)
+    assert response.status_code == 303, response.text[:500]
+    text = path.read_text(encoding="utf-8")
+    assert "They bought calm month ends." in text and "nine weeks" in text
+
+
+def test_a_story_that_is_a_symbolic_link_is_not_written_through(client, kb_root, tmp_path):
+    kb_root.customer("acme", name="Acme")
+    outside = tmp_path / "elsewhere.md"
+    outside.write_text(STORY, encoding="utf-8")
+    kb_root.write("casestudies/real.md", STORY)
+    link = kb_root.root / "casestudies" / "linked.md"
+    link.symlink_to(kb_root.root / "casestudies" / "real.md")
+    response = client.get("/casestudies/linked/edit")
+    if response.status_code == 200:
+        form = fields_of(response.text)
+        form["answer_renewal"] = "Changed through a link."
+        response = client.post("/casestudies/linked/edit", data=form)
+        assert response.status_code in (400, 404, 409), response.status_code
+    assert "Changed through a link." not in (kb_root.root / "casestudies" / "real.md").read_text(encoding="utf-8")
