@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kb.records.files import FileOnDisk
 from kb.snapshot import RACY_NS, Fingerprint, fingerprint, settled_mtime, unchanged
-from kb.workspace import Needs, Read, needs, plan_refresh
+from kb.workspace.plan import Needs, Read, needs, plan_refresh
 
 ACME = "casestudies/acme.md"
 OLD = "casestudies/old-name.md"
