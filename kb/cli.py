@@ -74,7 +74,8 @@ def cli(ctx, root):
 
 
 def _workspace(ctx, refresh: bool = True, need_store: bool = True):
-    """Find the KB, bring .kb/ up to date (saying so when it was rebuilt or busy), return it."""
+    """Find the KB, bring .kb/ up to date (saying so when it was rebuilt, busy or read-only, or a file
+    could not be read), return it."""
     from kb.config import find_kb
     from kb.workspace import Workspace
 
@@ -87,14 +88,8 @@ def _workspace(ctx, refresh: bool = True, need_store: bool = True):
 
 
 def _notices(changes) -> None:
-    if changes.rebuilt:
-        click.echo(f"kb: rebuilt .kb/ from the files ({changes.rebuilt}); nothing was lost", err=True)
-    if changes.stale:
-        click.echo(
-            "kb: another kb process held the index for 5 s; answering from the last committed "
-            "state, which may miss the newest edits",
-            err=True,
-        )
+    for line in changes.notices():
+        click.echo(f"kb: {line}", err=True)
 
 
 def _progress_bar():
@@ -246,7 +241,7 @@ def index(ctx, rebuild):
     workspace = _workspace(ctx, refresh=False)
     changes = workspace.refresh(rebuild=rebuild, progress=_progress_bar())
     _notices(changes)
-    if changes.stale:
+    if changes.stale or changes.read_only:
         ctx.exit(1)
     if rebuild:
         click.echo(f"rebuilt the index from {changes.total} files")
@@ -314,7 +309,9 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
         raise UsageError("nothing to search for: give words, fields or a filter (see kb search --help)")
     workspace = _workspace(ctx, need_store=False)
     filters = Filters(type=record_type, customer=customer, status=status, kind=kind, tag=tag, since=since, until=until)
-    result = run(workspace.index(), text, filters, sort=sort, limit=limit, facets=as_json)
+    result = workspace.with_index(
+        lambda ix: run(ix, text, filters, sort=sort, limit=limit, facets=as_json), rebuilt=_notices
+    )
     if as_json:
         click.echo(search_json(result))
     else:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+import time
 from pathlib import Path
 
 from whoosh import fields
 from whoosh.filedb.filestore import FileStorage
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.writing import SegmentWriter
 
 from kb.records.fields import QUESTION_KEYS, title_of
 from kb.records.parse import COMMENT_RE, LINK_RE, Record
@@ -21,6 +25,8 @@ DEFAULT_FIELD = "all"
 STORED_TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
 # Above this many new documents, a rebuild writes with one process per core (Whoosh's MpWriter).
 PARALLEL_WRITE_MIN = 2000
+# How often a worker of the parallel writer looks whether the process that started it is still there.
+PARENT_CHECK_SECONDS = 0.25
 
 
 def make_schema() -> fields.Schema:
@@ -130,6 +136,81 @@ def document(record: Record) -> dict:
     return doc
 
 
+def _end_with(parent: int) -> None:
+    """End this process as soon as `parent` has ended, however it ended (SIGKILL included)."""
+    forked = os.getppid() == parent
+
+    def watch() -> None:
+        # A forked worker is adopted by another process when its parent dies; one started otherwise
+        # asks the kernel whether the parent is still there.
+        while os.getppid() == parent if forked else _alive(parent):
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kb-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, and another user's
+        pass
+    return True
+
+
+class _Worker(SubWriterTask):
+    """A worker of the parallel writer that does not outlive kb (Whoosh's own would wait on its job queue
+    forever once the process feeding it is gone)."""
+
+    def __init__(self, *args, parent: int):
+        super().__init__(*args)
+        self.parent = parent
+        self.daemon = True  # ended by multiprocessing when kb exits on an error, rather than waited for
+
+    def run(self) -> None:
+        _end_with(self.parent)
+        super().run()
+
+
+class _ParallelWriter(MpWriter):
+    """Whoosh's MpWriter with workers that end with kb, are ended when the writing is cancelled, and
+    whose failure fails the commit instead of leaving their documents out of the index."""
+
+    def _new_task(self) -> _Worker:
+        task = _Worker(
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
+            parent=os.getpid(),
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def commit(self, *args, **kwargs) -> None:
+        super().commit(*args, **kwargs)
+        failed = [task.exitcode for task in self.tasks if task.exitcode != 0]
+        if failed:
+            # Whoosh commits without the segments of workers that died: this index lacks documents.
+            raise RuntimeError(f"a worker of the parallel index writer failed (exit code {failed[0]})")
+
+    def cancel(self) -> None:
+        try:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.terminate()
+            for task in self.tasks:
+                task.join(5)
+        finally:
+            if not self.is_closed:  # a commit that failed after writing closed it already
+                SegmentWriter.cancel(self)
+
+
 class IndexWriter:
     """One commit's worth of changes to the index: deletions and (re)written records."""
 
@@ -141,8 +222,8 @@ class IndexWriter:
         if fresh and expected >= PARALLEL_WRITE_MIN and cores > 1:
             # Documents are analysed in one process per core while this one goes on parsing files;
             # each writes its own segment, merged by later commits as they see fit.
-            self.writer = ix.writer(
-                procs=cores, multisegment=True, limitmb=64, codec=codec, subargs={"codec": codec, "limitmb": 64}
+            self.writer = _ParallelWriter(
+                ix, procs=cores, multisegment=True, limitmb=64, codec=codec, subargs={"codec": codec, "limitmb": 64}
             )
         else:
             self.writer = ix.writer(limitmb=128, codec=codec)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
 from whoosh import index, qparser, sorting
 from whoosh import query as wq
 
-from kb.errors import QueryError, did_you_mean
+from kb.errors import KbError, QueryError, did_you_mean
 from kb.records.fields import QUESTION_KEYS
 from kb.search.analyzer import stem_word
 from kb.search.index import DEFAULT_FIELD, STORED_TEXT_FIELDS
@@ -131,8 +133,10 @@ def parse_query(ix: index.Index, text: str) -> wq.Query:
     date_hint = (
         f"cannot read the dates in {text!r}: write date:2026-03-02, date:[2026-03-01 to 2026-03-31] or date:>2026-03-01"
     )
+    with index_failures():
+        parser = _parser(ix)  # reads the schema from the index's table of contents
     try:
-        parsed = _parser(ix).parse(text)
+        parsed = parser.parse(text)
     except Exception as exc:  # Whoosh raises bare ValueError or TimeError for a date range it cannot read
         raise QueryError(date_hint if "date:" in text else f"cannot read the query {text!r}: {exc}") from None
     if "date:" in text and _mentions_null_date(parsed):
@@ -150,6 +154,28 @@ def _mentions_null_date(q: wq.Query) -> bool:
     return len(children) == 0 or any(_mentions_null_date(child) for child in children)
 
 
+class IndexUnreadable(KbError):
+    """The index failed to read: one of its files is damaged. Rebuilding `.kb/` mends it."""
+
+    http_status = 503
+
+
+@contextmanager
+def index_failures() -> Iterator[None]:
+    """Turn any failure to read the index into IndexUnreadable.
+
+    A damaged file fails in many ways (pickle, struct, zlib, UTF-8, even AttributeError from a garbled
+    table of contents), so every exception counts but kb's own errors and a file that another kb
+    process's commit removed meanwhile (opening the index again finds its new state).
+    """
+    try:
+        yield
+    except (KbError, FileNotFoundError):
+        raise
+    except Exception as exc:
+        raise IndexUnreadable(f"the search index cannot be read ({type(exc).__name__})") from exc
+
+
 def searcher_for(ix: index.Index):
     """A searcher kept on the index object and reused across queries: it reads the version of the index
     it was opened on, however many commits come meanwhile (open the index again to read a newer one)."""
@@ -158,7 +184,8 @@ def searcher_for(ix: index.Index):
     # came before (the file watcher's, while a page is read) failed with ReaderClosed.
     current = getattr(ix, "_kb_searcher", None)
     if current is None:
-        current = ix._kb_searcher = ix.searcher()
+        with index_failures():
+            current = ix._kb_searcher = ix.searcher()
     return current
 
 
@@ -171,9 +198,26 @@ def search(
     page: int = 1,
     facets: bool = True,
 ) -> SearchResult:
-    """Run a query: ranked (or dated) hits with snippets, facet counts and a "did you mean"."""
+    """Run a query: ranked (or dated) hits with snippets, facet counts and a "did you mean".
+
+    Raises QueryError for a query that cannot be read, IndexUnreadable when the index fails to read.
+    """
     text = text.strip()
     parsed = parse_query(ix, text) if text else wq.Every()
+    with index_failures():
+        return _search(ix, text, parsed, filters, sort, limit, page, facets)
+
+
+def _search(
+    ix: index.Index,
+    text: str,
+    parsed: wq.Query,
+    filters: Filters | None,
+    sort: str,
+    limit: int | None,
+    page: int,
+    facets: bool,
+) -> SearchResult:
     filter_query = (filters or Filters()).query()
     searcher = searcher_for(ix)
     options = dict(filter=filter_query)

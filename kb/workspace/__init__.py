@@ -1,20 +1,46 @@
 """Keep `.kb/` in step with the files: `Workspace` is the entry point to all derived state.
 
 A refresh is a pure plan of what to read (kb.workspace.plan), then steps that apply it to the search
-index and the database (kb.workspace.sync), and says what it did (kb.workspace.changes).
+index and the database (kb.workspace.sync), and says what it did (kb.workspace.changes). State kb cannot
+trust is rebuilt with a notice (a rebuild that did not finish, an index that fails to read); while another
+process holds `.kb/`, or `.kb/` cannot be written, the answer comes from the state as last committed, and
+says so; with no usable state to answer from, a clear error.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from kb.config import Kb
 from kb.errors import IndexBusy
 from kb.records.files import ScanResult, scan
-from kb.snapshot import Snapshot, forget_snapshot, index_lock, read_snapshot, unchanged, write_snapshot
+from kb.snapshot import (
+    DATABASE_FILE,
+    Snapshot,
+    StateReadOnly,
+    building,
+    cannot_write,
+    check_state_folder,
+    done_building,
+    forget_snapshot,
+    index_lock,
+    mark_building,
+    read_snapshot,
+    snapshot_kept,
+    unchanged,
+    why_no_snapshot,
+    write_snapshot,
+)
 from kb.workspace.changes import Changes
 from kb.workspace.plan import plan_refresh
-from kb.workspace.sync import Progress, Sync, stored_fingerprints
+from kb.workspace.sync import Progress, Sync, still_unreadable, stored_fingerprints
+
+if TYPE_CHECKING:
+    from kb.search.codec import KbIndex
+
+T = TypeVar("T")
 
 
 class Workspace:
@@ -24,6 +50,7 @@ class Workspace:
         self.kb = kb
         self.settings = kb.settings()
         self._engine = None
+        self.read_only = False  # .kb/ cannot be written: the database is opened read-only
 
     @property
     def engine(self):
@@ -31,14 +58,20 @@ class Workspace:
         if self._engine is None:
             from kb.store.engine import database_url, make_engine
 
-            self._engine = make_engine(database_url(self.kb, self.settings))
+            url = database_url(self.kb, self.settings)
+            if self.read_only and not self.settings.database_url:
+                # Immutable: SQLite then makes no write-ahead log beside a database it may not write.
+                url = f"sqlite:///file:{self.kb.state_dir / DATABASE_FILE}?mode=ro&immutable=1&uri=true"
+            self._engine = make_engine(url)
         return self._engine
 
     def index(self):
-        """The Whoosh index of `.kb/`, opened anew."""
+        """The Whoosh index of `.kb/`, opened anew to be read: a failure to read it is IndexUnreadable."""
         from kb.search.index import open_index
+        from kb.search.query import index_failures
 
-        return open_index(self.kb.state_dir)
+        with index_failures():
+            return open_index(self.kb.state_dir)
 
     def session(self):
         """A new database session."""
@@ -58,42 +91,106 @@ class Workspace:
         `need_store=False` (search) brings only the index up to date: the database follows when a
         command that reads it comes, so an edit is searchable without loading the database's libraries.
         """
+        check_state_folder(self.kb)
+        why = cannot_write(self.kb)
+        if why is not None:
+            return self._read_only(why, rebuild)
+        self._writable()
         with index_lock(self.kb) as locked:
             if not locked:
                 return self._stale()
-            snapshot = None if rebuild else read_snapshot(self.kb)
+            if rebuild or building(self.kb):
+                return self._rebuild(None if rebuild else "an earlier rebuild did not finish", progress)
+            snapshot = read_snapshot(self.kb)
             if snapshot is None:
-                reason = None if rebuild else self._broken() or "an earlier indexing did not finish"
-                return self._rebuild(reason, progress)
+                return self._rebuild(self._broken() or why_no_snapshot(self.kb), progress)
             # The freshness check every command pays: nothing is opened (nor its libraries
             # imported) when the snapshot vouches for .kb/ and no file changed.
             on_disk = scan(self.kb)
-            # The scan's problems are in no snapshot: while there are any, the database is written again.
-            if unchanged(snapshot.files, on_disk) and (
-                (snapshot.store_in_step and not on_disk.problems) or not need_store
+            blocked = still_unreadable(snapshot.unreadable, on_disk)
+            if (
+                blocked is not None
+                and unchanged(snapshot.files, {path: file for path, file in on_disk.items() if path not in blocked})
+                # The scan's problems are in no snapshot: while there are any, the database is written again.
+                and ((snapshot.store_in_step and not on_disk.problems) or not need_store)
             ):
-                return Changes(total=len(on_disk))
+                return Changes(total=len(on_disk), unreadable=blocked)
             return self._sync(on_disk, snapshot, progress, need_store)
+
+    def recover(self, damage: Exception) -> Changes:
+        """The index failed to read although the snapshot vouched for it: rebuild `.kb/` now, saying why."""
+        check_state_folder(self.kb)
+        why = cannot_write(self.kb)
+        if why is not None:
+            raise StateReadOnly(f"{damage}, and kb cannot rebuild it: cannot write .kb/ ({why})") from damage
+        with index_lock(self.kb) as locked:
+            if not locked:
+                raise IndexBusy(f"{damage}, and another kb process holds .kb/; try again in a moment") from damage
+            forget_snapshot(self.kb)
+            return self._rebuild(str(damage), progress=None)
+
+    def with_index(self, use: Callable[[KbIndex], T], rebuilt: Callable[[Changes], None]) -> T:
+        """`use(index)`; when the index fails to read, rebuild `.kb/` (telling `rebuilt`) and use it again."""
+        from kb.search.query import IndexUnreadable
+
+        try:
+            return use(self.index())
+        except IndexUnreadable as exc:
+            rebuilt(self.recover(exc))
+        try:
+            return use(self.index())
+        except IndexUnreadable as exc:
+            # An index just rebuilt from the files is not damaged: this failure is kb's own, to report.
+            raise (exc.__cause__ or exc) from None
 
     def _stale(self) -> Changes:
         """Another process holds the lock: answer from the last committed state, if there is one."""
-        if not self._readable():
+        if self._last_state_problem() is not None:
             raise IndexBusy("another kb process is building the index and it is not ready yet; try again in a moment")
         return Changes(total=len(scan(self.kb)), stale=True)
 
+    def _read_only(self, why: str, rebuild: bool) -> Changes:
+        """`.kb/` cannot be written: answer from the state as last built, if it is complete and readable."""
+        if rebuild:
+            raise StateReadOnly(f"cannot write .kb/ ({why}): nothing was rebuilt; make .kb/ writable, then try again")
+        if not self.read_only:
+            self.close()  # the engine opens the database read-only from now on
+            self.read_only = True
+        problem = self._last_state_problem()
+        if problem is not None:
+            raise StateReadOnly(
+                f"cannot write .kb/ ({why}) and {problem}, so kb has nothing to answer from: "
+                "make .kb/ writable (or remove it for kb to make it again), then run kb index"
+            )
+        return Changes(total=len(scan(self.kb)), read_only=why)
+
+    def _writable(self) -> None:
+        if self.read_only:
+            self.close()  # .kb/ became writable again: the engine opens the database for writing
+            self.read_only = False
+
+    def _last_state_problem(self) -> str | None:
+        """Why the state as last committed cannot answer (none committed, a rebuild half done, damage), or None."""
+        if not self.kb.state_dir.is_dir():
+            return ".kb/ does not exist"
+        if building(self.kb):
+            return "its last rebuild did not finish"
+        if not snapshot_kept(self.kb):
+            return "it holds no complete index"
+        return self._broken()
+
     def _rebuild(self, reason: str | None, progress: Progress | None) -> Changes:
+        mark_building(self.kb)
         self._wipe()
         changes = self._sync(scan(self.kb), Snapshot({}, True), progress, need_store=True, fresh=True)
+        done_building(self.kb)
         changes.rebuilt = reason
         return changes
 
-    def _readable(self) -> bool:
-        return self._broken() is None
-
     def _broken(self) -> str | None:
         """Why the derived state cannot be used as it is, or None when it can."""
-        from kb.search.index import INDEX_DIR
-        from kb.store.engine import DATABASE_FILE, StaleStore, check_schema
+        from kb.search.index import INDEX_DIR, open_index
+        from kb.store.engine import StaleStore, check_schema
 
         if not (self.kb.state_dir / INDEX_DIR).is_dir():
             # The lock has made .kb/ by now: without a database in it either, all of .kb/ was missing.
@@ -104,7 +201,7 @@ class Workspace:
         except StaleStore as exc:
             return str(exc)
         try:
-            ix = self.index()
+            ix = open_index(self.kb.state_dir)
             try:
                 # Opening a searcher reads every segment: a truncated file shows up here, not mid-search.
                 with ix.searcher() as searcher:
@@ -118,7 +215,7 @@ class Workspace:
     def _wipe(self) -> None:
         """Remove the database and the index, and make both again, empty."""
         from kb.search.index import INDEX_DIR, open_index
-        from kb.store.engine import DATABASE_FILE, create_schema
+        from kb.store.engine import create_schema
 
         self.close()
         forget_snapshot(self.kb)
@@ -151,13 +248,14 @@ class Workspace:
             # from here on redoes only the database's part. The database is still in step when no
             # content changed (a file only touched, or hashed again after a racy mtime).
             in_step = snapshot.store_in_step and not sync.content_changed
-            write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step))
+            unreadable = list(sync.unreadable)
+            write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step, unreadable=unreadable))
             if session is not None:
                 sync.write_store(on_disk.problems)
                 session.close()
                 self.close()  # lets SQLite fold its write-ahead log into the database before it is stat'ed
                 in_step = not on_disk.problems  # the next refresh then writes the scan's problems again
-                write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step))
+                write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step, unreadable=unreadable))
         finally:
             if session is not None:
                 session.close()

@@ -1,17 +1,19 @@
 """A refresh of `.kb/` applying its plan: read and hash the files, write the index and commit it, then
-write the database and commit it."""
+write the database and commit it. A file kb cannot read is said, never skipped in silence."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kb.config import Kb
-from kb.errors import Problem
-from kb.records.files import content_hash
+from kb.errors import ERROR, Problem
+from kb.records.files import FileOnDisk, content_hash
 from kb.records.parse import Record, parse_bytes
 from kb.snapshot import Fingerprint, fingerprint
+from kb.vocabulary import slug_of
 from kb.workspace.changes import Changes
 from kb.workspace.plan import Read, RefreshPlan, needs
 
@@ -41,11 +43,22 @@ class Sync:
         self.renames = dict(todo.renames)
         self.writer: IndexWriter | None = None
         self.batch: list[Record] = []
+        self.unreadable: dict[str, str] = {}
+        self.dropped = False  # a file indexed before could not be read now: its old content left the index
 
     @property
     def content_changed(self) -> bool:
-        """The index now holds other content than before (not only other stats)."""
-        return bool(self.changes.added or self.changes.changed or self.changes.renamed or self.todo.gone)
+        """The index now holds other content than before (not only other stats), or the database has yet
+        to hear of a file that cannot be read."""
+        changes = self.changes
+        return bool(
+            changes.added
+            or changes.changed
+            or changes.renamed
+            or self.todo.gone
+            or self.dropped
+            or (self.unreadable and self.session is None)
+        )
 
     def write_index(self, progress: Progress | None) -> None:
         """Read what the plan names, put what changed into the index and commit it."""
@@ -71,8 +84,11 @@ class Sync:
         try:
             with open(file.path, "rb") as stream:
                 data = stream.read()
-        except OSError:
+        except FileNotFoundError:
             return  # gone since the scan: the next refresh forgets it
+        except OSError as exc:
+            self._cannot_read(file, exc.strerror or type(exc).__name__)
+            return
         known = self.files[file.shown] = fingerprint(file, content_hash(data), self.started)
         in_index = self.todo.kept.get(file.shown)
         wanted = needs(read, known.sha256, in_index, self.stored.get(file.shown))
@@ -85,6 +101,20 @@ class Sync:
         if wanted.index:
             self._put_index(record, in_index is not None)
         if wanted.store:
+            self._put_store(record)
+
+    def _cannot_read(self, file: FileOnDisk, why: str) -> None:
+        """A file kb cannot read: its old content leaves the index, and the database holds it as a problem
+        at its path (not as a missing file), until a refresh can read it."""
+        self.unreadable[file.shown] = why
+        if self.files.pop(file.shown, None) is not None:
+            self._writer(expected=0, fresh=False).delete(file.shown)
+            self.dropped = True
+        if self.session is not None:
+            # No content hash (the store's NOT_READ) and no mtime: the database's fingerprint never
+            # matches, so each refresh that writes the database tries the file again.
+            record = Record(type=file.type, path=file.shown, slug=slug_of(file.shown), sha256="", size=file.size)
+            record.problem(1, ERROR, f"cannot be read: {why}; kb leaves it out until it can read it")
             self._put_store(record)
 
     def _writer(self, expected: int, fresh: bool) -> IndexWriter:
@@ -128,12 +158,32 @@ class Sync:
         """The changes as `kb index` prints them: a rebuild calls every file new."""
         changes = self.changes
         changes.total = total
+        changes.unreadable = dict(sorted(self.unreadable.items()))
         moved = {old for old, _new in changes.renamed}
         changes.deleted = [path for path in self.todo.gone if path not in moved]
         if self.fresh:
             changes.added = sorted(changes.added + changes.changed)
             changes.changed = []
         return changes
+
+
+def still_unreadable(paths: list[str], on_disk: dict[str, FileOnDisk]) -> dict[str, str] | None:
+    """Why each of the files kb could not read last time still cannot be read; None when one of them
+    is gone or can be read now (then the refresh must read it)."""
+    found = {}
+    for path in paths:
+        file = on_disk.get(path)
+        if file is None:
+            return None
+        try:
+            os.close(os.open(file.path, os.O_RDONLY))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            found[path] = exc.strerror or type(exc).__name__
+            continue
+        return None
+    return found
 
 
 def stored_fingerprints(session) -> dict[str, Fingerprint]:
