@@ -9,12 +9,21 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from kb.errors import KbError
 from kb.records.fields import QUESTION_KEYS
 from kb.records.parse import COMMENT_RE
 from kb.store.models import AnswerRow, CaseStudy, Customer, FileProblem, FileState, Interview, LinkRow
 
 # A bare [[slug]] resolves to a customer, else a case study, else an interview.
 RESOLUTION_ORDER = ("customer", "casestudy", "interview")
+# The content hash stored for a file kb could not read (a file that can be read has its SHA-256).
+NOT_READ = ""
+
+
+class UnreadableRecord(KbError):
+    """A record whose file kb cannot read: its pages say so rather than show it empty."""
+
+    http_status = 409
 
 
 @dataclass
@@ -60,8 +69,12 @@ class Catalog:
     def __init__(self, session: Session):
         self.session = session
         self.paths: dict[str, dict[str, list[str]]] = {t: defaultdict(list) for t in RESOLUTION_ORDER}
-        for row in session.execute(select(col(FileState.type), col(FileState.slug), col(FileState.path))).all():
+        self.unreadable: set[str] = set()  # files kb could not read: they exist, their content is unknown
+        columns = (col(FileState.type), col(FileState.slug), col(FileState.path), col(FileState.sha256))
+        for row in session.execute(select(*columns)).all():
             self.paths[row.type][row.slug].append(row.path)
+            if row.sha256 == NOT_READ:
+                self.unreadable.add(row.path)
         for slugs in self.paths.values():
             for found in slugs.values():
                 found.sort()
@@ -71,6 +84,14 @@ class Catalog:
         types = (target_type,) if target_type else RESOLUTION_ORDER
         found = [Target(t, slug, self.paths[t][slug][0]) for t in types if self.paths[t].get(slug)]
         return found
+
+    def require_readable(self, path: str) -> None:
+        """Raise UnreadableRecord when kb could not read the file at `path`: its content is not known."""
+        if path in self.unreadable:
+            query = select(col(FileProblem.message)).where(col(FileProblem.path) == path).order_by(col(FileProblem.id))
+            messages = self.session.execute(query).scalars().all()
+            why = next((m for m in messages if m.startswith("cannot be read")), "cannot be read")
+            raise UnreadableRecord(f"{path} {why} (check the file's permissions and owner)")
 
     def slugs(self, record_type: str) -> list[str]:
         return sorted(s for s, p in self.paths[record_type].items() if p)

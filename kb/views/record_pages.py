@@ -146,6 +146,7 @@ def _first(catalog: Catalog, record_type: str, slug: str):
     paths = catalog.paths[record_type].get(slug)
     if not paths:
         raise UnknownRecord(f"there is no {record_type.replace('casestudy', 'case study')} '{slug}'")
+    catalog.require_readable(paths[0])
     return catalog.session.get(RECORD_TABLES[record_type], paths[0])
 
 
@@ -240,6 +241,8 @@ def customer(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -
     calls = [i for i in catalog.interviews() if i.customer == slug]
     if facts is None and not stories and not calls and not _named_anywhere(catalog, slug):
         raise UnknownRecord(f"there is no customer '{slug}'")
+    if facts is not None and facts.path:
+        catalog.require_readable(facts.path)
     row = catalog.session.get(Customer, facts.path) if facts else None
     profile: list[tuple[str, str]] = []
     timeline: list[TimelineEntry] = []

@@ -15,7 +15,7 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(root: str | os.PathLike | None, test_config: dict | None = None) -> Flask:
     """The web UI of the KB at `root` (found as the CLI finds it when None)."""
-    from kb.web import core, method_routes, record_routes, search_routes, writing_routes
+    from kb.web import core, method_routes, record_routes, recovery, search_routes, writing_routes
 
     kb = find_kb(root)
     app = Flask(
@@ -38,6 +38,7 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
         app.config.update(test_config)
     app.json.sort_keys = False
     core.init_app(app, kb)
+    recovery.init_recovery(app)
     for blueprint in (record_routes.bp, search_routes.bp, writing_routes.bp, method_routes.bp):
         app.register_blueprint(blueprint)
     if app.config.get("KB_WATCH"):

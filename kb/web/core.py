@@ -63,6 +63,8 @@ class WebState:
         # True only while a file watcher follows every change to the files and its last refresh
         # succeeded (kb.web.watcher sets it): requests then answer from that state without a scan.
         self.watched = False
+        # What every page must say while it holds (.kb/ read-only, files kb cannot read), as of the last refresh.
+        self.lasting_notices: list[str] = []
 
 
 def _state() -> WebState:
@@ -75,7 +77,7 @@ def workspace() -> Workspace:
     state = _state()
     if not g.get("kb_refreshed"):
         if state.watched:
-            g.kb_refreshed, g.kb_stale = True, False
+            g.kb_refreshed, g.kb_stale, g.kb_notices = True, False, state.lasting_notices
         else:
             refresh_now()
     return state.workspace
@@ -88,11 +90,26 @@ def refresh_now() -> None:
         # kb.toml is read again too: an edited as_of or threshold shows on the next reload.
         state.workspace.settings = state.workspace.kb.settings()
         changes = state.workspace.refresh(need_store=True)
-    g.kb_refreshed = True
-    g.kb_stale = changes.stale
+    _refreshed(state, changes)
     if changes.any or changes.rebuilt:
         # What was read before the refresh is out of date: start this request's reads afresh.
         _close_request_state()
+
+
+def recover_now(damage: Exception) -> None:
+    """The index failed to read: rebuild `.kb/` now (raises KbError when it cannot), and read afresh."""
+    state = _state()
+    _close_request_state()
+    with state.lock:
+        changes = state.workspace.recover(damage)
+    _refreshed(state, changes)
+
+
+def _refreshed(state: WebState, changes) -> None:
+    g.kb_refreshed = True
+    g.kb_stale = changes.stale  # the page says so (base.html)
+    g.kb_notices = changes.notices(stale=False)
+    state.lasting_notices = changes.notices(rebuilt=False, stale=False)
 
 
 def session():
@@ -385,4 +402,5 @@ def init_app(app: Flask, kb: Kb) -> None:
         return {
             "kb_name": state.workspace.settings.name or state.workspace.kb.root.name,
             "kb_stale": g.get("kb_stale", False),
+            "kb_notices": g.get("kb_notices", []),
         }
