@@ -6,11 +6,18 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from kb.config import find_kb
 from kb.resources import builtin_templates
 
 STATIC = Path(__file__).parent / "static"
+
+
+class InOrderJSON(DefaultJSONProvider):
+    """JSON with its keys in the order kb builds them (the order a page shows), not sorted."""
+
+    sort_keys = False
 
 
 def create_app(root: str | os.PathLike | None, test_config: dict | None = None) -> Flask:
@@ -36,7 +43,7 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
     )
     if test_config:
         app.config.update(test_config)
-    app.json.sort_keys = False
+    app.json = InOrderJSON(app)
     core.init_app(app, kb)
     recovery.init_recovery(app)
     for blueprint in (record_routes.bp, search_routes.bp, writing_routes.bp, method_routes.bp):

@@ -31,6 +31,7 @@ import datetime as dt
 import re
 import threading
 from collections.abc import Callable, Iterable
+from typing import NoReturn
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request, url_for
@@ -206,7 +207,8 @@ def markdown_filter(text: str | None) -> Markup:
 # -- the query string ---------------------------------------------------------------------------
 
 
-def bad_request(message: str):
+def bad_request(message: str) -> NoReturn:
+    """Answer 400 with `message` (the error page, or the JSON error shape under /api/)."""
     abort(400, description=message)
 
 
@@ -256,7 +258,7 @@ def arg_date(name: str) -> dt.date | None:
 
 
 def _url_with(args: dict[str, str]) -> str:
-    base = url_for(request.endpoint, **(request.view_args or {}))
+    base = url_for(request.endpoint or "", **(request.view_args or {}))
     return f"{base}?{urlencode(args)}" if args else base
 
 
@@ -273,7 +275,7 @@ def query_url(**changes) -> str:
 
 def format_url(fmt: str) -> str:
     """This list page in another format (html, csv, md, json), same query string."""
-    base = url_for(request.endpoint, **{**(request.view_args or {}), "fmt": fmt})
+    base = url_for(request.endpoint or "", **{**(request.view_args or {}), "fmt": fmt})
     args = request.args.to_dict()
     return f"{base}?{urlencode(args)}" if args else base
 
