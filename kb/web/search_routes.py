@@ -35,7 +35,7 @@ def search(fmt: str):
         since=core.arg_date("since"),
         until=core.arg_date("until"),
     )
-    sort = core.arg_choice("sort", search_page.SORTS, "relevance")
+    sort = core.arg_choice("sort", search_page.SORTS, "relevance") or "relevance"
     page_number = core.arg_int("page", 1)
     per_page = core.arg_int("limit", search_page.PER_PAGE, maximum=search_page.MAX_PER_PAGE)
     urls = Urls(record=core.record_url, filtered=lambda **changes: core.query_url(**changes))
