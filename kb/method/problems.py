@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 
 from kb.config import Settings
@@ -92,15 +93,22 @@ def _link_problems(catalog: Catalog) -> list[Problem]:
                     f"[[{targets[-1].type}:{link.slug}]] to mean the other",
                 )
             )
+    customer_slugs = catalog.slugs("customer") if missing_customers else []
     for slug, links in missing_customers.items():
-        for link in links:
-            found.append(
-                Problem(
-                    link.path,
-                    link.line,
-                    WARNING,
-                    f"customer: '{slug}' has no customer file yet (content/customers/{slug}.md); "
-                    f"make one with `kb new customer {slug}`",
-                )
+        # A slug is a file name, so case counts; but `Zealot` beside zealot.md is a typo, not a new customer.
+        same = _same_but_case(slug, customer_slugs)
+        if same:
+            message = f"customer: '{slug}' has no customer file; did you mean '{same}'?"
+        else:
+            close = difflib.get_close_matches(slug.lower(), customer_slugs, n=1, cutoff=0.8)
+            message = (
+                f"customer: '{slug}' has no customer file yet (content/customers/{slug}.md); "
+                + (f"did you mean '{close[0]}'? Else make" if close else "make")
+                + f" one with `kb new customer {slug}`"
             )
+        found += [Problem(link.path, link.line, WARNING, message) for link in links]
     return found
+
+
+def _same_but_case(slug: str, slugs: list[str]) -> str | None:
+    return next((other for other in sorted(slugs) if other.lower() == slug.lower()), None)
