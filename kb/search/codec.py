@@ -16,6 +16,8 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import Storage
 from whoosh.index import TOC, FileIndex
 
+from kb.search.searchers import close_searchers
+
 
 class LengthsReader(whoosh3.W3PerDocReader):
     """Whoosh's per-document reader of one segment, with its field-length columns loaded once."""
@@ -74,3 +76,7 @@ class KbIndex(FileIndex):
             if type(codec) is whoosh3.W3Codec:
                 segment._codec = KbCodec.reading(codec)
         return toc
+
+    def close(self) -> None:
+        """Close the searchers that queries opened on this index object (kb.search.searchers)."""
+        close_searchers(self)

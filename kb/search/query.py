@@ -13,11 +13,13 @@ from itertools import islice
 
 from whoosh import index, qparser, sorting
 from whoosh import query as wq
+from whoosh.searching import Searcher
 
 from kb.errors import KbError, QueryError, did_you_mean
 from kb.records.fields import QUESTION_KEYS
 from kb.search.analyzer import stem_word
 from kb.search.index import DEFAULT_FIELD, STORED_TEXT_FIELDS
+from kb.search.searchers import searchers
 from kb.search.snippets import snippet
 
 FACETS = ("type", "customer", "status", "kind", "tag")
@@ -95,7 +97,7 @@ class Filters:
         return wq.And(terms) if terms else None
 
 
-def _parser(ix: index.Index) -> qparser.QueryParser:
+def _parser(ix: index.Index | Searcher) -> qparser.QueryParser:
     parser = qparser.QueryParser(DEFAULT_FIELD, ix.schema, group=qparser.AndGroup)
     parser.add_plugin(qparser.FieldAliasPlugin({DEFAULT_FIELD: ["content"]}))
     parser.add_plugin(qparser.GtLtPlugin())
@@ -127,8 +129,9 @@ def check_query(text: str) -> None:
             raise QueryError(f"cannot read the query {text!r}: '{name}:' needs a value, as in {name}:word")
 
 
-def parse_query(ix: index.Index, text: str) -> wq.Query:
-    """Parse a query; a query that cannot be read raises QueryError with the reason."""
+def parse_query(ix: index.Index | Searcher, text: str) -> wq.Query:
+    """Parse a query (with an index's schema, or a searcher's); a query that cannot be read raises
+    QueryError with the reason."""
     check_query(text)
     date_hint = (
         f"cannot read the dates in {text!r}: write date:2026-03-02, date:[2026-03-01 to 2026-03-31] or date:>2026-03-01"
@@ -177,16 +180,11 @@ def index_failures() -> Iterator[None]:
 
 
 def searcher_for(ix: index.Index):
-    """A searcher kept on the index object and reused across queries: it reads the version of the index
-    it was opened on, however many commits come meanwhile (open the index again to read a newer one)."""
-    # Not Whoosh's Searcher.refresh(): the new searcher it returns shares the old one's segment readers,
-    # so closing the old one (as nothing else would) closes the new one's too, and a query a commit
-    # came before (the file watcher's, while a page is read) failed with ReaderClosed.
-    current = getattr(ix, "_kb_searcher", None)
-    if current is None:
-        with index_failures():
-            current = ix._kb_searcher = ix.searcher()
-    return current
+    """Pin the index object to the version of the index it reads now: every later query on it answers
+    from that version, however many commits come meanwhile (open the index again to read a newer one).
+    Without a pin, each query reads the latest commit (kb.search.searchers)."""
+    with index_failures():
+        return searchers(ix).pin()
 
 
 def search(
@@ -203,13 +201,15 @@ def search(
     Raises QueryError for a query that cannot be read, IndexUnreadable when the index fails to read.
     """
     text = text.strip()
-    parsed = parse_query(ix, text) if text else wq.Every()
-    with index_failures():
-        return _search(ix, text, parsed, filters, sort, limit, page, facets)
+    with index_failures(), searchers(ix).searcher() as searcher:
+        # The searcher's schema, not the index's: that one reads the table of contents again, which a
+        # commit meanwhile may have removed.
+        parsed = parse_query(searcher, text) if text else wq.Every()
+        return _search(searcher, text, parsed, filters, sort, limit, page, facets)
 
 
 def _search(
-    ix: index.Index,
+    searcher: Searcher,
     text: str,
     parsed: wq.Query,
     filters: Filters | None,
@@ -219,7 +219,6 @@ def _search(
     facets: bool,
 ) -> SearchResult:
     filter_query = (filters or Filters()).query()
-    searcher = searcher_for(ix)
     options = dict(filter=filter_query)
     if facets:
         options["groupedby"] = {name: sorting.FieldFacet(name, allow_overlap=(name == "tag")) for name in FACETS}
@@ -244,7 +243,7 @@ def _search(
     facet_counts = {name: _counts(results.groups(name)) for name in FACETS} if facets else {}
     suggestion = None
     if not len(results) and text:
-        suggestion = _did_you_mean(ix, searcher, text, filter_query)
+        suggestion = _did_you_mean(searcher, text, filter_query)
     return SearchResult(text, hits, len(results), facet_counts, suggestion)
 
 
@@ -268,7 +267,7 @@ _FREE_WORD = re.compile(r"(?<![\w:*\[{-])[^\W\d_]{3,}(?![\w:*-])")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 
 
-def _did_you_mean(ix: index.Index, searcher, text: str, filter_query) -> str | None:
+def _did_you_mean(searcher: Searcher, text: str, filter_query) -> str | None:
     """The query with each word the index does not know replaced by the closest one it does, if that finds hits.
 
     The index holds stems, so a word is stemmed, the nearest stems (edit distance 1, then 2; ties
@@ -277,7 +276,7 @@ def _did_you_mean(ix: index.Index, searcher, text: str, filter_query) -> str | N
     reader = searcher.reader()
     present = set(reader.indexed_field_names())
     names = [name for name in (DEFAULT_FIELD, *QUESTION_KEYS, "title", "person") if name in present]
-    analyzer = ix.schema[DEFAULT_FIELD].analyzer
+    analyzer = searcher.schema[DEFAULT_FIELD].analyzer
 
     def stem_of(word: str) -> str | None:
         stems = [token.text for token in analyzer(word)]
@@ -303,7 +302,7 @@ def _did_you_mean(ix: index.Index, searcher, text: str, filter_query) -> str | N
     corrected = _FREE_WORD.sub(closest, text)
     if corrected == text:
         return None
-    again = searcher.search(parse_query(ix, corrected), filter=filter_query, limit=1)
+    again = searcher.search(parse_query(searcher, corrected), filter=filter_query, limit=1)
     return corrected if len(again) else None
 
 
