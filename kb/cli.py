@@ -312,6 +312,8 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
     result = workspace.with_index(
         lambda ix: run(ix, text, filters, sort=sort, limit=limit, facets=as_json), rebuilt=_notices
     )
+    if result.notice:
+        click.echo(f"kb: {result.notice}", err=True)
     if as_json:
         click.echo(search_json(result))
     else:

@@ -286,10 +286,11 @@ def test_limit_caps_the_hits_but_not_the_total(kb, runner):
 def test_json_shape(kb, runner):
     found = search(runner, kb, "audit")
 
-    assert set(found) == {"query", "total", "hits", "facets", "suggestion"}
+    assert set(found) == {"query", "total", "hits", "facets", "suggestion", "notice"}
     assert found["query"] == "audit"
     assert found["total"] == 3
     assert found["suggestion"] is None
+    assert found["notice"] is None  # set when the search stopped at its time budget
     for hit in found["hits"]:
         assert {"type", "slug", "customer", "date", "snippet", "path", "title", "status", "kind", "tags"} <= set(hit)
     story = next(hit for hit in found["hits"] if hit["path"] == "casestudies/acme.md")

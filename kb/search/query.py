@@ -13,12 +13,14 @@ from itertools import islice
 
 from whoosh import index, qparser, sorting
 from whoosh import query as wq
+from whoosh.query.qcore import QueryError as WhooshQueryError
 from whoosh.searching import Searcher
 
 from kb.errors import KbError, QueryError, did_you_mean
 from kb.records.fields import QUESTION_KEYS
 from kb.search.analyzer import stem_word
 from kb.search.index import DEFAULT_FIELD, STORED_TEXT_FIELDS
+from kb.search.limits import budgeted_search, check_cost, stopped_notice
 from kb.search.searchers import searchers
 from kb.search.snippets import snippet
 
@@ -69,6 +71,7 @@ class SearchResult:
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None  # "did you mean", when the query found nothing
+    notice: str | None = None  # the search stopped at its time budget: the hits are those found by then
 
 
 @dataclass
@@ -205,7 +208,11 @@ def search(
         # The searcher's schema, not the index's: that one reads the table of contents again, which a
         # commit meanwhile may have removed.
         parsed = parse_query(searcher, text) if text else wq.Every()
-        return _search(searcher, text, parsed, filters, sort, limit, page, facets)
+        check_cost(parsed, searcher, text)
+        try:
+            return _search(searcher, text, parsed, filters, sort, limit, page, facets)
+        except WhooshQueryError as exc:  # the query's fault, not the index's: never a rebuild
+            raise QueryError(f"cannot read the query {text!r}: {exc}") from None
 
 
 def _search(
@@ -231,20 +238,15 @@ def _search(
                 sorting.FieldFacet("date", reverse=True),
             ]
         )
-    if limit is None:
-        results = searcher.search(parsed, limit=None, **options)
-        chosen = list(results)
-    else:
-        results = searcher.search_page(parsed, page, pagelen=limit, **options)
-        chosen = list(results)
-        results = results.results
+    results, chosen, stopped = budgeted_search(searcher, parsed, limit, page, **options)
     stems = _query_stems(parsed, searcher.reader())
     hits = [_hit(hit, stems) for hit in chosen]
     facet_counts = {name: _counts(results.groups(name)) for name in FACETS} if facets else {}
     suggestion = None
-    if not len(results) and text:
+    if not len(results) and text and not stopped:
         suggestion = _did_you_mean(searcher, text, filter_query)
-    return SearchResult(text, hits, len(results), facet_counts, suggestion)
+    notice = stopped_notice() if stopped else None
+    return SearchResult(text, hits, len(results), facet_counts, suggestion, notice)
 
 
 def _query_stems(parsed: wq.Query, reader) -> dict[str, frozenset[str]]:

@@ -55,6 +55,7 @@ class SearchPage:
     snippets: list[str] = field(default_factory=list)  # per row: the snippet with match marks
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
+    notice: str | None = None  # the search stopped at its time budget: these are the hits found by then
     error: str | None = None  # the parser's message when the query cannot be read
     searched: bool = False
 
@@ -160,4 +161,5 @@ def search_page(
         shown.facets[name] = values
     if result.suggestion:
         shown.suggestion = result.suggestion
+    shown.notice = result.notice
     return shown

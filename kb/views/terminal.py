@@ -125,7 +125,8 @@ def compare_text(comparison: Comparison) -> str:
 
 
 def search_json(result: SearchResult) -> str:
-    """`kb search --json`: the query, the total, the hits (matches in **bold**), the facet counts."""
+    """`kb search --json`: the query, the total, the hits (matches in **bold**), the facet counts, and a
+    notice when the search stopped at its time budget (else null)."""
 
     def plain(snippet: str) -> str:
         return snippet.replace(MARK_START, "**").replace(MARK_END, "**")
@@ -134,7 +135,13 @@ def search_json(result: SearchResult) -> str:
         {**hit.__dict__, "date": hit.date.isoformat() if hit.date else None, "snippet": plain(hit.snippet)}
         for hit in result.hits
     ]
-    data = {"query": result.query, "total": result.total, "suggestion": result.suggestion, "hits": hits}
+    data = {
+        "query": result.query,
+        "total": result.total,
+        "suggestion": result.suggestion,
+        "notice": result.notice,
+        "hits": hits,
+    }
     return json.dumps({**data, "facets": result.facets}, indent=2)
 
 

@@ -60,6 +60,7 @@ def search(fmt: str):
         "pages": page.pages,
         "sort": page.sort,
         "suggestion": page.suggestion,
+        "notice": page.notice,
         "facets": {name: {v.value: v.count for v in values} for name, values in page.facets.items()},
     }
     return core.table_response(page.table, fmt, "search/search.html", json_extra=extra, page=page)

@@ -168,3 +168,34 @@ def test_the_api_twin_has_totals_facets_and_suggestion(audits, client):
     assert data["facets"]["status"] == {"hell-yes": 1, "meh": 1}
     assert data["facets"]["type"] == {"interview": 3, "casestudy": 2}
     assert client.get("/api/search?q=audti").get_json()["suggestion"] == "audit"
+
+
+def test_a_new_empty_kb_answers_no_hits(client):
+    for _ in range(2):  # the second request reuses what the first opened
+        page = client.get("/search?q=a")
+        assert page.status_code == 200 and hits(page) == [] and 'data-total="0"' in page.text
+        data = client.get("/api/search?q=a").get_json()
+        assert (data["total"], data["rows"], data["suggestion"]) == (0, [], None)
+
+
+def test_a_kb_whose_every_file_was_deleted_while_serving_answers_no_hits(audits, client):
+    assert len(hits(client.get("/search?q=audit"))) == 5
+    for path in [*audits.root.glob("casestudies/*.md"), *audits.root.glob("content/**/*.md")]:
+        path.unlink()
+    assert hits(client.get("/search?q=audit")) == []
+    data = client.get("/api/search?q=audit").get_json()
+    assert (data["total"], data["facets"]["status"]) == (0, {})
+
+
+def test_an_expensive_query_is_a_400_and_a_search_out_of_time_says_so(audits, client, monkeypatch):
+    from kb.search import limits
+
+    page = client.get("/search", query_string={"q": "?*"})
+    assert page.status_code == 400 and "a wildcard needs a letter or digit before it" in page.text
+    api = client.get("/api/search", query_string={"q": "[a to z]"})
+    assert api.status_code == 400 and "a range of words" in api.get_json()["error"]["message"]
+    monkeypatch.setattr(limits, "TIME_BUDGET", 0.0)
+    stopped = client.get("/search", query_string={"q": "audit"})
+    assert stopped.status_code == 200
+    assert "data-search-notice>search stopped after 0 s; narrow the query<" in stopped.text
+    assert client.get("/api/search?q=audit").get_json()["notice"] == "search stopped after 0 s; narrow the query"

@@ -1,0 +1,147 @@
+"""What one query may cost: forms that read every word of the index are refused before the search, and
+the matching stops after a time budget, answering with what it found by then.
+
+On 3,000 records a bare `*`, `?*` or `*t` (a wildcard with no letter before it) and a range of words
+(`[a to z]`) each took 2 to 4 seconds, since each reads every word of the index and every posting of
+each; a prefix such as `aud*` reads only the words that begin so. Ranges of dates are numbers, cheap
+with one end or both.
+"""
+
+from __future__ import annotations
+
+import time
+from itertools import islice
+
+from whoosh import collectors, fields
+from whoosh import query as wq
+from whoosh.searching import Results, ResultsPage, Searcher, TimeLimit
+
+from kb.errors import QueryError
+
+TIME_BUDGET = 2.0  # seconds of matching per query
+# Indexed words that one query's prefixes, wildcards, fuzzy words and ranges may stand for together:
+# each costs its postings in every matched field (about 50 µs), so this bounds the matching's set-up.
+MAX_EXPANDED_WORDS = 5000
+_CHECK_EVERY = 64  # documents collected between two looks at the clock
+LITERAL_BEFORE_WILDCARD = 1  # letters or digits a wildcard needs before it
+
+
+def check_cost(parsed: wq.Query, searcher: Searcher, text: str) -> None:
+    """Refuse a query whose matching would read every word of the index (QueryError, with how to narrow it)."""
+    schema = searcher.schema
+    expandable: list[wq.Query] = []
+    for leaf in _leaves(parsed):
+        if isinstance(leaf, wq.Every) and leaf.fieldname:
+            raise QueryError(
+                f"cannot search for {text!r}: '*' alone stands for every word of every record; put letters "
+                "before it, as in aud*, or give a field or filter alone (type:interview)"
+            )
+        if isinstance(leaf, wq.Wildcard) and len(_literal_start(leaf.text)) < LITERAL_BEFORE_WILDCARD:
+            raise QueryError(
+                f"cannot search for {text!r}: a wildcard needs a letter or digit before it, as in aud* or "
+                f"a?dit ({leaf.text!r} would read every word of the index)"
+            )
+        if isinstance(leaf, wq.TermRange) and isinstance(schema[leaf.fieldname], fields.TEXT):
+            raise QueryError(
+                f"cannot search for {text!r}: a range of words reads every word of the index; ranges are "
+                "for dates (date:[2026-03-01 to 2026-03-31], date:>2026-03-01); for words, use a prefix (aud*)"
+            )
+        if isinstance(leaf, wq.MultiTerm):
+            expandable.append(leaf)
+    reader = searcher.reader()
+    total = 0
+    for leaf in expandable:
+        total += sum(1 for _ in islice(leaf.expanded_terms(reader), MAX_EXPANDED_WORDS + 1 - total))
+        if total > MAX_EXPANDED_WORDS:
+            raise QueryError(
+                f"cannot search for {text!r}: its wildcards stand for more than {MAX_EXPANDED_WORDS:,} "
+                "different words of the records; give more letters before each *"
+            )
+
+
+def _leaves(q: wq.Query):
+    if q.is_leaf():
+        yield q
+    else:
+        for child in q.children():
+            yield from _leaves(child)
+
+
+def _literal_start(pattern: str) -> str:
+    for at, char in enumerate(pattern):
+        if char in "*?[":
+            return pattern[:at]
+    return pattern
+
+
+class _Budget(collectors.WrappingCollector):
+    """Hands on its child's matches and raises TimeLimit once the budget is spent (the collectors keep
+    what they collected by then). It sits right around the collector that scores or sorts, so that the
+    filter and facet collectors around it draw every document through it.
+
+    Whoosh's TimeLimitCollector starts a timer thread per search (or a signal, which only the main
+    thread may set), and wrapped around a filter it would bypass the filter; a look at the clock every
+    few documents does here."""
+
+    def __init__(self, child: collectors.Collector, seconds: float):
+        super().__init__(child)
+        self.seconds = seconds
+        self.deadline = 0.0
+
+    def prepare(self, top_searcher, q, context) -> None:
+        self.deadline = time.monotonic() + self.seconds
+        self.child.prepare(top_searcher, q, context)
+
+    def set_subsearcher(self, subsearcher, offset) -> None:
+        if time.monotonic() > self.deadline:
+            raise TimeLimit
+        super().set_subsearcher(subsearcher, offset)
+
+    def computes_count(self) -> bool:
+        return self.child.computes_count()
+
+    def matches(self):
+        for count, sub_docnum in enumerate(self.child.matches()):
+            if count % _CHECK_EVERY == 0 and time.monotonic() > self.deadline:
+                raise TimeLimit
+            yield sub_docnum
+
+
+def budgeted_search(
+    searcher: Searcher,
+    parsed: wq.Query,
+    limit: int | None,
+    page: int,
+    filter: wq.Query | None = None,
+    groupedby: dict | None = None,
+    sortedby=None,
+) -> tuple[Results, list, bool]:
+    """Search within the time budget: the results, the hits of `page` (all of them with no limit), and
+    whether the budget ran out (then the results are those found by then)."""
+    wanted = None if limit is None else page * limit
+    # Whoosh's Searcher.collector() with the budget inside, and no block-quality skipping: that leaves
+    # the total unknown, and Whoosh would then count it by running the query again, outside any budget.
+    if sortedby is not None:
+        collector: collectors.Collector = collectors.SortingCollector(sortedby, limit=wanted)
+    elif groupedby or wanted is None or wanted >= searcher.doc_count():
+        collector = collectors.UnlimitedCollector()
+    else:
+        collector = collectors.TopCollector(wanted, usequality=False)
+    collector = _Budget(collector, TIME_BUDGET)
+    if groupedby:
+        collector = collectors.FacetCollector(collector, groupedby)
+    if filter is not None:
+        collector = collectors.FilterCollector(collector, filter)
+    stopped = False
+    try:
+        searcher.search_with_collector(parsed, collector)
+    except TimeLimit:
+        stopped = True
+    results = collector.results()
+    chosen = list(results) if limit is None else list(ResultsPage(results, page, limit))
+    return results, chosen, stopped
+
+
+def stopped_notice() -> str:
+    """What a search says when its budget ran out."""
+    return f"search stopped after {TIME_BUDGET:g} s; narrow the query"
