@@ -296,8 +296,9 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
 
     \b
     Fields: customer:acme  status:hell-yes  kind:discovery  tag:soc2  type:interview
-            why_change:audit  success:  options:  fit:  renewal:  person:  owner:
-            date:2026-03-02  date:[2026-03-01 to 2026-03-31]
+            why_change:audit  success:  options:  fit:  renewal:
+            owner:maya  owner:"Maya Okafor"  person:  people:  source:  name:
+            date:2026-03-02  date:[2026-03-01 to 2026-03-31]  date:>2026-03-01
     Example: kb search 'audit status:hell-yes' --sort date
     """
     from kb.search.query import Filters

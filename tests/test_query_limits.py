@@ -84,3 +84,10 @@ def test_a_search_past_its_time_budget_answers_what_it_found_and_says_so(kb, run
 
 def test_a_search_within_its_budget_has_no_notice(kb, runner):
     assert json.loads(runner(kb, "search", "audit", "--json").stdout)["notice"] is None
+
+
+def test_did_you_mean_looks_up_a_few_unknown_words_not_a_page_of_them(kb, runner):
+    typo = json.loads(runner(kb, "search", "audti galroe", "--json").stdout)
+    assert typo["suggestion"] == "audit galore"
+    page = " ".join(f"audti{letter}" for letter in "bcdfghjkmnpq")  # twelve unknown words
+    assert json.loads(runner(kb, "search", page, "--json").stdout)["suggestion"] is None

@@ -8,20 +8,25 @@ import threading
 import time
 from pathlib import Path
 
-from whoosh import fields
+from whoosh import analysis, fields
 from whoosh.filedb.filestore import FileStorage
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import SegmentWriter
 
 from kb.records.fields import QUESTION_KEYS, title_of
-from kb.records.parse import COMMENT_RE, LINK_RE, Record
-from kb.search.analyzer import FastStemmingAnalyzer
+from kb.records.parse import Record
+from kb.search.analyzer import FastStemmingAnalyzer, varied_words
 from kb.search.codec import KbCodec, KbIndex
+from kb.search.plain import plain_text
 
 INDEX_DIR = "index"
 # Words without a field search `all`: every text of the record in one field, so that a word is one
 # posting list to score (ten fields' union cost ten times as much). `content:` is another name for it.
 DEFAULT_FIELD = "all"
+# The words of `all` as written (not stemmed, no positions) where the stem alone does not tell which
+# word it was (kb.search.analyzer.varied_words): a query ranks the very word typed above another word
+# of the same stem ("experiment", "experience"). Every word as written would cost half as much indexing again.
+EXACT_FIELD = "exact"
 STORED_TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
 # Above this many new documents, a rebuild writes with one process per core (Whoosh's MpWriter).
 PARALLEL_WRITE_MIN = 2000
@@ -32,28 +37,36 @@ PARENT_CHECK_SECONDS = 0.25
 def make_schema() -> fields.Schema:
     """The index's fields: facts to filter and sort by, each answer on its own, and `all` for free words."""
     # No `spelling=True`: it analyses every text a second time (40% of indexing); "did you mean"
-    # works from the stemmed terms instead (see kb.search.query).
+    # works from the stemmed terms instead (see kb.search.suggest).
     stem = FastStemmingAnalyzer()
+    # People, companies and channels (owner, person, source, name, people): any word of the name finds
+    # it, stop words and initials too ("Will", "An", "J."); a phrase finds the name as written.
+    names = FastStemmingAnalyzer(stoplist=frozenset(), minsize=1)
+    # One value of a closed set, matched whatever its case (customer:Acme finds acme's records).
+    keyword = analysis.IDAnalyzer(lowercase=True)
     text = {key: fields.TEXT(analyzer=stem, stored=True) for key in QUESTION_KEYS}
     return fields.Schema(
         path=fields.ID(stored=True, unique=True),
-        type=fields.ID(stored=True, sortable=True),
+        type=fields.ID(stored=True, sortable=True, analyzer=keyword),
         slug=fields.ID(stored=True),
-        customer=fields.ID(stored=True, sortable=True),
-        status=fields.ID(stored=True, sortable=True),
-        stage=fields.ID(stored=True),
-        kind=fields.ID(stored=True, sortable=True),
+        customer=fields.ID(stored=True, sortable=True, analyzer=keyword),
+        status=fields.ID(stored=True, sortable=True, analyzer=keyword),
+        stage=fields.ID(stored=True, analyzer=keyword),
+        kind=fields.ID(stored=True, sortable=True, analyzer=keyword),
         tag=fields.KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
-        owner=fields.KEYWORD(stored=True, commas=True, lowercase=True),
-        source=fields.KEYWORD(commas=True, lowercase=True),
-        person=fields.TEXT(analyzer=stem, stored=True),
+        owner=fields.TEXT(analyzer=names, stored=True),
+        source=fields.TEXT(analyzer=names),
+        person=fields.TEXT(analyzer=names, stored=True),
+        name=fields.TEXT(analyzer=names),  # a customer's name
+        people=fields.TEXT(analyzer=names),  # a call's people
         date=fields.DATETIME(stored=True, sortable=True),
         title=fields.TEXT(analyzer=stem, stored=True),
         # The body outside the five answers: shown in snippets, searched through `all`.
         content=fields.STORED(),
-        # Title, person, body, answers, and unknown front-matter keys, people, source and owner
+        # Title, person, body, answers, and unknown front-matter keys, people, tags, source and owner
         # (searchable, never shown in a snippet): not stored.
         all=fields.TEXT(analyzer=stem),
+        exact=fields.TEXT(analyzer=FastStemmingAnalyzer(stem=False), phrase=False),
         **text,
     )
 
@@ -102,8 +115,8 @@ def document(record: Record) -> dict:
         else:
             content.append(f"{section.heading}\n{section.text}")
     extras = [f"{k} {_flatten(v)}" for k, v in record.extra.items()]
-    extras += [f.get(k) or "" for k in ("source", "owner") if record.type == "customer"]
-    extras += list(f.get("people") or [])
+    extras += [_flatten(f.get(k)) for k in ("source", "owner") if record.type == "customer"]
+    extras += [_flatten(f.get("people")), _flatten(f.get("tags"))]
     doc = {
         "path": record.path,
         "type": record.type,
@@ -113,9 +126,11 @@ def document(record: Record) -> dict:
         "stage": f.get("stage") or "",
         "kind": f.get("kind") or "",
         "tag": ",".join(f.get("tags") or []),
-        "owner": f.get("owner") or "",
-        "source": f.get("source") or "",
+        "owner": _flatten(f.get("owner")),
+        "source": _flatten(f.get("source")),
         "person": f.get("person") or "",
+        "name": _flatten(f.get("name")) if record.type == "customer" else "",
+        "people": "\n".join(_flatten(one) for one in f.get("people") or []),
         "title": title_of(record.type, record.slug, f),
         "content": "\n".join(part for part in content if part),
     }
@@ -125,14 +140,22 @@ def document(record: Record) -> dict:
     for key, texts in answers.items():
         doc[key] = "\n\n".join(texts)
     # The skeleton's prompts are HTML comments: they are not the founder's words, so not searchable.
-    # A link reads as its label, or its slug, in snippets.
+    # A link reads as its label (a [[link]] without one as its slug), a web address as its host, in the
+    # index and in snippets alike.
     for key in ("content", *QUESTION_KEYS):
-        doc[key] = LINK_RE.sub(lambda m: m.group(3) or m.group(2), COMMENT_RE.sub("", doc[key])).strip()
+        doc[key] = plain_text(doc[key])
     doc[DEFAULT_FIELD] = "\n".join(
         part
-        for part in (doc["title"], doc["person"], doc["content"], *(doc[key] for key in QUESTION_KEYS), *extras)
+        for part in (
+            doc["title"],
+            doc["person"],
+            doc["content"],
+            *(doc[key] for key in QUESTION_KEYS),
+            *(plain_text(extra) for extra in extras),
+        )
         if part
     )
+    doc[EXACT_FIELD] = varied_words(doc[DEFAULT_FIELD])
     return doc
 
 

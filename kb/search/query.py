@@ -4,43 +4,25 @@ facet counts, and "did you mean" when nothing is found."""
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 
 from whoosh import index, qparser, sorting
 from whoosh import query as wq
 from whoosh.query.qcore import QueryError as WhooshQueryError
 from whoosh.searching import Searcher
 
-from kb.errors import KbError, QueryError, did_you_mean
+from kb.errors import KbError, QueryError
 from kb.records.fields import QUESTION_KEYS
-from kb.search.analyzer import stem_word
 from kb.search.index import DEFAULT_FIELD, STORED_TEXT_FIELDS
 from kb.search.limits import budgeted_search, check_cost, stopped_notice
+from kb.search.parsing import check_fields, check_query, make_parser
 from kb.search.searchers import searchers
 from kb.search.snippets import snippet
+from kb.search.suggest import did_you_mean
 
 FACETS = ("type", "customer", "status", "kind", "tag")
-# Fields a query may name, beyond the five questions.
-QUERY_FIELDS = (
-    "type",
-    "slug",
-    "customer",
-    "status",
-    "stage",
-    "kind",
-    "tag",
-    "owner",
-    "person",
-    "source",
-    "title",
-    "content",
-    "date",
-)
 
 
 @dataclass
@@ -101,35 +83,7 @@ class Filters:
 
 
 def _parser(ix: index.Index | Searcher) -> qparser.QueryParser:
-    parser = qparser.QueryParser(DEFAULT_FIELD, ix.schema, group=qparser.AndGroup)
-    parser.add_plugin(qparser.FieldAliasPlugin({DEFAULT_FIELD: ["content"]}))
-    parser.add_plugin(qparser.GtLtPlugin())
-    return parser
-
-
-def check_query(text: str) -> None:
-    """Refuse what Whoosh would silently misread: unbalanced brackets or quotes, unknown fields."""
-    outside = re.sub(r'"[^"]*"', "", text)
-    if text.count('"') % 2:
-        raise QueryError(f'cannot read the query {text!r}: a quote " is not closed')
-    for opening, closing in ("()", "[]", "{}"):
-        depth = 0
-        for char in outside:
-            depth += (char == opening) - (char == closing)
-            if depth < 0:
-                raise QueryError(f"cannot read the query {text!r}: '{closing}' without '{opening}'")
-        if depth:
-            raise QueryError(f"cannot read the query {text!r}: '{opening}' is not closed")
-    known = set(QUERY_FIELDS) | set(QUESTION_KEYS)
-    for match in re.finditer(r"(?:^|[\s(])([A-Za-z_]+):(?!//)(\S?)", outside):
-        name, after = match.group(1), match.group(2)
-        if name not in known:
-            raise QueryError(
-                f"cannot read the query {text!r}: there is no field '{name}'"
-                f"{did_you_mean(name, known)}; fields: {', '.join(sorted(known))}"
-            )
-        if not after:
-            raise QueryError(f"cannot read the query {text!r}: '{name}:' needs a value, as in {name}:word")
+    return make_parser(ix.schema)
 
 
 def parse_query(ix: index.Index | Searcher, text: str) -> wq.Query:
@@ -208,6 +162,7 @@ def search(
         # The searcher's schema, not the index's: that one reads the table of contents again, which a
         # commit meanwhile may have removed.
         parsed = parse_query(searcher, text) if text else wq.Every()
+        check_fields(parsed, searcher.schema, text)
         check_cost(parsed, searcher, text)
         try:
             return _search(searcher, text, parsed, filters, sort, limit, page, facets)
@@ -244,7 +199,7 @@ def _search(
     facet_counts = {name: _counts(results.groups(name)) for name in FACETS} if facets else {}
     suggestion = None
     if not len(results) and text and not stopped:
-        suggestion = _did_you_mean(searcher, text, filter_query)
+        suggestion = did_you_mean(searcher, text, lambda corrected: parse_query(searcher, corrected), filter_query)
     notice = stopped_notice() if stopped else None
     return SearchResult(text, hits, len(results), facet_counts, suggestion, notice)
 
@@ -262,68 +217,6 @@ def _query_stems(parsed: wq.Query, reader) -> dict[str, frozenset[str]]:
             if name in STORED_TEXT_FIELDS or name == DEFAULT_FIELD:
                 found.setdefault(name, set()).add(value.decode("utf-8") if isinstance(value, bytes) else value)
     return {name: frozenset(values) for name, values in found.items()}
-
-
-# A free word of the query: not a field name, a field's value, a prefix* or part of a range.
-_FREE_WORD = re.compile(r"(?<![\w:*\[{-])[^\W\d_]{3,}(?![\w:*-])")
-_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
-
-
-def _did_you_mean(searcher: Searcher, text: str, filter_query) -> str | None:
-    """The query with each word the index does not know replaced by the closest one it does, if that finds hits.
-
-    The index holds stems, so a word is stemmed, the nearest stems (edit distance 1, then 2; ties
-    to the more frequent) are looked up, and the suggestion shows a real word of a record with that stem.
-    """
-    reader = searcher.reader()
-    present = set(reader.indexed_field_names())
-    names = [name for name in (DEFAULT_FIELD, *QUESTION_KEYS, "title", "person") if name in present]
-    analyzer = searcher.schema[DEFAULT_FIELD].analyzer
-
-    def stem_of(word: str) -> str | None:
-        stems = [token.text for token in analyzer(word)]
-        return stems[0] if stems else None
-
-    def frequency(stem: str) -> int:
-        return sum(reader.doc_frequency(name, stem) for name in names)
-
-    def closest(match: re.Match) -> str:
-        word = match.group(0)
-        stem = stem_of(word.lower())
-        if word in _OPERATORS or stem is None or frequency(stem):
-            return word
-        for distance in (1, 2):
-            # Typos seldom touch the first letter: holding it keeps the search among few terms.
-            found = {t for name in names for t in reader.terms_within(name, stem, distance, prefix=1)}
-            found.discard(stem)
-            if found:
-                best = max(sorted(found), key=frequency)
-                return _surface_word(reader, names, best, word.lower()) or word
-        return word
-
-    corrected = _FREE_WORD.sub(closest, text)
-    if corrected == text:
-        return None
-    again = searcher.search(parse_query(searcher, corrected), filter=filter_query, limit=1)
-    return corrected if len(again) else None
-
-
-def _surface_word(reader, names: list[str], stem: str, typed: str) -> str | None:
-    """The word, as written in the records, whose stem is `stem` and that is closest to what was
-    typed ("spreadsheats" → "spreadsheets", not "spreadsheet")."""
-    forms: set[str] = set()
-    for name in names:
-        if not reader.doc_frequency(name, stem):
-            continue
-        for docnum in islice(reader.postings(name, stem).all_ids(), 20):
-            stored = reader.stored_fields(docnum)
-            text = " ".join(stored.get(field) or "" for field in STORED_TEXT_FIELDS).lower()
-            forms.update(word for word in re.findall(r"\w+", text) if stem_word(word) == stem)
-        if forms:
-            break
-    if not forms:
-        return None
-    return max(sorted(forms), key=lambda form: difflib.SequenceMatcher(None, typed, form).ratio())
 
 
 def _counts(groups: dict) -> dict[str, int]:

@@ -199,3 +199,14 @@ def test_an_expensive_query_is_a_400_and_a_search_out_of_time_says_so(audits, cl
     assert stopped.status_code == 200
     assert "data-search-notice>search stopped after 0 s; narrow the query<" in stopped.text
     assert client.get("/api/search?q=audit").get_json()["notice"] == "search stopped after 0 s; narrow the query"
+
+
+def test_names_match_any_word_and_values_get_did_you_mean(audits, client):
+    audits.customer("initech", name="Initech Global", owner="Maya Okafor")
+    assert [h["record"] for h in hits(client.get("/search?q=owner:maya"))] == ["initech"]
+    assert [h["record"] for h in hits(client.get('/search?q=owner:"Maya Okafor"'))] == ["initech"]
+    assert [h["record"] for h in hits(client.get("/search?q=finance-led"))] == ["acme-story"]  # a tag
+    assert client.get("/api/search?q=status:hellyes").get_json()["suggestion"] == "status:hell-yes"
+    page = client.get("/search?q=customer:acm")
+    suggestion = re.search(r'<a href="([^"]+)" data-suggestion>([^<]+)</a>', page.text)
+    assert suggestion and suggestion.group(2) == "customer:acme"
