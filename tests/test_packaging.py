@@ -31,7 +31,7 @@ def test_the_wheel_installs_and_works_outside_the_repository(tmp_path):
         names = set(archive.namelist())
     for record_type in ("casestudy", "customer", "interview"):
         assert f"kb/templates/new/{record_type}.md" in names
-    assert "kb/cli.py" in names
+    assert "kb/cli/__init__.py" in names
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
