@@ -101,7 +101,7 @@ def kb_serve(root: Path):
         log.close()
 
 
-class _Fields(HTMLParser):
+class FormFields(HTMLParser):
     """The fields of a page's forms as a browser sends them (the first value of a name wins)."""
 
     def __init__(self, html: str):
@@ -130,6 +130,7 @@ class _Fields(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "textarea" and self._textarea:
+            # A browser drops the line break right after <textarea>.
             self.fields[self._textarea] = self.fields[self._textarea].removeprefix("\n")
             self._textarea = None
         elif tag == "select":
@@ -256,7 +257,7 @@ def _save(client: Client, run: LoadRun, slug: str, rng: random.Random, word: str
     if status != 200:
         run.odd_answers.append((edit, status))
         return
-    fields = _Fields(page).fields
+    fields = FormFields(page).fields
     key = f"answer_{rng.choice(QUESTION_KEYS)}"
     fields[key] = f"{fields.get(key, '').rstrip()} {word}".strip()
     status, _page = client.request("POST", edit, fields)

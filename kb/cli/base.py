@@ -111,6 +111,14 @@ def progress_bar():
     return update
 
 
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+
+
 def write_out(text: str, output: Path | None) -> None:
     """Write a command's output to `output` (atomically), or else to standard output."""
     if output:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from kb.cli.base import CONTEXT, cli, date_option, progress_bar, say_notices, workspace_for, write_out
+from kb.cli.base import CONTEXT, cli, date_option, output_option, progress_bar, say_notices, workspace_for, write_out
 from kb.vocabulary import INTERVIEW_KINDS
 
 
@@ -173,12 +173,7 @@ def index(ctx, rebuild):
     show_default=True,
     help="JSON: a list of records; CSV: one row a record, one column a field or answer.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
+@output_option
 @click.pass_context
 def export(ctx, fmt, output):
     """Export every record (front matter, unknown keys, answers, tags, body) as JSON or CSV."""

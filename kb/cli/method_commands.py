@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kb.cli.base import AS_OF_HELP, cli, date_option, workspace_for, write_out
+from kb.cli.base import AS_OF_HELP, cli, date_option, output_option, workspace_for, write_out
 
 
 def _company(ctx, as_of):
@@ -97,12 +97,7 @@ def metrics(ctx, as_of, as_json, svg_dir):
     help="text for the terminal; markdown or csv to export.",
 )
 @click.option("--tags", is_flag=True, help="With --format csv: the tags table instead of the answers.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
+@output_option
 @click.pass_context
 def compare(ctx, as_of, fmt, tags, output):
     """Compare the five answers of hell-yes stories side by side, with meh and churned ones for contrast."""

@@ -4,10 +4,10 @@ conflict page, and logging a call. Real files, real index; nothing typed is lost
 from __future__ import annotations
 
 import base64
-from html.parser import HTMLParser
 
 import pytest
 
+from bench.load import FormFields
 from kb.records.files import content_hash
 from kb.records.parse import parse_bytes
 from tests.web.helpers import hits
@@ -37,42 +37,6 @@ Keep   this  exactly.
 ## Why are they renewing?
 They bought back their close.
 """
-
-
-class FormFields(HTMLParser):
-    """The fields of the forms of a page, as a browser would send them (the first value of a name wins)."""
-
-    def __init__(self, html: str):
-        super().__init__(convert_charrefs=True)
-        self.fields: dict[str, str] = {}
-        self._textarea: str | None = None
-        self._select: str | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name and attrs.get("type") not in ("submit", "button"):
-            self.fields.setdefault(name, attrs.get("value") or "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields.setdefault(name, "")
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in attrs:
-            self.fields.setdefault(self._select, attrs.get("value") or "")
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.fields[self._textarea] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self._textarea:
-            # A browser drops the line break right after <textarea>.
-            self.fields[self._textarea] = self.fields[self._textarea].removeprefix("\n")
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
 
 
 def fields_of(html: str) -> dict[str, str]:
