@@ -64,7 +64,7 @@ def init_kb(folder: Path, name: str | None = None) -> list[Path]:
 
 def slugify(text: str) -> str:
     """A file-name slug from what the user typed ("Acme Corp" → "acme-corp")."""
-    from slugify import slugify as make_slug
+    from slugify import slugify as make_slug  # here, not at the top: python-slugify loads its Unicode tables
 
     slug = make_slug(text)
     if not slug:
@@ -73,6 +73,7 @@ def slugify(text: str) -> str:
 
 
 def _render(kb: Kb, record_type: str, **values) -> str:
+    # Jinja2 only when a skeleton is written: `kb --help` and the commands that read stay fast.
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     folders = [kb.root / "templates" / "new", builtin_templates() / "new"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kb.errors import GateShut
 from kb.method.company import Company, percent
+from kb.method.hell_yes_rule import churned_by
 from kb.method.status import gate
 from kb.table import Cell, Table, cell_text
 
@@ -328,7 +329,6 @@ def _grouped_metric(key: str, title: str, table: Table, name_key: str, note: str
 
 
 def _churn(company: Company) -> Metric:
-    from kb.method.hell_yes_rule import churned_by
 
     day = company.day
     ever_won = company.won()

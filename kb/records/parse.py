@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from bisect import bisect_right
@@ -14,7 +15,6 @@ from kb.records.files import content_hash
 from kb.records.front_matter import FrontMatterError, key_name, load_yaml
 from kb.vocabulary import slug_of
 
-LINK_TYPES = ("customer", "casestudy", "interview")
 LINK_RE = re.compile(r"\[\[(?:(customer|casestudy|interview):)?([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -77,10 +77,6 @@ class Record:
     @property
     def missing_answers(self) -> list[str]:
         return [key for key in QUESTION_KEYS if not self.answered(key)]
-
-    @property
-    def complete(self) -> bool:
-        return not self.missing_answers
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -186,8 +182,6 @@ def _apply_fields(record: Record, data: dict[str, Any], opening_line: int) -> No
 
 
 def _close(a: str, b: str) -> bool:
-    import difflib
-
     return difflib.SequenceMatcher(None, a.lower(), b).ratio() >= 0.7
 
 

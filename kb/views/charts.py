@@ -12,7 +12,7 @@ WIDTH, HEIGHT = 960, 480
 
 
 def _style():
-    from pygal.style import Style
+    from pygal.style import Style  # pygal only when a chart is drawn (see _import_pygal)
 
     return Style(
         background="#ffffff",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from kb.records.fields import FIELDS, QUESTION_KEYS
+from kb.store.catalog import Catalog
 from kb.store.models import RECORD_TABLES, AnswerRow
 from kb.table import csv_safe
 
@@ -23,8 +24,6 @@ def export_rows(session: Session) -> list[dict]:
     answers: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in session.execute(select(AnswerRow).order_by(col(AnswerRow.path), col(AnswerRow.line))).scalars():
         answers[row.path][row.question].append(row.text)
-    from kb.store.catalog import Catalog
-
     citations = Catalog(session).citations()
     rows = []
     for record_type, table in RECORD_TABLES.items():

@@ -10,6 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from kb.config import find_kb
 from kb.resources import builtin_templates
+from kb.web import core, method_routes, record_routes, recovery, search_routes, writing_routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -22,8 +23,6 @@ class InOrderJSON(DefaultJSONProvider):
 
 def create_app(root: str | os.PathLike | None, test_config: dict | None = None) -> Flask:
     """The web UI of the KB at `root` (found as the CLI finds it when None)."""
-    from kb.web import core, method_routes, record_routes, recovery, search_routes, writing_routes
-
     kb = find_kb(root)
     app = Flask(
         "kb.web", template_folder=str(builtin_templates() / "web"), static_folder=str(STATIC), static_url_path="/static"

@@ -21,10 +21,11 @@ import threading
 from pathlib import Path
 
 import watchfiles
-from flask import Flask
+from flask import Flask, g
 
 from kb.config import CONFIG_FILE
 from kb.vocabulary import TYPE_DIRS
+from kb.web import core
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +170,6 @@ class Watcher:
 
     def _refresh(self, changes: set, counted: bool = True) -> None:
         """Bring .kb/ up to date; one bad file is a recorded problem, and any failure is logged, not fatal."""
-        from flask import g
-
-        from kb.web import core
-
         while not self.stopping.is_set():
             try:
                 with self.app.app_context():

@@ -5,6 +5,9 @@ index and the database (kb.workspace.sync), and says what it did (kb.workspace.c
 trust is rebuilt with a notice (a rebuild that did not finish, an index that fails to read); while another
 process holds `.kb/`, or `.kb/` cannot be written, the answer comes from the state as last committed, and
 says so; with no usable state to answer from, a clear error.
+
+The store's and the index's modules are imported inside the methods that use them: the freshness check
+every command pays loads neither, and `kb search` never loads SQLAlchemy.
 """
 
 from __future__ import annotations

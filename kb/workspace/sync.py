@@ -1,5 +1,8 @@
 """A refresh of `.kb/` applying its plan: read and hash the files, write the index and commit it, then
-write the database and commit it. A file kb cannot read is said, never skipped in silence."""
+write the database and commit it. A file kb cannot read is said, never skipped in silence.
+
+The store's and the index's modules are imported where they are used: `kb search` brings only the index
+up to date and must not load SQLAlchemy, and a refresh with nothing to write loads neither."""
 
 from __future__ import annotations
 
