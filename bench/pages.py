@@ -1,0 +1,113 @@
+"""The pages of a running `kb serve`, timed one by one: median, p95 and size of each, and the server's
+peak memory.
+
+    python -m bench.pages ROOT [--runs N]     # prints one line a page, then the server's peak memory
+
+The pages are chosen the same way at every size (the first story, customer and interview by name, a
+phrase and a word that the corpus of `bench/corpus.py` holds everywhere), so figures of two sizes or
+two commits compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from .load import Client, Server, kb_serve, run_load
+from .measure import median, p95
+
+
+def pages_of(root: Path) -> dict[str, str]:
+    """Name → path of every page measured, for the KB at `root`."""
+    story = min(path.stem for path in (root / "casestudies").glob("*.md"))
+    customer = min(path.stem for path in (root / "content/customers").glob("*.md"))
+    interview = min((root / "content/interviews").rglob("*.md"))
+    call = interview.stem
+    return {
+        "home": "/",
+        "a case study": f"/casestudies/{quote(story)}",
+        "a customer": f"/customers/{quote(customer)}",
+        "an interview": f"/interviews/{quote(call)}",
+        "case studies list": "/casestudies",
+        "customers list": "/customers",
+        "interviews list": "/interviews",
+        "problems": "/problems",
+        'search "was they"': "/search?" + urlencode({"q": '"was they"'}),
+        "search a word": "/search?" + urlencode({"q": "renewal"}),
+        "compare": "/compare",
+        "status": "/status",
+    }
+
+
+def peak_mb(server: Server) -> float:
+    """The server process's peak resident memory so far (VmHWM), in MB."""
+    with open(f"/proc/{server.process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_pages(server: Server, root: Path, runs: int) -> dict[str, dict]:
+    """Each page `runs` times in turn (round-robin, after one untimed pass): median, p95, bytes, status."""
+    pages = pages_of(root)
+    client = Client(server)
+    figures: dict[str, dict] = {name: {"path": path, "times": [], "bytes": 0, "status": None} for name, path in pages.items()}
+    for name, path in pages.items():  # warm-up: the first visit of a page pays for its templates
+        client.request("GET", path)
+    order = list(pages)
+    rng = random.Random(1)
+    for _ in range(runs):
+        rng.shuffle(order)
+        for name in order:
+            started = time.perf_counter()
+            status, text = client.request("GET", pages[name])
+            figures[name]["times"].append(time.perf_counter() - started)
+            figures[name]["status"] = status
+            figures[name]["bytes"] = len(text.encode("utf-8"))
+    client.connection.close()
+    for entry in figures.values():
+        entry["median_ms"] = round(1000 * (median(entry["times"]) or 0), 1)
+        entry["p95_ms"] = round(1000 * (p95(entry["times"]) or 0), 1)
+    return figures
+
+
+def measure_server(root: Path, runs: int, load_seconds: float = 0.0) -> dict:
+    """Serve `root`, time its pages, then (with `load_seconds`) the load test on it; the peak memory of all."""
+    with kb_serve(root) as server:
+        pages = measure_pages(server, root, runs)
+        result: dict = {"pages": pages, "peak_mb_pages": round(peak_mb(server), 1)}
+        if load_seconds:
+            run = run_load(server, root, seconds=load_seconds)
+            result["load"] = {**run.summary(), "errors": sum(n for s, n in run.statuses.items() if s not in (200, 303, 409))}
+        result["peak_mb"] = round(peak_mb(server), 1)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--load", type=float, default=0.0, help="then the load test for this many seconds")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = measure_server(args.root.resolve(), args.runs, args.load)
+    if args.json:
+        print(json.dumps(result, default=str))
+        return
+    for name, entry in result["pages"].items():
+        print(
+            f"{name:20} {entry['status']} median {entry['median_ms']:8.1f} ms  p95 {entry['p95_ms']:8.1f} ms  "
+            f"{entry['bytes'] / 1024:9.1f} KB"
+        )
+    if "load" in result:
+        print("load:", result["load"])
+    print(f"server peak {result['peak_mb']} MB (pages alone {result['peak_mb_pages']} MB)")
+
+
+if __name__ == "__main__":
+    main()
