@@ -1,4 +1,5 @@
-"""kb reads and writes Whoosh's index files its own way (field lengths loaded once per segment).
+"""kb reads and writes Whoosh's index files its own way (field lengths loaded once per segment, files read
+in place through a memory map).
 
 Its answers are Whoosh's answers to the score, and Whoosh itself is left as it was for anything else in
 the process.
@@ -14,11 +15,14 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import BufferFile, StructFile
 
 from bench.corpus import generate
 from kb.records.parse import parse_bytes
 from kb.search import index as kb_index
-from kb.search.codec import KbCodec, LengthsReader
+from kb.search.codec import KbCodec, KbStorage, LengthsReader, MappedFile
 from kb.search.index import INDEX_DIR, IndexWriter, make_schema, open_index
 from kb.search.query import Filters, search
 from kb.vocabulary import TYPE_DIRS
@@ -120,8 +124,21 @@ def test_whoosh_is_left_as_it_was(tmp_path):
         import sys
         from pathlib import Path
         from whoosh.codec.whoosh3 import W3PerDocReader
+        from whoosh.filedb.compound import CompoundStorage
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.filedb.structfile import BufferFile, StructFile
 
-        before = (W3PerDocReader._cached_reader, W3PerDocReader.doc_field_length)
+        def whooshs_own():
+            return (
+                W3PerDocReader._cached_reader,
+                W3PerDocReader.doc_field_length,
+                CompoundStorage.open_file,
+                FileStorage.open_file,
+                BufferFile.__init__,
+                *(vars(StructFile)[name] for name in ("read", "seek", "tell", "get", "subset", "close")),
+            )
+
+        before = whooshs_own()
         from kb.records.parse import parse_bytes
         from kb.search.index import IndexWriter, open_index
         from kb.search.query import search
@@ -135,7 +152,7 @@ def test_whoosh_is_left_as_it_was(tmp_path):
         ix = open_index(state)
         assert search(ix, "audit").total == 1
         ix._kb_searcher.close()
-        assert (W3PerDocReader._cached_reader, W3PerDocReader.doc_field_length) == before
+        assert whooshs_own() == before
         """
     )
     repository = Path(__file__).resolve().parent.parent
@@ -143,7 +160,17 @@ def test_whoosh_is_left_as_it_was(tmp_path):
         [sys.executable, "-c", script, str(tmp_path)], cwd=repository, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for name in ("_cached_reader", "doc_field_length"):
-        assert vars(whoosh3.W3PerDocReader)[name].__module__ == "whoosh.codec.whoosh3"
-        assert vars(whoosh3.W3PerDocReader)[name].__qualname__ == f"W3PerDocReader.{name}"
+    whooshs = [
+        (whoosh3.W3PerDocReader, "_cached_reader"),
+        (whoosh3.W3PerDocReader, "doc_field_length"),
+        (CompoundStorage, "open_file"),
+        (FileStorage, "open_file"),
+        (BufferFile, "__init__"),
+        *((StructFile, name) for name in ("read", "seek", "tell", "get", "subset", "close")),
+    ]
+    for owner, name in whooshs:
+        assert vars(owner)[name].__module__.startswith("whoosh."), (owner, name)
+        assert vars(owner)[name].__qualname__ == f"{owner.__name__}.{name}"
     assert issubclass(LengthsReader, whoosh3.W3PerDocReader) and LengthsReader is not whoosh3.W3PerDocReader
+    assert issubclass(KbStorage, FileStorage) and KbStorage is not FileStorage
+    assert issubclass(MappedFile, StructFile) and not issubclass(MappedFile, BufferFile)

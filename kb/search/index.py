@@ -9,14 +9,13 @@ import time
 from pathlib import Path
 
 from whoosh import analysis, fields
-from whoosh.filedb.filestore import FileStorage
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import SegmentWriter
 
 from kb.records.fields import QUESTION_KEYS, title_of
 from kb.records.parse import Record
 from kb.search.analyzer import FastStemmingAnalyzer, varied_words
-from kb.search.codec import KbCodec, KbIndex
+from kb.search.codec import KbCodec, KbIndex, KbStorage
 from kb.search.plain import plain_text
 
 INDEX_DIR = "index"
@@ -76,8 +75,8 @@ def open_index(state_dir: Path, create: bool = False) -> KbIndex:
     folder = state_dir / INDEX_DIR
     if create:
         folder.mkdir(parents=True, exist_ok=True)
-        return KbIndex.create(FileStorage(str(folder)), make_schema())
-    return KbIndex(FileStorage(str(folder)))
+        return KbIndex.create(KbStorage(str(folder)), make_schema())
+    return KbIndex(KbStorage(str(folder)))
 
 
 def _date(record: Record) -> dt.datetime | None:
