@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel, col, create_engine
 from kb.config import STATE_VERSION, Kb, Settings
 from kb.errors import Problem
 from kb.records.parse import Record
+from kb.store import cross_problems
 from kb.store.models import (
     PER_FILE_TABLES,
     RECORD_TABLES,
@@ -80,6 +81,8 @@ def fingerprints(session: Session) -> dict[str, FileState]:
 def delete_paths(session: Session, paths: Iterable[str]) -> None:
     """Forget everything stored for these files."""
     paths = list(paths)
+    # What these files were (type, slug) decides which cross-file problems the next `update` judges again.
+    cross_problems.note_before(session, paths)
     for start in range(0, len(paths), 500):
         chunk = paths[start : start + 500]
         for table in PER_FILE_TABLES:

@@ -106,13 +106,33 @@ class LinkRow(SQLModel, table=True):
 
 
 class FileProblem(SQLModel, table=True):
-    """A problem found in one file on its own (cross-file problems are computed when read)."""
+    """A problem found in one file on its own (those across files are `CrossProblem`s)."""
 
     id: int | None = Field(default=None, primary_key=True)
     path: str = Field(index=True)
     line: int
     severity: str
     message: str = Field(sa_column=Column(Text))
+
+
+class CrossProblem(SQLModel, table=True):
+    """A problem of one file that other files decide: a slug it shares, a link that resolves to no record or
+    to several. Kept up to date at each write of the store (kb.store.cross_problems), never per page.
+
+    `slug` is what it depends on (the duplicated slug, the link's slug); `hint` is the slug a "did you mean"
+    names, so that the problem is judged again when that slug goes away.
+    """
+
+    __tablename__ = "cross_problem"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(index=True)
+    line: int
+    severity: str
+    message: str = Field(sa_column=Column(Text))
+    kind: str  # "duplicate" or "link"
+    slug: str = Field(index=True)
+    hint: str | None = Field(default=None, index=True)
 
 
 RECORD_TABLES: dict[str, type[Customer | Interview | CaseStudy]] = {

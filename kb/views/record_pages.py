@@ -13,13 +13,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from kb.errors import Problem
 from kb.records.fields import QUESTIONS, title_of
 from kb.records.parse import split_sections
-from kb.store.catalog import Catalog
+from kb.store.catalog import BATCH, Catalog
 from kb.store.models import RECORD_TABLES, CaseStudy, Customer, Interview
 from kb.table import cell_text
-from kb.views.lists import NO_PROFILE, UnknownRecord, Urls, backlinks, customer_names
+from kb.views.lists import NO_PROFILE, UnknownRecord, Urls, backlinks
 
 PROFILE_FIELDS = (
     ("stage", "Stage"),
@@ -143,15 +146,14 @@ def _shown(value: Any) -> str:
 
 
 def _first(catalog: Catalog, record_type: str, slug: str):
-    paths = catalog.paths[record_type].get(slug)
+    paths = catalog.paths_of(record_type, slug)
     if not paths:
         raise UnknownRecord(f"there is no {record_type.replace('casestudy', 'case study')} '{slug}'")
     catalog.require_readable(paths[0])
     return catalog.session.get(RECORD_TABLES[record_type], paths[0])
 
 
-def _customer_ref(catalog: Catalog, urls: Urls, slug: str | None) -> RecordRef:
-    names = customer_names(catalog)
+def _customer_ref(urls: Urls, slug: str | None, names: dict[str, str]) -> RecordRef:
     if not slug:
         return RecordRef("customer", "", "no customer", None)
     return RecordRef(
@@ -159,68 +161,125 @@ def _customer_ref(catalog: Catalog, urls: Urls, slug: str | None) -> RecordRef:
     )
 
 
-def _call_ref(catalog: Catalog, urls: Urls, slug: str) -> RecordRef:
-    paths = catalog.paths["interview"].get(slug)
-    if not paths:
-        return RecordRef("interview", slug, slug, None, "no such call")
-    row = catalog.session.get(Interview, paths[0])
-    if row is None:
-        return RecordRef("interview", slug, slug, None, "no such call")
-    when = row.date.isoformat() if row.date else "undated"
-    return RecordRef(
-        "interview",
-        slug,
-        f"{when} · {row.kind or 'call'}",
-        urls.record("interview", slug),
-        ", ".join(row.people or []) or None,
-    )
-
-
-def _title(catalog: Catalog, record_type: str, slug: str, names: dict[str, str]) -> str:
-    """How a page names another record: a customer's name, a story's customer and person, a call's day."""
-    row = _first(catalog, record_type, slug)
-    customer = getattr(row, "customer", None)
-    name = names.get(customer or "") if record_type == "casestudy" else None
-    return title_of(record_type, slug, row.model_dump(), name, dated=True)
-
-
-def _backlink_refs(catalog: Catalog, urls: Urls, record_type: str, slug: str) -> list[RecordRef]:
-    names = customer_names(catalog)  # read once, not once per backlink
-    return [
-        RecordRef(
-            t,
-            s,
-            _title(catalog, t, s, names),
-            urls.record(t, s),
-            {"casestudy": "case study"}.get(t, t) + (f", as “{label}”" if label else ""),
+def _call_refs(catalog: Catalog, urls: Urls, slugs: list[str]) -> dict[str, RecordRef]:
+    """The refs of these calls (each slug's first file), read in one query of the columns a ref shows."""
+    wanted = sorted(set(slugs))
+    found: dict[str, RecordRef] = {slug: RecordRef("interview", slug, slug, None, "no such call") for slug in wanted}
+    seen: set[str] = set()
+    for start in range(0, len(wanted), BATCH):
+        query = (
+            select(col(Interview.slug), col(Interview.date), col(Interview.kind), col(Interview.people))
+            .where(col(Interview.slug).in_(wanted[start : start + BATCH]))
+            .order_by(col(Interview.path))
         )
-        for t, s, label in backlinks(catalog, record_type, slug)
-    ]
+        for row in catalog.session.execute(query).all():
+            if row.slug in seen:
+                continue  # a slug two calls share: its first file, as a link to it resolves
+            seen.add(row.slug)
+            when = row.date.isoformat() if row.date else "undated"
+            found[row.slug] = RecordRef(
+                "interview",
+                row.slug,
+                f"{when} · {row.kind or 'call'}",
+                urls.record("interview", row.slug),
+                ", ".join(row.people or []) or None,
+            )
+    return found
+
+
+# The columns that name a record on another's page (kb.records.fields.title_of), by type.
+TITLE_COLUMNS = {
+    "customer": (Customer.name,),
+    "casestudy": (CaseStudy.customer, CaseStudy.person),
+    "interview": (Interview.customer, Interview.date, Interview.kind),
+}
+
+
+def _titles(catalog: Catalog, refs: list[tuple[str, str, str | None]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The fields `title_of` reads of each (type, slug), from its first file: a few columns, one query a type."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for record_type, table in RECORD_TABLES.items():
+        slugs = sorted({s for t, s, _label in refs if t == record_type})
+        if not slugs:
+            continue
+        catalog.prefetch(slugs)
+        firsts = {}
+        for slug in slugs:
+            paths = catalog.paths_of(record_type, slug)
+            if not paths:
+                raise UnknownRecord(f"there is no {record_type.replace('casestudy', 'case study')} '{slug}'")
+            catalog.require_readable(paths[0])
+            firsts[paths[0]] = slug
+        columns = [col(table.path), *(col(c) for c in TITLE_COLUMNS[record_type])]
+        chosen = sorted(firsts)
+        for start in range(0, len(chosen), BATCH):
+            query = select(*columns).where(col(table.path).in_(chosen[start : start + BATCH]))
+            for row in catalog.session.execute(query).all():
+                fields = row._asdict()
+                found[(record_type, firsts[fields.pop("path")])] = fields
+    return found
+
+
+def _backlinks_and_names(
+    catalog: Catalog, record_type: str, slug: str, customers: list[str | None]
+) -> tuple[list[tuple[str, str, str | None]], dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
+    """This record's backlinks, the fields that title them, and the names of the customers the page shows
+    (these `customers` and the backlinks'), each read once."""
+    found = backlinks(catalog, record_type, slug)
+    titles = _titles(catalog, found)
+    wanted = {c for c in customers if c} | {f.get("customer") for (t, _s), f in titles.items() if t != "customer"}
+    return found, titles, catalog.customer_names(c for c in wanted if c)
+
+
+def _backlink_refs(
+    urls: Urls,
+    found: list[tuple[str, str, str | None]],
+    titles: dict[tuple[str, str], dict[str, Any]],
+    names: dict[str, str],
+) -> list[RecordRef]:
+    refs = []
+    for t, s, label in found:
+        fields = titles.get((t, s), {})
+        name = names.get(fields.get("customer") or "") if t == "casestudy" else None
+        refs.append(
+            RecordRef(
+                t,
+                s,
+                title_of(t, s, fields, name, dated=True),
+                urls.record(t, s),
+                {"casestudy": "case study"}.get(t, t) + (f", as “{label}”" if label else ""),
+            )
+        )
+    return refs
 
 
 def case_study(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -> CaseStudyPage:
     """A story: the five answers with what they cite, the person, customer, calls, tags and backlinks."""
     row: CaseStudy = _first(catalog, "casestudy", slug)
     intro, sections = split_sections(row.body or "")
-    cites = catalog.citations().get(row.path, {})
+    # The story's own links (its [[links]] too, which its Markdown resolves): one query for all their slugs.
+    catalog.prefetch(link.slug for link in catalog.links_of(row.path))
+    cites = catalog.citations(row.path).get(row.path, {})
+    refs = _call_refs(catalog, urls, [*(row.interviews or []), *(c for q in cites.values() for c in q)])
     answers = []
     for question in QUESTIONS:
         mine = [s for s in sections if s.question == question.key]
         texts = [s.text for s in mine if s.answered]
-        cited = [_call_ref(catalog, urls, call) for call in cites.get(question.key, [])]
+        cited = [refs[call] for call in cites.get(question.key, [])]
         state = "cited" if texts and cited else "answered" if texts else "missing"
         answers.append(AnswerView(question.key, question.heading, question.prompt, texts, state, cited))
-    calls = [_call_ref(catalog, urls, call) for call in row.interviews or []]
+    calls = [refs[call] for call in row.interviews or []]
     listed = {call.slug for call in calls}
     for answer in answers:
         for call in answer.cites:
             if call.slug not in listed:
                 listed.add(call.slug)
                 calls.append(call)
+    found, titles, names = _backlinks_and_names(catalog, "casestudy", row.slug, [row.customer])
     return CaseStudyPage(
         slug=row.slug,
         path=row.path,
-        customer=_customer_ref(catalog, urls, row.customer),
+        customer=_customer_ref(urls, row.customer, names),
         person=row.person,
         status=row.status,
         intro=intro,
@@ -229,21 +288,28 @@ def case_study(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem])
         calls=calls,
         tags=list(row.tags or []),
         extra=_extra(row.extra),
-        backlinks=_backlink_refs(catalog, urls, "casestudy", row.slug),
+        backlinks=_backlink_refs(urls, found, titles, names),
         problems=problems,
     )
 
 
 def customer(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -> CustomerPage:
     """A customer's profile, stories, calls in date order and backlinks; "no profile yet" without a file."""
-    facts = catalog.customers().get(slug)
-    stories = [s for s in catalog.stories() if s.customer == slug]
-    calls = [i for i in catalog.interviews() if i.customer == slug]
-    if facts is None and not stories and not calls and not _named_anywhere(catalog, slug):
+    facts = catalog.customers([slug]).get(slug)
+    stories = catalog.stories(customer=slug)
+    # Only the columns the page shows of its calls: a call's body stays in the store.
+    calls = catalog.session.execute(
+        select(col(Interview.slug), col(Interview.date), col(Interview.kind))
+        .where(col(Interview.customer) == slug)
+        .order_by(col(Interview.date), col(Interview.path))
+    ).all()
+    if facts is None and not stories and not calls and not catalog.names_customer(slug):
         raise UnknownRecord(f"there is no customer '{slug}'")
     if facts is not None and facts.path:
         catalog.require_readable(facts.path)
     row = catalog.session.get(Customer, facts.path) if facts else None
+    if row is not None:
+        catalog.prefetch(link.slug for link in catalog.links_of(row.path))  # what its Markdown resolves
     profile: list[tuple[str, str]] = []
     timeline: list[TimelineEntry] = []
     if row is not None:
@@ -252,10 +318,10 @@ def customer(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -
             if value is not None and value != "":
                 profile.append((label, _shown(value)))
         timeline = [TimelineEntry(getattr(row, key), what) for key, what in EVENTS if getattr(row, key)]
-    call_refs = [
-        _call_ref(catalog, urls, call.slug) for call in sorted(calls, key=lambda c: (c.date or dt.date.min, c.slug))
-    ]
-    for call, ref in zip(sorted(calls, key=lambda c: (c.date or dt.date.min, c.slug)), call_refs, strict=True):
+    in_order = sorted(calls, key=lambda c: (c.date or dt.date.min, c.slug))
+    refs = _call_refs(catalog, urls, [call.slug for call in in_order])
+    call_refs = [refs[call.slug] for call in in_order]
+    for call, ref in zip(in_order, call_refs, strict=True):
         timeline.append(TimelineEntry(call.date, f"{call.kind or 'call'} call", ref))
     timeline.sort(key=lambda e: (e.date or dt.date.min, e.call is not None))
     story_refs = [
@@ -268,6 +334,7 @@ def customer(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -
         )
         for s in sorted(stories, key=lambda s: s.slug)
     ]
+    found, titles, names = _backlinks_and_names(catalog, "customer", slug, [])
     return CustomerPage(
         slug=slug,
         path=row.path if row else None,
@@ -278,40 +345,34 @@ def customer(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -
         stories=story_refs,
         calls=call_refs,
         timeline=timeline,
-        backlinks=_backlink_refs(catalog, urls, "customer", slug),
+        backlinks=_backlink_refs(urls, found, titles, names),
         problems=problems,
     )
-
-
-def _named_anywhere(catalog: Catalog, slug: str) -> bool:
-    """Some record names this customer (in front matter or a typed link)."""
-    for link in catalog.links():
-        if link.slug == slug and (link.target_type == "customer" or link.source_field == "customer"):
-            return True
-    return False
 
 
 def interview(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -> InterviewPage:
     """A call note: its facts, body, customer and backlinks."""
     row = _first(catalog, "interview", slug)
+    catalog.prefetch(link.slug for link in catalog.links_of(row.path))  # what its Markdown resolves
+    found, titles, names = _backlinks_and_names(catalog, "interview", row.slug, [row.customer])
     return InterviewPage(
         slug=row.slug,
         path=row.path,
         date=row.date,
         kind=row.kind,
-        customer=_customer_ref(catalog, urls, row.customer),
+        customer=_customer_ref(urls, row.customer, names),
         people=list(row.people or []),
         owner=row.owner,
         extra=_extra(row.extra),
         body=row.body or "",
-        backlinks=_backlink_refs(catalog, urls, "interview", row.slug),
+        backlinks=_backlink_refs(urls, found, titles, names),
         problems=problems,
     )
 
 
 def path_of(catalog: Catalog, record_type: str, slug: str) -> str | None:
     """The file of a record (the first one when a slug is used twice)."""
-    paths = catalog.paths[record_type].get(slug)
+    paths = catalog.paths_of(record_type, slug)
     return paths[0] if paths else None
 
 

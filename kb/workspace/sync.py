@@ -2,7 +2,8 @@
 write the database and commit it. A file kb cannot read is said, never skipped in silence.
 
 The store's and the index's modules are imported where they are used: `kb search` brings only the index
-up to date and must not load SQLAlchemy, and a refresh with nothing to write loads neither."""
+up to date and must not load SQLAlchemy, and a refresh with nothing to write loads neither (nor the
+parser's YAML)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from typing import TYPE_CHECKING
 from kb.config import Kb
 from kb.errors import ERROR, Problem
 from kb.records.files import FileOnDisk, content_hash
-from kb.records.parse import Record, parse_bytes
 from kb.snapshot import Fingerprint, fingerprint
 from kb.vocabulary import slug_of
 from kb.workspace.changes import Changes
 from kb.workspace.plan import Read, RefreshPlan, needs
 
 if TYPE_CHECKING:
+    from kb.records.parse import Record
     from kb.search.index import IndexWriter
 
 # Parsed records go to the database's open transaction this many at a time, so memory stays flat.
@@ -99,6 +100,8 @@ class Sync:
             self.touches[file.shown] = known
         if not (wanted.index or wanted.store):
             return
+        from kb.records.parse import parse_bytes  # here: a refresh with nothing to read loads no YAML
+
         record = parse_bytes(data, file.shown, file.type)
         record.mtime_ns = known.mtime_ns
         if wanted.index:
@@ -116,6 +119,8 @@ class Sync:
         if self.session is not None:
             # No content hash (the store's NOT_READ) and no mtime: the database's fingerprint never
             # matches, so each refresh that writes the database tries the file again.
+            from kb.records.parse import Record
+
             record = Record(type=file.type, path=file.shown, slug=slug_of(file.shown), sha256="", size=file.size)
             record.problem(1, ERROR, f"cannot be read: {why}; kb leaves it out until it can read it")
             self._put_store(record)
@@ -148,6 +153,7 @@ class Sync:
     def write_store(self, scan_problems: list[Problem]) -> None:
         """Write the rest of the parsed records, forget the gone files, touch the stats, store the problems
         of the entries the scan left out, and commit."""
+        from kb.store import cross_problems
         from kb.store import engine as store
 
         store.write_records(self.session, self.batch, fresh=self.fresh)
@@ -155,6 +161,8 @@ class Sync:
         for path, known in self.touches.items():
             store.touch(self.session, path, known.size, known.mtime_ns)
         store.replace_scan_problems(self.session, scan_problems)
+        # The cross-file problems the written and deleted files can change, judged in the same transaction.
+        cross_problems.update(self.session, whole=self.fresh)
         self.session.commit()
 
     def report(self, total: int) -> Changes:
