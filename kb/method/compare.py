@@ -11,12 +11,20 @@ Never gated: comparing the stories is the work that earns the metrics.
 
 from __future__ import annotations
 
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlmodel import col
+
+from kb.errors import UsageError
 from kb.method.company import Company
 from kb.records.fields import QUESTIONS
-from kb.store.catalog import Catalog
+from kb.records.parse import COMMENT_RE
+from kb.search.plain import plain_text
+from kb.store.catalog import RESOLUTION_ORDER, Catalog
+from kb.store.models import AnswerRow, FileState, LinkRow
 from kb.table import Table
 
 CONTRAST_STATUSES = ("meh", "churned")
@@ -176,6 +184,12 @@ def compare(
         QuestionRow(q.key, q.heading, q.prompt, [answer(s, q.key) for s in hell], [answer(s, q.key) for s in contrast])
         for q in QUESTIONS
     ]
+    shared, others = _tags_compared(hell, contrast, tags)
+    return Comparison(rows, shared, others, len(hell), len(contrast), company.as_of.describe())
+
+
+def _tags_compared(hell, contrast, tags: dict[str, list[str]]) -> tuple[list[TagCount], list[TagCount]]:
+    """The tags shared by hell-yes stories, and those only the others carry, each with its counts."""
     on_hell, on_others = _tag_counts(hell, tags), _tag_counts(contrast, tags)
     floor = 1 if len(hell) == 1 else 2
     shared = [
@@ -184,7 +198,7 @@ def compare(
     others = [TagCount(shown, 0, n) for key, (shown, n) in on_others.items() if key not in on_hell]
     shared.sort(key=lambda t: (-t.hell_yes, t.others, t.tag.casefold()))
     others.sort(key=lambda t: (-t.others, t.tag.casefold()))
-    return Comparison(rows, shared, others, len(hell), len(contrast), company.as_of.describe())
+    return shared, others
 
 
 def _tag_counts(stories, tags: dict[str, list[str]]) -> dict[str, tuple[str, int]]:
@@ -201,4 +215,203 @@ def _tag_counts(stories, tags: dict[str, list[str]]) -> dict[str, tuple[str, int
 
 def comparison_of(catalog: Catalog, company: Company) -> Comparison:
     """The compare view of a company as the store holds it, as of D."""
+    catalog.paths  # noqa: B018 (every file's slug read at once: each citation then resolves without a query)
     return compare(company, catalog.answer_texts(), catalog.citations(), catalog.story_tags())
+
+
+# -- the compare page: a summary per question, and each question's answers a page at a time ----------------
+
+# Stories a question's summary shows per side; the rest are on that question's own pages.
+SHOWN_PER_SIDE = 5
+FIRST_SENTENCE_CHARS = 240
+SIDES = ("hell-yes", "contrast")
+_SENTENCE_RE = re.compile(r"^(.+?[.!?])(?=\s|$)", re.S)
+
+
+def first_sentence(text: str) -> str:
+    """An answer's first sentence as a reader reads it (links as their labels), at most 240 characters."""
+    shown = " ".join(plain_text(text).split("\n\n")[0].split())
+    match = _SENTENCE_RE.match(shown)
+    if match:
+        shown = match.group(1)
+    return shown if len(shown) <= FIRST_SENTENCE_CHARS else shown[: FIRST_SENTENCE_CHARS - 1].rstrip() + "…"
+
+
+@dataclass
+class SideSummary:
+    """One side of one question: how many stories of each status answer it, and the first few answers."""
+
+    side: str
+    stories: int
+    answered: dict[str, int]  # status → stories of that status that answer the question
+    of_status: dict[str, int]  # status → stories of that status on this side
+    shown: list[ComparedAnswer]
+
+    @property
+    def answered_total(self) -> int:
+        return sum(self.answered.values())
+
+
+@dataclass
+class QuestionSummary:
+    key: str
+    heading: str
+    question: str
+    sides: dict[str, SideSummary]
+
+
+@dataclass
+class CompareSummary:
+    """The compare page: per question, each side's counts and first answers; the tags; as of D."""
+
+    rows: list[QuestionSummary]
+    shared_tags: list[TagCount]
+    other_tags: list[TagCount]
+    hell_yes_stories: int
+    contrast_stories: int
+    as_of_text: str = ""
+
+    def tags_table(self) -> Table:
+        """The tags compared, as `Comparison.tags_table`."""
+        return Comparison(
+            [], self.shared_tags, self.other_tags, self.hell_yes_stories, self.contrast_stories
+        ).tags_table()
+
+    def shown_table(self) -> Table:
+        """The answers the page shows, as rows of `Comparison.answers_table` (same columns, same order)."""
+        shown = Comparison(
+            [
+                QuestionRow(r.key, r.heading, r.question, r.sides["hell-yes"].shown, r.sides["contrast"].shown)
+                for r in self.rows
+            ],
+            [],
+            [],
+            self.hell_yes_stories,
+            self.contrast_stories,
+        )
+        return shown.answers_table()
+
+
+def _sides(company: Company) -> dict[str, list]:
+    hell = sorted((s for s in company.stories if s.status == "hell-yes"), key=lambda s: (s.customer or "", s.slug))
+    contrast = sorted(
+        (s for s in company.stories if s.status in CONTRAST_STATUSES),
+        key=lambda s: (CONTRAST_STATUSES.index(s.status), s.customer or "", s.slug),
+    )
+    return {"hell-yes": hell, "contrast": contrast}
+
+
+def _answers_of(catalog: Catalog, company: Company, stories: list, keys: list[str]) -> dict[str, list[ComparedAnswer]]:
+    """Per question key, the answers of these stories only (in their order): texts and citations read for them alone."""
+    paths = [s.path for s in stories]
+    texts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    cites: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    session = catalog.session
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        rows = session.execute(
+            select(col(AnswerRow.path), col(AnswerRow.question), col(AnswerRow.text), col(AnswerRow.answered))
+            .where(col(AnswerRow.path).in_(chunk), col(AnswerRow.question).in_(keys))
+            .order_by(col(AnswerRow.path), col(AnswerRow.line))
+        ).all()
+        for row in rows:
+            texts[row.path][row.question].append(COMMENT_RE.sub("", row.text).strip() if row.answered else "")
+        links = session.execute(
+            select(col(LinkRow.path), col(LinkRow.question), col(LinkRow.slug), col(LinkRow.target_type))
+            .where(col(LinkRow.path).in_(chunk), col(LinkRow.question).in_(keys))
+            .order_by(col(LinkRow.id))
+        ).all()
+        kinds = _record_types(catalog, {link.slug for link in links})
+        for link in links:
+            have = kinds.get(link.slug, set())
+            # Where the link resolves, by the catalog's rule: a bare slug is a customer, else a story, else a call.
+            target = link.target_type if link.target_type in have else None
+            if link.target_type is None:
+                target = next((t for t in RESOLUTION_ORDER if t in have), None)
+            if target == "interview" and link.slug not in cites[link.path][link.question]:
+                cites[link.path][link.question].append(link.slug)
+    counting = {v.story.path for v in company.hell_yes.verdicts if v.counts}
+    found: dict[str, list[ComparedAnswer]] = {}
+    for key in keys:
+        found[key] = []
+        for story in stories:
+            customer = company.customers.get(story.customer or "")
+            written = [t.strip() for t in texts[story.path][key] if t.strip()]
+            found[key].append(
+                ComparedAnswer(
+                    story.slug,
+                    story.path,
+                    story.status,
+                    story.customer,
+                    customer.name if customer else None,
+                    story.person,
+                    story.path in counting,
+                    "\n\n".join(written),
+                    list(cites[story.path][key]),
+                )
+            )
+    return found
+
+
+def _record_types(catalog: Catalog, slugs: set[str]) -> dict[str, set[str]]:
+    """Per slug, the record types that have a file of that slug."""
+    found: dict[str, set[str]] = defaultdict(set)
+    wanted = sorted(slugs)
+    for start in range(0, len(wanted), 500):
+        query = select(col(FileState.slug), col(FileState.type)).where(
+            col(FileState.slug).in_(wanted[start : start + 500])
+        )
+        for slug, record_type in catalog.session.execute(query).all():
+            found[slug].add(record_type)
+    return found
+
+
+def summary_of(catalog: Catalog, company: Company, shown: int = SHOWN_PER_SIDE) -> CompareSummary:
+    """The compare page as of D: per question and side, stories by status that answer it and the first `shown`."""
+    sides = _sides(company)
+    keys = [q.key for q in QUESTIONS]
+    first = {side: _answers_of(catalog, company, stories[:shown], keys) for side, stories in sides.items()}
+    rows = []
+    for q in QUESTIONS:
+        summaries = {}
+        for side, stories in sides.items():
+            of_status = Counter(s.status for s in stories)
+            answered = Counter(s.status for s in stories if q.key not in s.missing)
+            summaries[side] = SideSummary(side, len(stories), dict(answered), dict(of_status), first[side][q.key])
+        rows.append(QuestionSummary(q.key, q.heading, q.prompt, summaries))
+    shared, others = _tags_compared(sides["hell-yes"], sides["contrast"], catalog.story_tags())
+    return CompareSummary(
+        rows, shared, others, len(sides["hell-yes"]), len(sides["contrast"]), company.as_of.describe()
+    )
+
+
+@dataclass
+class QuestionPage:
+    """One question's answers, a page of each side at a time, in full."""
+
+    key: str
+    heading: str
+    question: str
+    answers: dict[str, list[ComparedAnswer]]
+    totals: dict[str, int]
+    page: int
+    per: int
+    as_of_text: str = ""
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-max(self.totals.values(), default=0) // self.per))
+
+
+def question_page(catalog: Catalog, company: Company, key: str, page: int = 1, per: int = 10) -> QuestionPage:
+    """Question `key`'s answers on page `page`: `per` of the hell-yes stories and `per` of the others."""
+    question = next((q for q in QUESTIONS if q.key == key), None)
+    if question is None:
+        raise UsageError(f"question: expected one of {', '.join(q.key for q in QUESTIONS)}; got {key[:40]!r}")
+    sides = _sides(company)
+    start = (page - 1) * per
+    answers = {
+        side: _answers_of(catalog, company, stories[start : start + per], [key])[key] for side, stories in sides.items()
+    }
+    totals = {side: len(stories) for side, stories in sides.items()}
+    return QuestionPage(key, question.heading, question.prompt, answers, totals, page, per, company.as_of.describe())

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import case, exists, func, select, union
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
 
 from kb.config import Settings
 from kb.errors import KbError, Problem, UsageError
@@ -21,14 +22,16 @@ from kb.method.as_of import AsOf
 from kb.method.company import week_label
 from kb.method.problems import find_problems
 from kb.records.fields import QUESTION_KEYS, QUESTIONS
-from kb.store.catalog import Catalog
-from kb.store.models import CaseStudy, Interview
+from kb.store.catalog import RESOLUTION_ORDER, Catalog
+from kb.store.models import AnswerRow, CaseStudy, Customer, FileState, Interview, LinkRow, Tag
 from kb.table import Table
+from kb.views.paging import CHOICES_MAX, DEFAULT_PER, Paging, Sorts, page_of
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES
 
 STATUS_ORDER = {"hell-yes": 0, "meh": 1, "churned": 2, "draft": 3}
 NO_PROFILE = "no profile yet"
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEKS_MAX = 260  # the week filter offers the last five years of calls at most
 
 
 class UnknownRecord(KbError):
@@ -47,11 +50,19 @@ class Urls:
 
 @dataclass
 class ListPage:
-    """A list's rows, and the values each of its filters can take (for the filter form)."""
+    """A list's rows, and the values each of its filters can take (for the filter form).
+
+    `paging` says which page the rows are (None: every row); `sort` is the order asked for (None: the
+    list's own); `sorts` maps a column key to the sort its header offers. A filter whose choices are
+    None has too many values to list: the form asks for one as text.
+    """
 
     table: Table
-    choices: dict[str, list[str]] = field(default_factory=dict)
+    choices: dict[str, list[str] | None] = field(default_factory=dict)
     filters: dict[str, str | None] = field(default_factory=dict)
+    paging: Paging | None = None
+    sort: str | None = None
+    sorts: dict[str, str] = field(default_factory=dict)
 
 
 def customer_names(catalog: Catalog) -> dict[str, str]:
@@ -94,13 +105,75 @@ def _question_pairs() -> list[tuple[str, str]]:
     return [(q.key, labels.get(q.key, q.key)) for q in QUESTIONS]
 
 
-def case_studies(catalog: Catalog, urls: Urls, status: str | None = None, tag: str | None = None) -> ListPage:
-    """Every case study: customer, person, status, which answers are there and cite a call, tags."""
+def _sorts() -> tuple[Sorts, Sorts]:
+    story, call = CaseStudy, Interview
+    story_name = func.coalesce(_customer_name_of(story.customer), story.customer)
+    call_name = func.coalesce(_customer_name_of(call.customer), call.customer)
+    rank = case(STATUS_ORDER, value=col(story.status), else_=9)
+    stories = Sorts(
+        {
+            "story": (col(story.slug),),
+            "customer": (func.lower(story_name),),
+            "person": (func.lower(col(story.person)),),
+            "status": (rank,),
+        },
+        {"story": "story", "customer": "customer", "person": "person", "status": "status"},
+    )
+    calls = Sorts(
+        {
+            "date": (col(call.date),),
+            "call": (col(call.slug),),
+            "customer": (func.lower(call_name),),
+            "kind": (col(call.kind),),
+            "owner": (func.lower(col(call.owner)),),
+        },
+        {"date": "date", "call": "call", "customer": "customer", "kind": "kind", "owner": "owner"},
+    )
+    return stories, calls
+
+
+def case_studies(
+    session: Session,
+    urls: Urls,
+    status: str | None = None,
+    tag: str | None = None,
+    sort: str | None = None,
+    page: int | None = None,
+    per: int = DEFAULT_PER,
+) -> ListPage:
+    """Case studies: customer, person, status, which answers are there and cite a call, tags.
+
+    With `page`, that page's rows only (and the completeness of those alone); without, every row.
+    """
     if status is not None and status not in STATUSES:
         raise UsageError(f"status: expected one of {', '.join(STATUSES)}; got {status!r}")
     tag = tag.strip().lower() if tag else None
-    names = customer_names(catalog)
-    marks = completeness(catalog)
+    story = CaseStudy
+    customer_name = func.coalesce(_customer_name_of(story.customer), story.customer, "")
+    conditions = []
+    if status is not None:
+        conditions.append(col(story.status) == status)
+    if tag is not None:
+        conditions.append(col(story.path).in_(select(col(Tag.path)).where(col(Tag.tag) == tag)))
+    rank = case(STATUS_ORDER, value=col(story.status), else_=9)
+    default = (rank, customer_name, col(story.slug), col(story.path))
+    order = CASE_STUDY_SORTS.order(sort, default)
+    query = (
+        select(
+            col(story.path),
+            col(story.slug),
+            col(story.customer),
+            col(story.person),
+            col(story.status),
+            col(story.tags),
+            customer_name.label("customer_name"),
+        )
+        .where(*conditions)
+        .order_by(*order)
+    )
+    paging = _paging(session, story, conditions, page, per)
+    rows = session.execute(page_of(query, paging)).all()
+    marks = completeness_of(session, [row.path for row in rows])
     table = Table(
         "Case studies",
         [
@@ -112,28 +185,13 @@ def case_studies(catalog: Catalog, urls: Urls, status: str | None = None, tag: s
             ("tags", "Tags"),
         ],
     )
-    rows = catalog.session.execute(select(CaseStudy)).scalars().all()
-    all_tags: Counter[str] = Counter()
     for row in rows:
-        all_tags.update(row.tags or [])
-    chosen = [
-        row for row in rows if (status is None or row.status == status) and (tag is None or tag in (row.tags or []))
-    ]
-    chosen.sort(
-        key=lambda r: (
-            STATUS_ORDER.get(r.status or "", 9),
-            names.get(r.customer or "", r.customer or ""),
-            r.slug,
-            r.path,
-        )
-    )
-    for row in chosen:
         customer = row.customer or ""
         tags = list(row.tags or [])
         table.add(
             {
                 "story": row.slug,
-                "customer": names.get(customer, customer) or None,
+                "customer": row.customer_name or None,
                 "person": row.person,
                 "status": row.status,
                 **marks.get(row.path, {}),
@@ -142,17 +200,116 @@ def case_studies(catalog: Catalog, urls: Urls, status: str | None = None, tag: s
             {
                 "story": urls.record("casestudy", row.slug),
                 **({"customer": urls.record("customer", customer)} if customer else {}),
-                "tags": [urls.filtered(tag=t) for t in tags],
+                "tags": [urls.filtered(tag=t, page=None) for t in tags],
             },
         )
-    return ListPage(table, {"status": list(STATUSES), "tag": sorted(all_tags)}, {"status": status, "tag": tag})
+    choices = {"status": list(STATUSES), "tag": _choices(session, col(Tag.tag))}
+    return ListPage(table, choices, {"status": status, "tag": tag}, paging, sort, CASE_STUDY_SORTS.columns)
 
 
-def customers(catalog: Catalog, urls: Urls) -> ListPage:
+def _customer_name_of(slug_column):
+    """SQL: the display name of the customer a row names (its first file by path), NULL without a file."""
+    first = aliased(Customer)
+    shown = func.coalesce(func.nullif(col(first.name), ""), col(first.slug))
+    return select(shown).where(col(first.slug) == slug_column).order_by(col(first.path)).limit(1).scalar_subquery()
+
+
+def _paging(session: Session, table, conditions: list, page: int | None, per: int) -> Paging | None:
+    if page is None:
+        return None
+    total = session.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
+    return Paging(page, per, total)
+
+
+def _choices(session: Session, column) -> list[str] | None:
+    """The values `column` holds, sorted, for a filter's list; None when there are too many to list."""
+    query = select(column).where(column.is_not(None)).distinct().order_by(column).limit(CHOICES_MAX + 1)
+    found = [value for value in session.execute(query).scalars() if value]
+    return None if len(found) > CHOICES_MAX else found
+
+
+def completeness_of(session: Session, paths: list[str]) -> dict[str, dict[str, str]]:
+    """Per case study path of `paths`: each question "cited", "answered" or "missing" (as `completeness`)."""
+    if not paths:
+        return {}
+    answered: dict[str, set[str]] = {path: set() for path in paths}
+    query = select(col(AnswerRow.path), col(AnswerRow.question)).where(
+        col(AnswerRow.path).in_(paths), col(AnswerRow.answered).is_(True)
+    )
+    for path, question in session.execute(query).all():
+        answered[path].add(question)
+    links = session.execute(
+        select(col(LinkRow.path), col(LinkRow.question), col(LinkRow.slug), col(LinkRow.target_type)).where(
+            col(LinkRow.path).in_(paths), col(LinkRow.question).is_not(None)
+        )
+    ).all()
+    # Where each linked slug resolves, by the catalog's rule (a bare slug: customer, then story, then call).
+    types: dict[str, set[str]] = {}
+    if links:
+        slugs = {link.slug for link in links}
+        for kind, slug in session.execute(
+            select(col(FileState.type), col(FileState.slug)).where(col(FileState.slug).in_(slugs))
+        ).all():
+            types.setdefault(slug, set()).add(kind)
+    cited: dict[str, set[str]] = {path: set() for path in paths}
+    for link in links:
+        have = types.get(link.slug, set())
+        resolved = link.target_type if link.target_type in have else None
+        if link.target_type is None:
+            resolved = next((t for t in RESOLUTION_ORDER if t in have), None)
+        if resolved == "interview":
+            cited[link.path].add(link.question)
+    return {
+        path: {
+            key: "cited" if key in done and key in cited[path] else "answered" if key in done else "missing"
+            for key, _label in _question_pairs()
+        }
+        for path, done in answered.items()
+    }
+
+
+def customers(
+    session: Session, urls: Urls, sort: str | None = None, page: int | None = None, per: int = DEFAULT_PER
+) -> ListPage:
     """Every customer with a file, and every customer slug records name without one."""
-    facts = catalog.customers()
-    calls: Counter[str] = Counter(i.customer for i in catalog.interviews() if i.customer)
-    stories: Counter[str] = Counter(s.customer for s in catalog.stories() if s.customer)
+    named = union(
+        select(col(Customer.slug).label("slug")),
+        select(col(Interview.customer)).where(col(Interview.customer).is_not(None)),
+        select(col(CaseStudy.customer)).where(col(CaseStudy.customer).is_not(None)),
+    ).subquery()
+    # A duplicated slug shows its first file by path, as the catalog does.
+    first = aliased(Customer)
+    earlier = aliased(Customer)
+    firsts = (
+        select(first)
+        .where(~exists().where(col(earlier.slug) == col(first.slug), col(earlier.path) < col(first.path)))
+        .subquery()
+    )
+    calls = select(func.count()).where(col(Interview.customer) == named.c.slug).scalar_subquery()
+    stories = select(func.count()).where(col(CaseStudy.customer) == named.c.slug).scalar_subquery()
+    name = func.coalesce(func.nullif(firsts.c.name, ""), named.c.slug)
+    stage = case((firsts.c.path.is_(None), NO_PROFILE), else_=firsts.c.stage)
+    columns = {
+        "name": name,
+        "stage": stage,
+        "source": firsts.c.source,
+        "owner": firsts.c.owner,
+        "calls": calls,
+        "stories": stories,
+    }
+    default = (func.lower(name), named.c.slug)
+    sorts = Sorts(
+        {key: (func.lower(e) if key in ("name", "source", "owner") else e,) for key, e in columns.items()},
+        {key: key for key in columns},
+    )
+    query = (
+        select(named.c.slug, *(e.label(key) for key, e in columns.items()))
+        .select_from(named.outerjoin(firsts, firsts.c.slug == named.c.slug))
+        .order_by(*sorts.order(sort, default))
+    )
+    paging = None
+    if page is not None:
+        paging = Paging(page, per, session.execute(select(func.count()).select_from(named)).scalar_one())
     table = Table(
         "Customers",
         [
@@ -164,21 +321,13 @@ def customers(catalog: Catalog, urls: Urls) -> ListPage:
             ("stories", "Stories"),
         ],
     )
-    slugs = set(facts) | set(calls) | set(stories)
-    for slug in sorted(slugs, key=lambda s: ((facts[s].name or s).lower() if s in facts else s.lower(), s)):
-        known = facts.get(slug)
-        table.add(
-            {
-                "name": (known.name or slug) if known else slug,
-                "stage": known.stage if known else NO_PROFILE,
-                "source": known.source if known else None,
-                "owner": known.owner if known else None,
-                "calls": calls[slug],
-                "stories": stories[slug],
-            },
-            {"name": urls.record("customer", slug)},
-        )
-    return ListPage(table)
+    for row in session.execute(page_of(query, paging)).all():
+        table.add({key: getattr(row, key) for key in columns}, {"name": urls.record("customer", row.slug)})
+    return ListPage(table, paging=paging, sort=sort, sorts=sorts.columns)
+
+
+CASE_STUDY_SORTS, INTERVIEW_SORTS = _sorts()
+CUSTOMER_SORTS = ("name", "stage", "source", "owner", "calls", "stories")
 
 
 def parse_week(text: str) -> tuple[dt.date, dt.date]:
@@ -194,19 +343,47 @@ def parse_week(text: str) -> tuple[dt.date, dt.date]:
 
 
 def interviews(
-    catalog: Catalog,
+    session: Session,
     urls: Urls,
     kind: str | None = None,
     customer: str | None = None,
     owner: str | None = None,
     week: str | None = None,
+    sort: str | None = None,
+    page: int | None = None,
+    per: int = DEFAULT_PER,
 ) -> ListPage:
-    """Every call, newest first, filtered by kind, customer, owner and ISO week."""
+    """Calls, newest first, filtered by kind, customer, owner and ISO week."""
     if kind is not None and kind not in INTERVIEW_KINDS:
         raise UsageError(f"kind: expected one of {', '.join(INTERVIEW_KINDS)}; got {kind!r}")
     span = parse_week(week) if week else None
-    names = customer_names(catalog)
-    rows = catalog.interviews()
+    call = Interview
+    conditions: list = []
+    if kind is not None:
+        conditions.append(col(call.kind) == kind)
+    if customer is not None:
+        conditions.append(col(call.customer) == customer)
+    if owner is not None:
+        # Any case matches, as Python folds it (SQL's lower() folds ASCII only): the owners as written.
+        owners = [o for o in session.execute(select(col(call.owner)).distinct()).scalars() if o]
+        conditions.append(col(call.owner).in_([o for o in owners if o.lower() == owner.lower()]))
+    if span is not None:
+        conditions.append(col(call.date).between(*span))
+    default = (col(call.date).is_(None), col(call.date).desc(), col(call.slug).desc(), col(call.path))
+    query = (
+        select(
+            col(call.slug),
+            col(call.date),
+            col(call.customer),
+            col(call.kind),
+            col(call.owner),
+            col(call.people),
+            func.coalesce(_customer_name_of(call.customer), call.customer).label("customer_name"),
+        )
+        .where(*conditions)
+        .order_by(*INTERVIEW_SORTS.order(sort, default))
+    )
+    paging = _paging(session, call, conditions, page, per)
     table = Table(
         "Interviews",
         [
@@ -218,23 +395,13 @@ def interviews(
             ("people", "People"),
         ],
     )
-
-    def keep(row: Interview) -> bool:
-        return (
-            (kind is None or row.kind == kind)
-            and (customer is None or row.customer == customer)
-            and (owner is None or (row.owner or "").lower() == owner.lower())
-            and (span is None or (row.date is not None and span[0] <= row.date <= span[1]))
-        )
-
-    chosen = sorted((r for r in rows if keep(r)), key=lambda r: (r.date or dt.date.min, r.slug), reverse=True)
-    for row in chosen:
+    for row in session.execute(page_of(query, paging)).all():
         slug = row.customer or ""
         table.add(
             {
                 "date": row.date.isoformat() if row.date else None,
                 "call": row.slug,
-                "customer": names.get(slug, slug) or None,
+                "customer": row.customer_name or None,
                 "kind": row.kind,
                 "owner": row.owner,
                 "people": list(row.people or []),
@@ -245,13 +412,29 @@ def interviews(
                 **({"customer": urls.record("customer", slug)} if slug else {}),
             },
         )
+    owners = _choices(session, col(call.owner))
     choices = {
         "kind": list(INTERVIEW_KINDS),
-        "customer": sorted({r.customer for r in rows if r.customer}),
-        "owner": sorted({r.owner for r in rows if r.owner}, key=str.lower),
-        "week": sorted({week_label(r.date) for r in rows if r.date}, reverse=True),
+        "customer": _choices(session, col(call.customer)),
+        "owner": sorted(owners, key=str.lower) if owners is not None else None,
+        "week": _weeks(session, week),
     }
-    return ListPage(table, choices, {"kind": kind, "customer": customer, "owner": owner, "week": week})
+    filters = {"kind": kind, "customer": customer, "owner": owner, "week": week}
+    return ListPage(table, choices, filters, paging, sort, INTERVIEW_SORTS.columns)
+
+
+def _weeks(session: Session, chosen: str | None) -> list[str]:
+    """Every ISO week from the newest call's back to the oldest's (at most WEEKS_MAX), newest first."""
+    oldest, newest = session.execute(select(func.min(col(Interview.date)), func.max(col(Interview.date)))).one()
+    weeks: list[str] = []
+    if newest is not None:
+        monday = newest - dt.timedelta(days=newest.weekday())
+        while monday + dt.timedelta(days=6) >= oldest and len(weeks) < WEEKS_MAX:
+            weeks.append(week_label(monday))
+            monday -= dt.timedelta(days=7)
+    if chosen and chosen not in weeks:
+        weeks.insert(0, chosen)
+    return weeks
 
 
 def problems(settings: Settings, catalog: Catalog, as_of: AsOf, urls: Urls) -> ListPage:

@@ -18,10 +18,15 @@ as the page's Content-Security-Policy would block them anyway.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 import markdown
 import nh3
@@ -48,6 +53,10 @@ _IMG_RE = re.compile(r"<img\b([^>]*)>")
 _ATTRIBUTE_RE = re.compile(r'([a-z-]+)="([^"]*)"')
 # What a browser reads past in a URL: leading spaces and controls, tabs and newlines anywhere.
 _URL_NOISE_RE = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
+# Sanitized HTML as its tags and the text between them (nh3 escapes every `<` and `>` in text and values).
+_TAG_SPLIT_RE = re.compile(r"(<[^>]*>)")
+# What the cache of rendered texts holds at most, in characters (about 4,000 answers of 4 KB).
+CACHE_CHARS = 16_000_000
 
 
 def sanitize(fragment: str) -> str:
@@ -90,31 +99,138 @@ def _unloaded_images(cleaned: str, remote_images: bool) -> str:
     return _IMG_RE.sub(replace, cleaned)
 
 
-def _anchor(match: re.Match, link_url: LinkUrl) -> str:
-    target_type, slug, label = match.group(1), match.group(2).strip(), (match.group(3) or "").strip()
-    shown = html.escape(label or slug)
-    url = link_url(slug, target_type)
+@dataclass(frozen=True)
+class _Link:
+    """A `[[link]]` as written: what it points to and what it shows; resolved at each render."""
+
+    target_type: str | None
+    slug: str
+    label: str
+    written: str
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """A text rendered and sanitized, with `[[links]]` left as placeholders: it depends on the text alone."""
+
+    html: str
+    nonce: str
+    links: tuple[_Link, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.html) + sum(len(link.written) + len(link.label) + len(link.slug) for link in self.links)
+
+
+class RenderCache:
+    """The rendered HTML of the texts seen last, keyed by a hash of the text and the image setting.
+
+    Bounded by the characters it holds (least recently used first out), and safe across threads.
+    Links are not resolved in what it holds, so a record appearing or going away never makes it stale.
+    """
+
+    def __init__(self, max_chars: int = CACHE_CHARS):
+        self.max_chars = max_chars
+        self.used = 0
+        self._entries: OrderedDict[bytes, _Rendered] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> _Rendered | None:
+        """The entry for `key`, now the most recently used, or None."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, rendered: _Rendered) -> None:
+        """Keep `rendered`, dropping the least recently used entries beyond the bound."""
+        if rendered.size > self.max_chars:
+            return  # one huge text would push out everything else
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.used -= old.size
+            self._entries[key] = rendered
+            self.used += rendered.size
+            while self.used > self.max_chars:
+                _key, dropped = self._entries.popitem(last=False)
+                self.used -= dropped.size
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+            self.used = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+RENDERED = RenderCache()
+_converters = threading.local()
+
+
+def _to_html(text: str) -> str:
+    """python-markdown on `text`, through this thread's one converter (building one costs more than most texts)."""
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+    try:
+        return converter.convert(text)
+    finally:
+        converter.reset()  # footnotes, abbreviations and the like belong to one text only
+
+
+def _render(text: str, remote_images: bool) -> _Rendered:
+    # Links go in as placeholders (letters only, unknown to Markdown) and stay so in what is cached,
+    # so a label is never read as Markdown or HTML and a link is resolved at each render.
+    nonce = secrets.token_hex(6)
+    links: list[_Link] = []
+    pieces, cursor = [], 0
+    for match in visible_links(text):  # links in code and comments stay as written
+        target_type, slug, label = match.group(1), match.group(2).strip(), (match.group(3) or "").strip()
+        links.append(_Link(target_type, slug, label or slug, match.group(0)))
+        pieces += [text[cursor : match.start()], f"kblink{nonce}x{len(links) - 1}x"]
+        cursor = match.end()
+    prepared = "".join(pieces) + text[cursor:]
+    cleaned = sanitize(_to_html(prepared))
+    if links:
+        # A link written inside an attribute (an image's alt text, a title) is its label there, never markup.
+        placeholder = re.compile(rf"kblink{nonce}x(\d+)x")
+        cleaned = _TAG_SPLIT_RE.sub(
+            lambda tag: placeholder.sub(lambda m: html.escape(links[int(m.group(1))].label), tag.group(0)), cleaned
+        )
+    return _Rendered(_unloaded_images(cleaned, remote_images), nonce, tuple(links))
+
+
+@lru_cache(maxsize=4096)
+def _clean_anchor(fragment: str) -> str:
+    return sanitize(fragment)
+
+
+def _anchor(link: _Link, link_url: LinkUrl) -> str:
+    shown = html.escape(link.label)
+    url = link_url(link.slug, link.target_type)
     if url is None:
-        written = html.escape(match.group(0))
-        return f'<span class="broken-link" title="broken link: {written} points to no record">{shown}</span>'
-    return f'<a class="kb-link" href="{html.escape(url)}">{shown}</a>'
+        written = html.escape(link.written)
+        fragment = f'<span class="broken-link" title="broken link: {written} points to no record">{shown}</span>'
+    else:
+        fragment = f'<a class="kb-link" href="{html.escape(url)}">{shown}</a>'
+    return _clean_anchor(fragment)  # as the sanitizer would have written it inside the whole text
 
 
 def render_markdown(text: str, link_url: LinkUrl, remote_images: bool = False) -> str:
     """Markdown → sanitized HTML, with `[[links]]` resolved by `link_url` and remote images as links."""
     if not text:
         return ""
-    # Anchors go in as placeholders (letters only, unknown to Markdown) and come back after it ran,
-    # so a label is never read as Markdown or HTML.
-    nonce = secrets.token_hex(6)
-    anchors: list[str] = []
-    pieces, cursor = [], 0
-    for match in visible_links(text):  # links in code and comments stay as written
-        anchors.append(_anchor(match, link_url))
-        pieces += [text[cursor : match.start()], f"kblink{nonce}x{len(anchors) - 1}x"]
-        cursor = match.end()
-    prepared = "".join(pieces) + text[cursor:]
-    rendered = markdown.markdown(prepared, extensions=EXTENSIONS, output_format="html")
-    if anchors:
-        rendered = re.sub(rf"kblink{nonce}x(\d+)x", lambda m: anchors[int(m.group(1))], rendered)
-    return _unloaded_images(sanitize(rendered), remote_images)
+    key = hashlib.sha256(f"{int(remote_images)}:{text}".encode("utf-8", "surrogatepass")).digest()
+    rendered = RENDERED.get(key)
+    if rendered is None:
+        rendered = _render(text, remote_images)
+        RENDERED.put(key, rendered)
+    if not rendered.links:
+        return rendered.html
+    anchors = [_anchor(link, link_url) for link in rendered.links]
+    # Placeholders are left in text only (see _render): each becomes its anchor.
+    return re.sub(rf"kblink{rendered.nonce}x(\d+)x", lambda m: anchors[int(m.group(1))], rendered.html)

@@ -13,11 +13,12 @@ from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from kb.errors import GateShut
 from kb.method.as_of import resolve_as_of
 from kb.method.company import Company, company_of
-from kb.method.compare import comparison_of
+from kb.method.compare import comparison_of, first_sentence, question_page, summary_of
 from kb.method.metrics import metrics as company_metrics
 from kb.method.status import status
 from kb.views.charts import metric_svg
-from kb.web.core import arg_date, catalog, table_response, table_routes, workspace
+from kb.views.paging import Paging
+from kb.web.core import arg_date, arg_int, catalog, table_response, table_routes, workspace
 
 bp = Blueprint("method", __name__)
 
@@ -57,16 +58,34 @@ def status_json():
 @table_routes(bp, "/compare", "compare")
 def compare(fmt: str):
     company = _company()
+    if fmt == "html":
+        # The page summarises (counts per status, first sentences); each question's answers are paged,
+        # so the page stays small at any size. The downloads and /api/ twin hold every answer.
+        summary = summary_of(catalog(), company)
+        return table_response(
+            summary.shown_table(),
+            fmt,
+            "method/compare.html",
+            comparison=summary,
+            as_of=company.as_of,
+            as_of_args=_as_of_arg(),
+            document_url=url_for("method.compare_document", **_as_of_arg()),
+            first_sentence=first_sentence,
+        )
     comparison = comparison_of(catalog(), company)
-    table = comparison.answers_table()
     return table_response(
-        table,
-        fmt,
-        "method/compare.html",
-        comparison=comparison,
-        as_of=company.as_of,
-        document_url=url_for("method.compare_document", **_as_of_arg()),
-        json_extra={"tags": comparison.tags_table().to_json()["rows"]},
+        comparison.answers_table(), fmt, "", json_extra={"tags": comparison.tags_table().to_json()["rows"]}
+    )
+
+
+@bp.get("/compare/questions/<key>")
+def compare_question(key: str):
+    """One question's answers in full, a page of each side at a time."""
+    company = _company()
+    found = question_page(catalog(), company, key, arg_int("page", 1, maximum=1_000_000))
+    paging = Paging(found.page, found.per, max(found.totals.values()))
+    return render_template(
+        "method/compare_question.html", found=found, paging=paging, as_of=company.as_of, as_of_args=_as_of_arg()
     )
 
 
@@ -85,8 +104,8 @@ def compare_document():
 @table_routes(bp, "/compare/tags", "compare_tags")
 def compare_tags(fmt: str):
     company = _company()
-    comparison = comparison_of(catalog(), company)
-    return table_response(comparison.tags_table(), fmt, "method/compare_tags.html", comparison=comparison)
+    summary = summary_of(catalog(), company, shown=0)  # the tags alone: no answer is read
+    return table_response(summary.tags_table(), fmt, "method/compare_tags.html", comparison=summary)
 
 
 @bp.get("/metrics")

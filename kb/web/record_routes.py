@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from kb.method.as_of import resolve_as_of
-from kb.views import lists, record_pages
+from kb.views import lists, paging, record_pages
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES
 from kb.web import core
 
@@ -20,13 +20,15 @@ def _urls() -> lists.Urls:
 def casestudies(fmt: str):
     status = core.arg_choice("status", STATUSES)
     tag = core.arg_text("tag", max_length=100)
-    page = lists.case_studies(core.catalog(), _urls(), status=status, tag=tag)
+    sort = core.arg_choice("sort", lists.CASE_STUDY_SORTS.choices())
+    page = lists.case_studies(core.session(), _urls(), status=status, tag=tag, sort=sort, **_paging(fmt))
     return core.table_response(page.table, fmt, "browse/casestudies.html", page=page)
 
 
 @core.table_routes(bp, "/customers", "customers")
 def customers(fmt: str):
-    page = lists.customers(core.catalog(), _urls())
+    sort = core.arg_choice("sort", paging.sort_choices(lists.CUSTOMER_SORTS))
+    page = lists.customers(core.session(), _urls(), sort=sort, **_paging(fmt))
     return core.table_response(page.table, fmt, "browse/customers.html", page=page)
 
 
@@ -36,8 +38,18 @@ def interviews(fmt: str):
     customer = core.arg_text("customer", max_length=200)
     owner = core.arg_text("owner", max_length=200)
     week = core.arg_text("week", max_length=20)
-    page = lists.interviews(core.catalog(), _urls(), kind=kind, customer=customer, owner=owner, week=week)
+    sort = core.arg_choice("sort", lists.INTERVIEW_SORTS.choices())
+    page = lists.interviews(
+        core.session(), _urls(), kind=kind, customer=customer, owner=owner, week=week, sort=sort, **_paging(fmt)
+    )
     return core.table_response(page.table, fmt, "browse/interviews.html", page=page)
+
+
+def _paging(fmt: str) -> dict:
+    """The page asked for (`page`, `per`) of an HTML list; a download or the /api/ twin holds every row."""
+    page = core.arg_int("page", 1, maximum=1_000_000)
+    per = core.arg_int("per", paging.DEFAULT_PER, maximum=paging.MAX_PER)
+    return {"page": page, "per": per} if fmt == "html" else {}
 
 
 @core.table_routes(bp, "/problems", "problems")
