@@ -12,7 +12,6 @@ every command pays loads neither, and `kb search` never loads SQLAlchemy.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -113,7 +112,10 @@ class Workspace:
             blocked = still_unreadable(snapshot.unreadable, on_disk)
             if (
                 blocked is not None
-                and unchanged(snapshot.files, {path: file for path, file in on_disk.items() if path not in blocked})
+                and unchanged(
+                    snapshot.files,
+                    on_disk if not blocked else {path: file for path, file in on_disk.items() if path not in blocked},
+                )
                 # The scan's problems are in no snapshot: while there are any, the database is written again.
                 and ((snapshot.store_in_step and not on_disk.problems) or not need_store)
             ):
@@ -217,6 +219,8 @@ class Workspace:
 
     def _wipe(self) -> None:
         """Remove the database and the index, and make both again, empty."""
+        import shutil
+
         from kb.search.index import INDEX_DIR, open_index
         from kb.store.engine import create_schema
 
