@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
@@ -226,7 +227,7 @@ class Catalog:
         found: dict[str, str] = {}
         query = select(col(Customer.slug), col(Customer.name)).order_by(col(Customer.path))
         for chunk in _chunks(slugs):
-            for row in self.session.execute(query.where(col(Customer.slug).in_(chunk))).all():
+            for row in self.session.execute(query.where(col(Customer.slug).in_(chunk or []))).all():
                 found.setdefault(row.slug, row.name or row.slug)
         return found
 
@@ -250,7 +251,7 @@ class Catalog:
             query = query.where(col(CaseStudy.status) == status)
         if customer is not None:
             query = query.where(col(CaseStudy.customer) == customer)
-        rows = []
+        rows: list[Any] = []
         for chunk in _chunks(paths):
             rows += self.session.execute(query if chunk is None else query.where(col(CaseStudy.path).in_(chunk))).all()
         answered: dict[str, set[str]] = defaultdict(set)

@@ -119,6 +119,7 @@ def _missing_customer(link: LinkRow, customer_slugs: list[str]) -> Found:
     slug = link.slug
     # A slug is a file name, so case counts; but `Zealot` beside zealot.md is a typo, not a new customer.
     same = next((other for other in sorted(customer_slugs) if other.lower() == slug.lower()), None)
+    hint: str | None
     if same:
         message, hint = f"customer: '{slug}' has no customer file; did you mean '{same}'?", same
     else:

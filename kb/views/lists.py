@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, exists, func, select, union
@@ -21,6 +21,7 @@ from kb.errors import KbError, Problem, UsageError
 from kb.method.as_of import AsOf
 from kb.method.company import week_label
 from kb.method.problems import find_problems
+from kb.method.problems import problems_in_file as find_problems_in_file
 from kb.records.fields import QUESTION_KEYS, QUESTIONS
 from kb.store.catalog import RESOLUTION_ORDER, Catalog
 from kb.store.models import AnswerRow, CaseStudy, Customer, FileState, Interview, LinkRow, Tag
@@ -65,13 +66,17 @@ class ListPage:
     sorts: dict[str, str] = field(default_factory=dict)
 
 
-def customer_names(catalog: Catalog) -> dict[str, str]:
-    """Each customer slug with a file, to its display name."""
+def customer_names(catalog: Catalog, slugs: Iterable[str] | None = None) -> dict[str, str]:
+    """Each customer slug with a file, to its display name (only these slugs, when given)."""
+    if slugs is not None:
+        return catalog.customer_names(slugs)
     return {slug: facts.name or slug for slug, facts in catalog.customers().items()}
 
 
-def record_of_path(catalog: Catalog) -> dict[str, tuple[str, str]]:
-    """Each record's path to its (type, slug)."""
+def record_of_path(catalog: Catalog, paths: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+    """Each record's path to its (type, slug) (only these paths, when given)."""
+    if paths is not None:
+        return catalog.record_of_paths(paths)
     return {
         path: (record_type, slug)
         for record_type, slugs in catalog.paths.items()
@@ -437,22 +442,30 @@ def _weeks(session: Session, chosen: str | None) -> list[str]:
     return weeks
 
 
-def problems(settings: Settings, catalog: Catalog, as_of: AsOf, urls: Urls) -> ListPage:
-    """What `kb check` reports, each problem linked to its record."""
-    where = record_of_path(catalog)
+def problems(
+    settings: Settings, catalog: Catalog, as_of: AsOf, urls: Urls, page: int | None = None, per: int = DEFAULT_PER
+) -> ListPage:
+    """What `kb check` reports, each problem linked to its record: one page's rows, or every row when `page`
+    is None (the exports)."""
+    found = find_problems(settings, catalog, as_of)
+    paging = None
+    if page is not None:
+        paging = Paging(page, per, len(found))
+        found = found[paging.offset : paging.offset + per]
+    where = record_of_path(catalog, [p.path for p in found])
     table = Table("Problems", [("path", "File"), ("line", "Line"), ("severity", "Severity"), ("message", "Message")])
-    for problem in find_problems(settings, catalog, as_of):
+    for problem in found:
         target = where.get(problem.path)
         table.add(
             {"path": problem.path, "line": problem.line, "severity": problem.severity, "message": problem.message},
             {"path": urls.record(*target)} if target else {},
         )
-    return ListPage(table)
+    return ListPage(table, paging=paging)
 
 
 def problems_in_file(settings: Settings, catalog: Catalog, as_of: AsOf, path: str) -> list[Problem]:
     """The problems `kb check` reports for one file."""
-    return [p for p in find_problems(settings, catalog, as_of) if p.path == path]
+    return find_problems_in_file(settings, catalog, as_of, path)
 
 
 def backlinks(catalog: Catalog, record_type: str, slug: str) -> list[tuple[str, str, str | None]]:
@@ -460,11 +473,12 @@ def backlinks(catalog: Catalog, record_type: str, slug: str) -> list[tuple[str, 
 
     A record's `customer:` key is not counted: the customer's page lists its stories and calls already.
     """
-    where = record_of_path(catalog)
+    links = [link for link in catalog.links(slug) if link.source_field != "customer"]
+    where = record_of_path(catalog, [link.path for link in links])
     found: dict[str, tuple[str, str, str | None]] = {}
-    paths_here = set(catalog.paths[record_type].get(slug, []))
-    for link in catalog.links():
-        if link.slug != slug or link.source_field == "customer" or link.path in paths_here or link.path not in where:
+    paths_here = set(catalog.paths_of(record_type, slug))
+    for link in links:
+        if link.path in paths_here or link.path not in where:
             continue
         targets = catalog.resolve(link.slug, link.target_type)
         if targets and targets[0].type == record_type:

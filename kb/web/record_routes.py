@@ -56,7 +56,7 @@ def _paging(fmt: str) -> dict:
 def problems(fmt: str):
     workspace = core.workspace()
     as_of = resolve_as_of(None, workspace.settings)
-    page = lists.problems(workspace.settings, core.catalog(), as_of, _urls())
+    page = lists.problems(workspace.settings, core.catalog(), as_of, _urls(), **_paging(fmt))
     return core.table_response(page.table, fmt, "browse/problems.html", page=page, as_of=as_of)
 
 
