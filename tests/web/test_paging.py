@@ -30,15 +30,17 @@ NAMES = ("Zeta Co", "alpha inc", "Beta LLC", "gamma GmbH", "Delta", "")  # mixed
 TAGS = ("soc2", "audit", "finance-led", "series-b", "iso")
 
 
-def write_lists_kb(root: Path, seed: int = 7) -> Path:
-    """A KB whose lists fill several pages: 130 customers (10 named by calls only), 170 calls, 120 stories.
+def write_lists_kb(root: Path, seed: int = 7, scale: int = 1) -> Path:
+    """A KB whose lists fill several pages: 130 customers (10 named by calls only), 170 calls, 120 stories
+    (times `scale`), and the same few probe records at any scale (customer `probe`, its calls and story).
 
-    Values repeat (ties), come in several cases, and some are missing, so every sort has something to get wrong.
+    Values repeat (ties), come in several cases, and some are missing, so every sort has something to get
+    wrong; stories cite calls of their customer, so the answers' marks have links to resolve.
     """
     rng = random.Random(seed)
     kb = KbFolder(root)
     kb.write("kb.toml", "as_of = 2026-03-18\n")
-    slugs = [f"cust-{n:03d}" for n in range(120)]
+    slugs = [f"cust-{n:03d}" for n in range(120 * scale)]
     for n, slug in enumerate(slugs):
         lines = [f"name: {rng.choice(NAMES)} {n}" if n % 9 else "name: ''", f"stage: {rng.choice(STAGES[:2])}"]
         if n % 4:
@@ -47,8 +49,9 @@ def write_lists_kb(root: Path, seed: int = 7) -> Path:
         if owner:
             lines.append(f"owner: {owner}")
         kb.write(f"content/customers/{slug}.md", "---\n" + "\n".join(lines) + f"\n---\nNotes on {slug}.\n")
-    ghosts = [f"ghost-{n:02d}" for n in range(10)]  # customers with no file of their own
-    for n in range(170):
+    ghosts = [f"ghost-{n:02d}" for n in range(10 * scale)]  # customers with no file of their own
+    calls: dict[str, list[str]] = {}
+    for n in range(170 * scale):
         customer = rng.choice(slugs + ghosts)
         date = f"2026-{rng.randint(1, 3):02d}-{rng.randint(1, 28):02d}"
         kind = rng.choice(KINDS)
@@ -56,16 +59,23 @@ def write_lists_kb(root: Path, seed: int = 7) -> Path:
         front = f"customer: {customer}\n" + (f"date: {date}\n" if n % 50 else "") + f"kind: {kind}\n"
         front += f"owner: {owner}\n" if owner else ""
         front += f'people: ["{rng.choice(("Jane Doe", "Raj Nair", "Ada Kim"))}"]\n'
-        kb.write(f"content/interviews/{date}-{customer}-{n:03d}.md", f"---\n{front}---\nNotes.\n")
-    for n in range(120):
-        customer = rng.choice(slugs[:60] + ghosts)
+        slug = f"{date}-{customer}-{n:04d}"
+        calls.setdefault(customer, []).append(slug)
+        kb.write(f"content/interviews/{slug}.md", f"---\n{front}---\nNotes.\n")
+    for n in range(120 * scale):
+        customer = rng.choice(slugs[: 60 * scale] + ghosts)
         person = rng.choice(("Jane Doe, CFO", "raj Nair, Controller", "Ada Kim, COO", ""))
         tags = ", ".join(rng.sample(TAGS, 2))
+        cited = f" [[{rng.choice(calls[customer])}]]" if customer in calls and n % 3 else ""
         kb.write(
-            f"casestudies/{customer}-story-{n:03d}.md",
+            f"casestudies/{customer}-story-{n:04d}.md",
             f"---\ncustomer: {customer}\nperson: {person!r}\nstatus: {rng.choice(STATUSES)}\ntags: [{tags}]\n---\n"
-            "## Why did they have to change?\nThe audit took too long.\n",
+            f"## Why did they have to change?\nThe audit took too long.{cited}\n",
         )
+    kb.customer("probe", name="Probe Co", stage="qualified", owner="Ana")
+    for day in (3, 4, 5):
+        kb.interview(f"2026-02-0{day}-probe", "probe", f"2026-02-0{day}", body="Said [[probe-story]].")
+    kb.casestudy("probe-story", "probe", answers={"why_change": "Audits [[2026-02-03-probe]] and [[cust-000]]."})
     return root
 
 
@@ -335,3 +345,91 @@ def test_an_empty_kb_shows_one_empty_page(kb_root, make_app):
         assert "data-past-end" not in first.text and 'rel="next"' not in first.text
         past = empty.get(f"{path}?page=2")
         assert past.status_code == 200 and "data-past-end" in past.text
+
+
+# -- what a page reads does not grow with the KB ---------------------------------------------------------
+
+
+class RowCount:
+    """Rows SQLite hands to Python, per statement, on every connection opened while it is installed."""
+
+    def __init__(self) -> None:
+        self.by_statement: dict[str, int] = {}
+        self.statement = ""
+
+    def connect(self, connection, _record) -> None:
+        if hasattr(connection, "row_factory"):  # SQLite's own connection
+            connection.row_factory = self.row
+
+    def row(self, _cursor, values):
+        self.by_statement[self.statement] = self.by_statement.get(self.statement, 0) + 1
+        return values
+
+    def execute(self, _connection, _cursor, statement, *_args) -> None:
+        self.statement = " ".join(statement.split())
+        self.by_statement.setdefault(self.statement, 0)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.by_statement.values())
+
+
+@pytest.fixture
+def row_count():
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
+
+    found = RowCount()
+    event.listen(Pool, "connect", found.connect)
+    event.listen(Engine, "before_cursor_execute", found.execute)
+    yield found
+    event.remove(Engine, "before_cursor_execute", found.execute)
+    event.remove(Pool, "connect", found.connect)
+
+
+COSTED_PAGES = (
+    "/interviews",
+    "/interviews?page=3&sort=customer",
+    "/interviews?kind=demo&per=10&page=2",
+    "/casestudies",
+    "/casestudies?sort=-person&page=2",
+    "/casestudies?tag=audit",
+    "/customers",
+    "/customers?sort=calls&page=2",
+    "/casestudies/probe-story",
+    "/customers/probe",
+    "/interviews/2026-02-03-probe",
+)
+
+
+def rows_read(root: Path, row_count: RowCount) -> dict[str, dict[str, int]]:
+    """Per page of COSTED_PAGES, the rows each statement read, once every page has been visited."""
+    app = create_app(root)
+    try:
+        client = app.test_client()
+        for url in COSTED_PAGES:
+            assert client.get(url).status_code == 200, url  # the first visits may bring .kb/ up to date
+        found = {}
+        for url in COSTED_PAGES:
+            row_count.by_statement = {}
+            assert client.get(url).status_code == 200, url
+            found[url] = row_count.by_statement
+        return found
+    finally:
+        close_app(app)
+
+
+@pytest.mark.slow
+def test_a_list_page_or_a_record_page_reads_about_as_many_rows_at_four_times_the_size(tmp_path, row_count):
+    small = rows_read(write_lists_kb(tmp_path / "small", scale=1), row_count)
+    large = rows_read(write_lists_kb(tmp_path / "large", scale=4), row_count)
+    grown = {}
+    for url in COSTED_PAGES:
+        before, after = sum(small[url].values()), sum(large[url].values())
+        # 3 × 120 more stories and customers, 3 × 170 more calls: reading them all would add hundreds of rows.
+        if after > before + 20:
+            more = {statement: rows - small[url].get(statement, 0) for statement, rows in large[url].items()}
+            worst = sorted(more.items(), key=lambda item: item[1], reverse=True)
+            grown[url] = (before, after, [(rows, statement[:400]) for statement, rows in worst[:3]])
+    assert not grown, json.dumps(grown, indent=1)
