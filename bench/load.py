@@ -6,7 +6,8 @@ another thread edits, renames and deletes files on disk, as an editor does.
     run.summary()  # requests/s, p50 and p95 in ms, saves, conflicts
 
 `tests/web/test_load.py` checks what a run did to the files and the index; `python -m bench.run --load`
-reports its throughput and latency. Every unique word written (by a save or by the disk editor) ends
+reports its throughput and latency on the demo, and `python -m bench.run --parts load` on a generated KB
+(whose files `restoring` puts back afterwards). Every unique word written (by a save or by the disk editor) ends
 in `z`, so that no word is a part of another.
 """
 
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
@@ -36,12 +38,19 @@ from urllib.parse import quote, urlencode, urlsplit
 from .measure import median, p95
 
 QUESTION_KEYS = ("why_change", "success", "options", "fit", "renewal")
+# The words searched unless the caller names others: words of the demo (bench/corpus.py writes them too).
 DEMO_WORDS = ("audit", "close", "payroll", "evidence", "renewal", "controller", "soc2", "spreadsheet")
 # The pages a reader opens, besides each story's and each customer's.
 PAGES = ("/", "/casestudies", "/customers", "/interviews", "/problems", "/api/casestudies", "/casestudies.csv")
 START_SECONDS = 120  # the most kb serve may take to index the KB and listen
-# The disk editor's stories belong to a demo customer.
-STORY_FRONT = "---\ncustomer: orchard-hr\nperson: P\nstatus: draft\n---\n"
+EDITED_INTERVIEWS = 10  # the disk editor adds lines to the first interviews by path
+# Answers that are not an error under load: a page, a save's redirect, a save refused as a conflict.
+FINE_STATUSES = (200, 303, 409)
+
+
+def story_front(customer: str) -> str:
+    """The front matter of the disk editor's stories: a customer of the KB, so that they are whole records."""
+    return f"---\ncustomer: {customer}\nperson: P\nstatus: draft\n---\n"
 
 
 @dataclass
@@ -221,7 +230,16 @@ class _Words:
             return f"kbload{who}n{self._next}z"
 
 
-def _client(server: Server, run: LoadRun, stories: list[str], customers: list[str], stop, seed: int, words) -> None:
+def _client(
+    server: Server,
+    run: LoadRun,
+    stories: list[str],
+    customers: list[str],
+    stop,
+    seed: int,
+    words,
+    searched: tuple[str, ...],
+) -> None:
     rng = random.Random(seed)
     client = Client(server)
     while not stop.is_set():
@@ -238,8 +256,8 @@ def _client(server: Server, run: LoadRun, stories: list[str], customers: list[st
             if status != 200:
                 run.odd_answers.append((page, status))
         elif roll < 0.75:
-            known = list(run.saved) or list(DEMO_WORDS)
-            word = rng.choice([*DEMO_WORDS, *known[-20:]])
+            known = list(run.saved) or list(searched)
+            word = rng.choice([*searched, *known[-20:]])
             page = rng.choice(("/search", "/api/search")) + "?" + urlencode({"q": word})
             status, _text = client.request("GET", page)
             if status != 200:
@@ -286,8 +304,8 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _disk_editor(root: Path, run: LoadRun, interviews: list[str], stop, seed: int, words) -> None:
-    """Edit, make, rename and delete files on disk: its own stories, and lines added to the demo's calls."""
+def _disk_editor(root: Path, run: LoadRun, interviews: list[str], stop, seed: int, words, front: str) -> None:
+    """Edit, make, rename and delete files on disk: its own stories, and lines added to the KB's calls."""
     rng = random.Random(seed)
     own: list[str] = []  # its stories, by path relative to the KB
     made = 0
@@ -302,7 +320,7 @@ def _disk_editor(root: Path, run: LoadRun, interviews: list[str], stop, seed: in
         if roll < 0.25 or not own:
             made += 1
             relative = f"casestudies/disk-{made}.md"
-            write(root / relative, f"{STORY_FRONT}## Why did they have to change?\n{word}\n")
+            write(root / relative, f"{front}## Why did they have to change?\n{word}\n")
             own.append(relative)
             run.disk_words[word] = relative
         elif roll < 0.5:
@@ -328,17 +346,45 @@ def _disk_editor(root: Path, run: LoadRun, interviews: list[str], stop, seed: in
         stop.wait(rng.uniform(0.02, 0.08))
 
 
-def run_load(server: Server, root: Path, seconds: float = 15.0, clients: int = 8, seed: int = 7) -> LoadRun:
-    """`clients` threads reading, searching and saving for `seconds`, and one thread editing files on disk."""
+def edited_interviews(root: Path) -> list[str]:
+    """The interviews the disk editor adds lines to, by path relative to the KB."""
+    paths = sorted(str(path.relative_to(root)) for path in (root / "content/interviews").rglob("*.md"))
+    return paths[:EDITED_INTERVIEWS]
+
+
+def run_load(
+    server: Server,
+    root: Path,
+    seconds: float = 15.0,
+    clients: int = 8,
+    seed: int = 7,
+    words: Sequence[str] | None = None,
+    customer: str | None = None,
+) -> LoadRun:
+    """`clients` threads reading, searching and saving for `seconds`, and one thread editing files on disk.
+
+    The clients search `words` (default DEMO_WORDS) and the words saved so far; the disk editor's stories
+    belong to `customer` (default the first customer of the KB by name).
+    """
     stories = sorted(path.stem for path in (root / "casestudies").glob("*.md"))
     customers = sorted(path.stem for path in (root / "content/customers").glob("*.md"))
-    interviews = sorted(str(path.relative_to(root)) for path in (root / "content/interviews").rglob("*.md"))[:10]
-    run, stop, words = LoadRun(), threading.Event(), _Words()
+    if not stories or not customers:
+        raise ValueError(f"the load test needs stories and customers in {root}")
+    searched = tuple(words or DEMO_WORDS)
+    front = story_front(customer or customers[0])
+    interviews = edited_interviews(root)
+    run, stop, words_made = LoadRun(), threading.Event(), _Words()
     threads = [
-        threading.Thread(target=_client, args=(server, run, stories, customers, stop, seed + n, words), daemon=True)
+        threading.Thread(
+            target=_client,
+            args=(server, run, stories, customers, stop, seed + n, words_made, searched),
+            daemon=True,
+        )
         for n in range(clients)
     ]
-    threads.append(threading.Thread(target=_disk_editor, args=(root, run, interviews, stop, seed, words), daemon=True))
+    threads.append(
+        threading.Thread(target=_disk_editor, args=(root, run, interviews, stop, seed, words_made, front), daemon=True)
+    )
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -348,6 +394,32 @@ def run_load(server: Server, root: Path, seconds: float = 15.0, clients: int = 8
         thread.join(60)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def load_errors(run: LoadRun) -> int:
+    """Answers that are errors under load: no answer, a 4xx other than a conflict, any 5xx."""
+    return sum(count for status, count in run.statuses.items() if status not in FINE_STATUSES)
+
+
+@contextlib.contextmanager
+def restoring(root: Path):
+    """Put back, when the block ends, every file the load test may change: the stories (saved through the
+    form), the interviews the disk editor edits, and no file it made (its stories, a temporary file left)."""
+    interviews = [root / p for p in edited_interviews(root)]
+    folders = [root / "casestudies", *{path.parent for path in interviews}]
+    before = {path for folder in folders for path in folder.rglob("*") if path.is_file()}
+    kept = {path: path.read_bytes() for path in (root / "casestudies").rglob("*") if path.is_file()}
+    kept.update((path, path.read_bytes()) for path in interviews)
+    try:
+        yield
+    finally:
+        for folder in folders:
+            for path in folder.rglob("*"):
+                if path.is_file() and path not in before:
+                    path.unlink()
+        for path, data in kept.items():
+            if not path.is_file() or path.read_bytes() != data:
+                path.write_bytes(data)
 
 
 def found_by_search(server: Server, word: str) -> list[str]:
