@@ -385,6 +385,12 @@ def summary_of(catalog: Catalog, company: Company, shown: int = SHOWN_PER_SIDE) 
     )
 
 
+class UnknownQuestion(UsageError):
+    """No question has that key: a page about it does not exist (404 on the web)."""
+
+    http_status = 404
+
+
 @dataclass
 class QuestionPage:
     """One question's answers, a page of each side at a time, in full."""
@@ -407,7 +413,7 @@ def question_page(catalog: Catalog, company: Company, key: str, page: int = 1, p
     """Question `key`'s answers on page `page`: `per` of the hell-yes stories and `per` of the others."""
     question = next((q for q in QUESTIONS if q.key == key), None)
     if question is None:
-        raise UsageError(f"question: expected one of {', '.join(q.key for q in QUESTIONS)}; got {key[:40]!r}")
+        raise UnknownQuestion(f"question: expected one of {', '.join(q.key for q in QUESTIONS)}; got {key[:40]!r}")
     sides = _sides(company)
     start = (page - 1) * per
     answers = {
