@@ -1,7 +1,8 @@
 """Run every measurement behind kb's performance targets; write BENCHMARKS.md, bench/scaling.svg, bench/results.json.
 
     python -m bench.run [--sizes 1000,10000,50000] [--out BENCHMARKS.md] [--repeat N] [--workdir DIR]
-                        [--label NAME] [--query-runs N] [--seed 42]
+                        [--label NAME] [--query-runs N] [--seed 42] [--parts build,...,pages,load]
+                        [--page-runs N] [--load-seconds S]
     python -m bench.run --load [SECONDS]    # only `kb serve` under load, on a copy of the demo KB
 
 See bench/README.md for what each figure means. BENCHMARKS.md is only ever written by this command.
@@ -26,7 +27,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from . import baselines, queries, report
+from . import baselines, chart, queries, report
 from .corpus import generate
 from .measure import run_process
 
@@ -354,12 +355,54 @@ def measure_help(runs: int) -> list[float]:
     return timings
 
 
+def index_mb(root: Path) -> float:
+    """The size on disk of the KB's `.kb/` (index, database, snapshot), in MB."""
+    return round(sum(p.stat().st_size for p in (root / ".kb").rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def _ensure_baselines(root: Path, work: Path, size: int) -> None:
+    """The baselines' indexes the queries run on, built untimed when the build part did not run."""
+    for engine, target in (("whoosh", work / "whoosh"), ("fts5", work / "fts5.sqlite")):
+        if not target.exists():
+            log(f"{size}: building the {engine} baseline (untimed: the build part is not in this run)")
+            cmd = [sys.executable, "-m", "bench.baselines", "build", engine, str(root), str(target)]
+            check(run_process(cmd, cwd=REPO), f"{engine} build")
+
+
+def measure_web(root: Path, args, size: int, words: list[str]) -> dict:
+    """`kb serve` on the KB: each page (bench/pages.py), then the load test; the server's peak memory."""
+    from .pages import measure_server
+
+    page_runs = args.page_runs if "pages" in args.parts else 0
+    seconds = args.load_seconds if "load" in args.parts else 0.0
+    marker = _marker(root)
+    clean = marker.read_text()
+    if seconds:  # the load test writes files: a run killed meanwhile regenerates the corpus next time
+        marker.write_text(json.dumps({**json.loads(clean), "editing": True}))
+    log(
+        f"{size}: kb serve"
+        + (f": pages ×{page_runs}" if page_runs else "")
+        + (f", load {seconds:g} s" if seconds else "")
+    )
+    try:
+        result = measure_server(root, page_runs, seconds, words=words)
+    except RuntimeError as error:
+        raise SystemExit(f"bench: {error}") from error
+    marker.write_text(clean)
+    if "load" in result:
+        load = result["load"]
+        log(f"{size}: under load {load['requests_per_s']} requests/s, p95 {load['p95_ms']} ms, {load['errors']} errors")
+    log(f"{size}: kb serve peak memory {result['peak_mb']} MB")
+    return result
+
+
 def measure_size(size: int, args, tools: dict, query_set: list[queries.Query]) -> dict:
     root = ensure_corpus(args.workdir, size, args.seed)
     work = args.workdir / f"baselines-{size}-seed{args.seed}"
     work.mkdir(parents=True, exist_ok=True)
     rebuild_runs = args.repeat or (3 if size <= 10000 else 1)
     runs = args.repeat or 10
+    parts = args.parts
     result = {
         "records": size,
         **corpus_stats(root),
@@ -367,12 +410,25 @@ def measure_size(size: int, args, tools: dict, query_set: list[queries.Query]) -
         "process_runs": runs,
         "load_before": os.getloadavg(),
     }
-    result["build"] = measure_builds(root, work, rebuild_runs, size)
-    result["freshness"] = measure_freshness(root, runs, size)
-    result["queries"] = measure_queries(root, work, query_set, args.query_runs, size)
-    words = [q.text for q in query_set if q.cls == "single"]  # rg and grep look for the single words
-    result.update(measure_processes(root, runs, size, tools, words))
-    result["edit"] = measure_edits(root, runs, size)
+    if "build" in parts:
+        result["build"] = measure_builds(root, work, rebuild_runs, size)
+        result["index_mb"] = index_mb(root)  # right after a rebuild: one version of each segment
+    else:
+        # Every other part reads the index: bring it up to date first, untimed (a new corpus has none yet).
+        log(f"{size}: kb index (untimed: the build part is not in this run)")
+        check(run_process(kb_cmd(root, "index")), "kb index")
+    if "freshness" in parts:
+        result["freshness"] = measure_freshness(root, runs, size)
+    if "queries" in parts:
+        _ensure_baselines(root, work, size)
+        result["queries"] = measure_queries(root, work, query_set, args.query_runs, size)
+    words = [q.text for q in query_set if q.cls == "single"]  # rg, grep and the load test look for the single words
+    if "processes" in parts:
+        result.update(measure_processes(root, runs, size, tools, words))
+    if "edit" in parts:
+        result["edit"] = measure_edits(root, runs, size)
+    if "pages" in parts or "load" in parts:
+        result["web"] = measure_web(root, args, size, words)
     result["load_after"] = os.getloadavg()
     return result
 
@@ -403,7 +459,7 @@ def _report_again(label: str, out: Path) -> None:
     if run is None:
         raise SystemExit(f"bench: no run labelled {label!r} in {results_path}")
     notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else None
-    svg_path.write_text(report.scaling_svg(run), encoding="utf-8")
+    svg_path.write_text(chart.scaling_svg(run), encoding="utf-8")
     out.write_text(
         report.markdown(
             run,
@@ -500,7 +556,32 @@ def main(argv: list[str] | None = None) -> None:
         help="measure only kb serve under load for SECONDS (default 15) on a copy of the demo KB, "
         "and print its requests/s, p50 and p95",
     )
+    parser.add_argument(
+        "--parts",
+        default=",".join(report.PARTS),
+        help="the parts measured at each size, comma-separated, among %(default)s (default: all); "
+        "e.g. --parts pages,load for the web alone",
+    )
+    parser.add_argument(
+        "--page-runs",
+        type=int,
+        default=20,
+        help="timed visits of each web page at each size (default %(default)s)",
+    )
+    parser.add_argument(
+        "--load-seconds",
+        type=float,
+        default=15.0,
+        help="how long the load test runs at each size, 8 clients with edits (default %(default)s)",
+    )
     args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(report.PARTS))
+    if unknown or not parts:
+        parser.error(f"--parts takes some of {','.join(report.PARTS)}; not {','.join(unknown) or 'nothing'}")
+    args.parts = [p for p in report.PARTS if p in parts]
+    if args.page_runs < 1 or args.load_seconds <= 0:
+        parser.error("--page-runs needs 1 or more, --load-seconds a number of seconds above 0")
     if args.load is not None:
         if args.load <= 0:
             parser.error("--load needs a number of seconds above 0")
@@ -529,10 +610,10 @@ def main(argv: list[str] | None = None) -> None:
         out.parent / "bench/notes.md",
     )
 
-    if not baselines.fts5_available():
+    if {"build", "queries"} & set(args.parts) and not baselines.fts5_available():
         raise SystemExit("bench: this Python's sqlite3 has no FTS5; the FTS5 baseline cannot run")
     tools = {name: shutil.which(name) for name in ("rg", "grep")}
-    missing = [name for name, path in tools.items() if not path]
+    missing = [name for name, path in tools.items() if not path] if "processes" in args.parts else []
     if missing and max(sizes) >= SMOKE_BELOW:
         raise SystemExit(
             f"bench: {' and '.join(missing)} not installed; a full run needs both (apt-get install -y ripgrep grep)"
@@ -553,14 +634,20 @@ def main(argv: list[str] | None = None) -> None:
         "query_runs": args.query_runs,
         "missing_tools": missing,
         "workdir": str(args.workdir),
+        "parts": args.parts,
+        # The index size of earlier labelled runs, which this run's is judged against (the newest per size).
+        "index_reference": report.index_reference(load_history(results_path)),
     }
+    if "pages" in args.parts:
+        run["page_runs"] = args.page_runs
+    if "load" in args.parts:
+        run["load_seconds"] = args.load_seconds
     log(f"measuring {run['commit']} at {', '.join(map(str, sizes))} records")
     reference = ensure_corpus(args.workdir, queries.REFERENCE_RECORDS, args.seed)
     query_set, shares = queries.choose(reference)
     run["query_set"] = {"queries": [q.as_dict() for q in query_set], "reference": shares}
     log("queries: " + "; ".join(q.text for q in query_set))
-    help_runs = args.repeat or 10
-    run["help_s"] = measure_help(help_runs)
+    run["help_s"] = measure_help(args.repeat or 10) if "processes" in args.parts else []
     for size in sizes:
         run["sizes"][str(size)] = measure_size(size, args, tools, query_set)
     run["duration_s"] = time.time() - started
@@ -571,7 +658,7 @@ def main(argv: list[str] | None = None) -> None:
         save_history(results_path, history)
     notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else None
     svg_path.parent.mkdir(parents=True, exist_ok=True)
-    svg_path.write_text(report.scaling_svg(run), encoding="utf-8")
+    svg_path.write_text(chart.scaling_svg(run), encoding="utf-8")
     out.write_text(
         report.markdown(
             run,

@@ -42,6 +42,10 @@ def bench_run(tmp_path_factory):
         str(tmp),
         "--label",
         "smoke",
+        "--page-runs",
+        "2",
+        "--load-seconds",
+        "3",
     ]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -62,6 +66,8 @@ def test_the_benchmark_command_writes_the_report(bench_run):
         "### Freshness and whole processes",
         "### Query latency in process",
         "## The queries",
+        "### Web pages of `kb serve`",
+        "### Load test",
         "## Gains",
         "## Raw timings",
     ):
