@@ -433,3 +433,47 @@ def test_a_list_page_or_a_record_page_reads_about_as_many_rows_at_four_times_the
             worst = sorted(more.items(), key=lambda item: item[1], reverse=True)
             grown[url] = (before, after, [(rows, statement[:400]) for statement, rows in worst[:3]])
     assert not grown, json.dumps(grown, indent=1)
+
+
+# -- in a browser ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_a_founder_pages_through_the_calls_and_sorts_them_by_customer(tmp_path, make_app, page):
+    from playwright.sync_api import expect
+
+    from bench.corpus import generate
+    from tests.web.helpers import enter, serve
+
+    app = make_app(generate(tmp_path / "kb", 300))
+    everything = export(app.test_client(), "/interviews")
+    assert len(everything) > 150
+
+    def rows_shown() -> list[dict]:
+        raw = page.locator("table.data tbody tr").evaluate_all("rows => rows.map(row => row.dataset.row)")
+        return [json.loads(row) for row in raw]
+
+    with serve(app) as url:
+        enter(page, url, app)
+        page.goto(f"{url}/interviews")
+        expect(page.locator("[data-rows]")).to_contain_text(f"calls 1–50 of {len(everything)}")
+        assert rows_shown() == everything[:50]
+
+        page.get_by_role("link", name="Next ›").click()
+        expect(page).to_have_url(re.compile(r"/interviews\?page=2$"))
+        expect(page.locator("[data-rows]")).to_contain_text(f"calls 51–100 of {len(everything)}")
+        assert rows_shown() == everything[50:100]
+
+        page.locator('th[data-col="customer"] a[data-sort="customer"]').click()
+        expect(page).to_have_url(re.compile(r"/interviews\?sort=customer$"))  # back to page 1
+        by_customer = sorted_like_the_list(everything, "customer", _lower, descending=False)
+        assert rows_shown() == by_customer[:50]
+        header = page.locator('th[data-col="customer"] a')
+        expect(header).to_have_attribute("aria-sort", "ascending")
+        page.get_by_role("link", name="Next ›").click()
+        assert rows_shown() == by_customer[50:100]
+        page.screenshot(path="/tmp/work/paging.png", full_page=True)
+        page.locator('th[data-col="customer"] a[data-sort="customer"]').click()
+        expect(page).to_have_url(re.compile(r"sort=-customer"))
+        expect(page.locator('th[data-col="customer"] a')).to_have_attribute("aria-sort", "descending")
+        assert rows_shown() == sorted_like_the_list(everything, "customer", _lower, descending=True)[:50]
