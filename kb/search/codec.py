@@ -20,7 +20,7 @@ from __future__ import annotations
 import mmap
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage, Storage
@@ -152,32 +152,118 @@ class MappedFile(StructFile):
 
 
 class KbStorage(FileStorage):
-    """Whoosh's file storage of a folder, whose files are read in place through a memory map."""
+    """Whoosh's file storage of a folder, whose files are read in place through a memory map.
+
+    Files may also be kept mapped (`keep`): they are then read from that one map by every reader, even
+    after a commit deleted them, until `unmap`.
+    """
+
+    def __init__(self, path: str, **kwargs):
+        super().__init__(path, **kwargs)
+        self._kept: dict[str, mmap.mmap] = {}
 
     def open_file(self, name: str, **kwargs) -> StructFile:
         """The file `name`, memory-mapped (an empty file, which cannot be mapped, is opened as Whoosh does)."""
+        kept = self._kept.get(name)
+        if kept is not None:
+            return MappedFile(kept, 0, len(kept), name=name, **kwargs)
+        source = self._map(name)
+        if source is None:
+            return super().open_file(name, **kwargs)
+        return MappedFile(source, 0, len(source), name=name, owner=True, **kwargs)
+
+    def _map(self, name: str) -> mmap.mmap | None:
         with open(self._fpath(name), "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size == 0:
-                return super().open_file(name, **kwargs)
-            # The map outlives the descriptor: a searcher holds no open file, however many it reads.
-            source = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        return MappedFile(source, 0, size, name=name, owner=True, **kwargs)
+            if os.fstat(file.fileno()).st_size == 0:
+                return None
+            # The map keeps a descriptor of its own until it is closed.
+            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def keep(self, names: Iterable[str]) -> None:
+        """Map these files now, and read them from these maps until `unmap`, whatever happens on disk."""
+        for name in names:
+            if name not in self._kept:
+                source = self._map(name)
+                if source is not None:
+                    self._kept[name] = source
+
+    def kept_whole(self) -> bool:
+        """Whether every file kept mapped is still on disk at the size it was mapped at (a map of a file
+        cut short fails the process that reads past its new end: such a map is not to be read again)."""
+        try:
+            return all(os.stat(self._fpath(name)).st_size == len(source) for name, source in self._kept.items())
+        except FileNotFoundError:
+            return False
+
+    def unmap(self) -> None:
+        """Let go of the files kept mapped (once no reader of this storage reads them)."""
+        kept, self._kept = self._kept, {}
+        for source in kept.values():
+            source.close()
+
+    def file_exists(self, name: str) -> bool:
+        return name in self._kept or super().file_exists(name)
+
+    def file_length(self, name: str) -> int:
+        kept = self._kept.get(name)
+        return len(kept) if kept is not None else super().file_length(name)
 
 
 class KbIndex(FileIndex):
-    """A Whoosh file index whose segments are read through `KbCodec`."""
+    """A Whoosh file index whose segments are read through `KbCodec`; `freeze` holds it to one commit."""
+
+    _frozen: TOC | None = None
+    _frozen_key: tuple[int, int, int] | None = None
 
     def _read_toc(self) -> TOC:
+        if self._frozen is not None:
+            return self._frozen
+        return self._toc()
+
+    def _toc(self, generation: int | None = None) -> TOC:
         # Every reader, searcher and merge of this index gets its segments here; the segments are
         # fresh objects of this call, so giving them kb's codec touches nothing else.
-        toc = super()._read_toc()
+        toc = TOC.read(self.storage, self.indexname, generation, schema=self._schema)
         for segment in toc.segments:
             codec = segment.codec()
             if type(codec) is whoosh3.W3Codec:
                 segment._codec = KbCodec.reading(codec)
         return toc
 
+    def _commit_key(self, generation: int) -> tuple[int, int, int]:
+        # A rebuild numbers its commits from the start again: the file itself tells two commits apart.
+        found = os.stat(os.path.join(self.storage.folder, TOC._filename(self.indexname, generation)))
+        return generation, found.st_ino, found.st_mtime_ns
+
+    def freeze(self) -> None:
+        """Answer from the commit the index holds now, however many commits come, for as long as this
+        object is open: its files are mapped now, so a commit that deletes them changes nothing here.
+        Raises FileNotFoundError when another process's commit removed them meanwhile (open it again)."""
+        if self._frozen is not None or not isinstance(self.storage, KbStorage):
+            return
+        generation = super().latest_generation()
+        key = self._commit_key(generation)
+        toc = self._toc(generation)
+        for segment in toc.segments:
+            self.storage.keep(segment.list_files(self.storage))
+        self._frozen, self._frozen_key = toc, key
+
+    def latest_generation(self) -> int:
+        """The generation this object reads: the one it is frozen to, else the latest on disk."""
+        return self._frozen.generation if self._frozen is not None else super().latest_generation()
+
+    def is_latest(self) -> bool:
+        """Whether the commit this object reads is still the index's latest (always, unless frozen)."""
+        if self._frozen_key is None:
+            return True
+        try:
+            latest = self._commit_key(super().latest_generation()) == self._frozen_key
+        except FileNotFoundError:  # a commit is replacing the latest right now
+            return False
+        return latest and (not isinstance(self.storage, KbStorage) or self.storage.kept_whole())
+
     def close(self) -> None:
-        """Close the searchers that queries opened on this index object (kb.search.searchers)."""
+        """Close the searchers that queries opened on this index object (kb.search.searchers), and its maps."""
         close_searchers(self)
+        if isinstance(self.storage, KbStorage):
+            self.storage.unmap()

@@ -15,6 +15,7 @@ from whoosh.searching import Searcher
 
 from kb.errors import KbError, QueryError
 from kb.records.fields import QUESTION_KEYS
+from kb.search.codec import KbIndex
 from kb.search.index import DEFAULT_FIELD, STORED_TEXT_FIELDS
 from kb.search.limits import budgeted_search, check_cost, stopped_notice
 from kb.search.parsing import check_fields, check_query, make_parser
@@ -136,12 +137,15 @@ def index_failures() -> Iterator[None]:
         raise IndexUnreadable(f"the search index cannot be read ({type(exc).__name__})") from exc
 
 
-def searcher_for(ix: index.Index):
-    """Pin the index object to the version of the index it reads now: every later query on it answers
+def searcher_for(ix: KbIndex) -> None:
+    """Hold the index object to the version of the index it reads now: every later query on it answers
     from that version, however many commits come meanwhile (open the index again to read a newer one).
-    Without a pin, each query reads the latest commit (kb.search.searchers)."""
+    Otherwise each query reads the latest commit (kb.search.searchers). A searcher is opened now, so that
+    a damaged file fails here (IndexUnreadable), not in the middle of a page."""
     with index_failures():
-        return searchers(ix).pin()
+        ix.freeze()
+        with searchers(ix).searcher() as searcher:
+            searcher.doc_count()
 
 
 def search(

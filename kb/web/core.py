@@ -8,7 +8,8 @@ For views (every blueprint uses these, never `Workspace` directly):
   serialized across the server's threads by one lock. Call it first in a view that reads the KB;
   after writing a file, call `refresh_now()` so that the same request (and the next) sees the change.
 - `session()` is a SQLModel session for this request (closed at teardown); `catalog()` is a
-  `kb.catalog.Catalog` on it; `index()` is the Whoosh index for this request (closed at teardown).
+  `kb.catalog.Catalog` on it; `index()` is the Whoosh index for this request: the server's one index
+  object of the latest commit (`WebState.indexes`), shared by the requests and given back at teardown.
 - `table_routes(bp, rule, endpoint)` registers a list view at `rule`, `rule.csv`, `rule.md` and
   `/api/rule`; the view gets `fmt` and returns `table_response(table, fmt, template, **context)`.
 - `arg_int`, `arg_choice`, `arg_date`, `arg_text` read the query string; a bad value is a 400 with a
@@ -42,7 +43,9 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from kb.config import Kb
 from kb.errors import KbError
+from kb.search.codec import KbIndex
 from kb.search.query import searcher_for
+from kb.search.searchers import SharedIndex
 from kb.store.catalog import Catalog
 from kb.table import Table
 from kb.views.markdown import render_markdown
@@ -55,17 +58,42 @@ FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "md": ("text/markdown; cha
 
 
 class WebState:
-    """The app's one Workspace, the lock that serializes bringing it up to date, and whether a file
-    watcher keeps it up to date."""
+    """The app's one Workspace, the lock that serializes bringing it up to date, whether a file watcher
+    keeps it up to date, and the index object the requests share."""
 
     def __init__(self, kb: Kb):
         self.workspace = Workspace(kb)
         self.lock = threading.Lock()
+        # One index object of the latest commit, shared by every request; a commit (this server's, or
+        # another kb process's) makes the next request open a new one (kb.search.searchers).
+        self.indexes = SharedIndex(self._open_index)
         # True only while a file watcher follows every change to the files and its last refresh
         # succeeded (kb.web.watcher sets it): requests then answer from that state without a scan.
         self.watched = False
         # What every page must say while it holds (.kb/ read-only, files kb cannot read), as of the last refresh.
         self.lasting_notices: list[str] = []
+
+    def _open_index(self) -> KbIndex:
+        """The index, frozen to its latest commit, its files mapped and a searcher opened."""
+        attempts = 3
+        while True:
+            # Open it while no refresh of this server (a request's or the file watcher's) can commit and
+            # delete the files being mapped.
+            with self.lock:
+                ix = self.workspace.index()
+                try:
+                    searcher_for(ix)
+                    return ix
+                except FileNotFoundError:  # another kb process committed meanwhile: open the new state
+                    ix.close()
+                    attempts -= 1
+                    if not attempts:
+                        raise
+
+    def close(self) -> None:
+        """Let go of the index and the database (the server ends)."""
+        self.indexes.close()
+        self.workspace.close()
 
 
 def _state() -> WebState:
@@ -93,14 +121,17 @@ def refresh_now() -> None:
         changes = state.workspace.refresh(need_store=True)
     _refreshed(state, changes)
     if changes.any or changes.rebuilt:
-        # What was read before the refresh is out of date: start this request's reads afresh.
+        # What was read before the refresh is out of date: start this request's reads afresh, and let go
+        # of the index object of the old commit as soon as no request uses it.
         _close_request_state()
+        state.indexes.retire()
 
 
 def recover_now(damage: Exception) -> None:
     """The index failed to read: rebuild `.kb/` now (raises KbError when it cannot), and read afresh."""
     state = _state()
     _close_request_state()
+    state.indexes.retire()  # damaged: the next request opens the index as rebuilt
     with state.lock:
         changes = state.workspace.recover(damage)
     _refreshed(state, changes)
@@ -129,23 +160,12 @@ def catalog() -> Catalog:
     return g.kb_catalog
 
 
-def index():
-    """The Whoosh index for this request, closed at teardown."""
+def index() -> KbIndex:
+    """The Whoosh index for this request: the server's shared index object of the latest commit, held by
+    this request until teardown, so that it answers from one version of the index throughout."""
     if "kb_index" not in g:
-        current = workspace()
-        for attempt in range(3):
-            # Open the index and its searcher (every segment file) while no refresh of this server
-            # (a request's or the file watcher's) can commit and delete the files being opened.
-            with _state().lock:
-                ix = current.index()
-                try:
-                    searcher_for(ix)
-                    break
-                except FileNotFoundError:  # another kb process committed meanwhile: open the new state
-                    ix.close()
-                    if attempt == 2:
-                        raise
-        g.kb_index = ix
+        workspace()
+        g.kb_index = _state().indexes.acquire()
     return g.kb_index
 
 
@@ -156,10 +176,7 @@ def _close_request_state(_exc: BaseException | None = None) -> None:
     g.pop("kb_catalog", None)
     ix = g.pop("kb_index", None)
     if ix is not None:
-        searcher = getattr(ix, "_kb_searcher", None)  # kept there by kb.search.query.searcher_for
-        if searcher is not None:
-            searcher.close()
-        ix.close()
+        _state().indexes.release(ix)
 
 
 # -- URLs and the markdown filter ---------------------------------------------------------------

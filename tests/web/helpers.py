@@ -22,11 +22,11 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]
 
 
 def close_app(app) -> None:
-    """Stop what an app holds: its file watcher, if any, and its database engine."""
+    """Stop what an app holds: its file watcher, if any, its index and its database engine."""
     watcher = app.extensions.get("kb_watcher")
     if watcher is not None:
         watcher.stop()
-    app.extensions["kb"].workspace.close()
+    app.extensions["kb"].close()
 
 
 def hits(app, text: str) -> list[str]:
