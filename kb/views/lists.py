@@ -114,7 +114,8 @@ def _sorts() -> tuple[Sorts, Sorts]:
     story, call = CaseStudy, Interview
     story_name = func.coalesce(_customer_name_of(story.customer), story.customer)
     call_name = func.coalesce(_customer_name_of(call.customer), call.customer)
-    rank = case(STATUS_ORDER, value=col(story.status), else_=9)
+    # NULL for a story without a status, so that it goes last either way, as every sort's empty values do.
+    rank = case(STATUS_ORDER, value=col(story.status))
     stories = Sorts(
         {
             "story": (col(story.slug),),

@@ -34,8 +34,9 @@ def write_lists_kb(root: Path, seed: int = 7, scale: int = 1) -> Path:
     """A KB whose lists fill several pages: 130 customers (10 named by calls only), 170 calls, 120 stories
     (times `scale`), and the same few probe records at any scale (customer `probe`, its calls and story).
 
-    Values repeat (ties), come in several cases, and some are missing, so every sort has something to get
-    wrong; stories cite calls of their customer, so the answers' marks have links to resolve.
+    Values repeat (ties), come in several cases, and some are missing (an owner, a date, a story's status),
+    so every sort has something to get wrong; stories cite calls of their customer, so the answers' marks
+    have links to resolve.
     """
     rng = random.Random(seed)
     kb = KbFolder(root)
@@ -67,9 +68,10 @@ def write_lists_kb(root: Path, seed: int = 7, scale: int = 1) -> Path:
         person = rng.choice(("Jane Doe, CFO", "raj Nair, Controller", "Ada Kim, COO", ""))
         tags = ", ".join(rng.sample(TAGS, 2))
         cited = f" [[{rng.choice(calls[customer])}]]" if customer in calls and n % 3 else ""
+        status = rng.choice(STATUSES) if n % 23 else ""  # a few stories with no status yet
         kb.write(
             f"casestudies/{customer}-story-{n:04d}.md",
-            f"---\ncustomer: {customer}\nperson: {person!r}\nstatus: {rng.choice(STATUSES)}\ntags: [{tags}]\n---\n"
+            f"---\ncustomer: {customer}\nperson: {person!r}\nstatus: {status}\ntags: [{tags}]\n---\n"
             f"## Why did they have to change?\nThe audit took too long.{cited}\n",
         )
     kb.customer("probe", name="Probe Co", stage="qualified", owner="Ana")
