@@ -418,11 +418,11 @@ def interviews(
                 **({"customer": urls.record("customer", slug)} if slug else {}),
             },
         )
-    owners = _choices(session, col(call.owner))
+    owner_choices = _choices(session, col(call.owner))
     choices = {
         "kind": list(INTERVIEW_KINDS),
         "customer": _choices(session, col(call.customer)),
-        "owner": sorted(owners, key=str.lower) if owners is not None else None,
+        "owner": sorted(owner_choices, key=str.lower) if owner_choices is not None else None,
         "week": _weeks(session, week),
     }
     filters = {"kind": kind, "customer": customer, "owner": owner, "week": week}
