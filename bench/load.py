@@ -61,6 +61,7 @@ class Server:
     token: str | None
     process: subprocess.Popen
     log: str = ""  # what it wrote to stderr, once stopped
+    stopped: str = ""  # how it ended, once stopped: its exit code, or killed when it did not stop
 
 
 def _free_port() -> int:
@@ -97,6 +98,7 @@ def kb_serve(root: Path):
         server = Server(f"http://{address.netloc}", token.group(1) if token else None, process)
         yield server
     finally:
+        stopped = ""
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
         try:
@@ -104,9 +106,11 @@ def kb_serve(root: Path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+            stopped = "killed: still running 30 s after SIGINT"
         log.seek(0)
         if server is not None:
             server.log = log.read()
+            server.stopped = stopped or f"exit {process.returncode}"
         log.close()
 
 

@@ -125,6 +125,8 @@ def measure_server(
         # A traceback in the server's log is an error too, even when the client got an answer.
         result["load"]["server_tracebacks"] = server.log.count("Traceback")
         result["load"]["errors"] += result["load"]["server_tracebacks"]
+        result["load"]["server_stopped"] = server.stopped
+        started = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "kb", "--root", str(root), "index"],
             cwd=Path(__file__).resolve().parent.parent,  # the kb of this checkout, as kb_serve runs it
@@ -134,6 +136,12 @@ def measure_server(
         )
         if proc.returncode != 0:
             raise RuntimeError(f"kb index after the load test failed: {proc.stderr[-2000:]}")
+        # What bringing .kb/ in step took after the files were put back (a rebuild says why on stderr).
+        result["load"]["index_after"] = {
+            "s": round(time.perf_counter() - started, 2),
+            # a rebuild's notice (stderr) if there was one, else its summary line (the first)
+            "said": (proc.stderr.strip().splitlines()[-1:] or proc.stdout.strip().splitlines()[:1] or [""])[0][:300],
+        }
     return result
 
 

@@ -49,7 +49,7 @@ def query_stats(size: dict) -> dict:
 
 def size_figures(size: dict) -> dict:
     """The headline figures of one size, from its raw timings; a part not run leaves its figures out."""
-    f: dict = {"index_mb": size.get("index_mb")}
+    f: dict = {} if size.get("index_mb") is None else {"index_mb": size["index_mb"]}
     build = size.get("build")
     for engine in ENGINES if build else ():
         walls = build[engine]["wall_s"]
@@ -125,6 +125,7 @@ class Target:
     # (figure, why): when that figure is None, "not measured (why)"; `why` is a template like `measured`
     unavailable: tuple[str, str] | None = None
     also: tuple[tuple[str, str, float], ...] = ()  # more (figure, op, threshold) that must hold for a PASS
+    parts: tuple[str, ...] = ()  # the parts of a run (PARTS) it needs: "not measured" when one did not run
 
 
 _WORST_QUERY = (
@@ -151,6 +152,7 @@ TARGETS = (
     Target(
         "Full rebuild of 10k ≥ 3× faster than the straightforward pipeline incl. rendering",
         TARGET_SIZE,
+        parts=("build",),
         figure="build_speedup",
         op=">=",
         threshold=3,
@@ -159,6 +161,7 @@ TARGETS = (
     Target(
         "Full rebuild of 10k ≥ 2.5× faster than the straightforward Whoosh pipeline, peak memory < 400 MB",
         TARGET_SIZE,
+        parts=("build",),
         figure="build_speedup",
         op=">=",
         threshold=2.5,
@@ -168,6 +171,7 @@ TARGETS = (
     Target(
         "Full rebuild of 10k: peak memory < 400 MB",
         TARGET_SIZE,
+        parts=("build",),
         figure="kb_peak_mb",
         op="<",
         threshold=400,
@@ -176,6 +180,7 @@ TARGETS = (
     Target(
         "Index on disk at 10k no more than 30 % larger than the previous labelled run's",
         TARGET_SIZE,
+        parts=("build",),
         figure="index_growth",
         op="<=",
         threshold=1.3,
@@ -185,6 +190,7 @@ TARGETS = (
     Target(
         "Query p95 with highlights at 10k ≤ 4× FTS5's p95, phrases included",
         TARGET_SIZE,
+        parts=("queries",),
         figure="kb_q_worst_p95_ms",
         op="<=",
         threshold=4,
@@ -195,6 +201,7 @@ TARGETS = (
     Target(
         "Query p95 at 10k of every class ≤ 4× FTS5's p95 of that class, phrases included",
         TARGET_SIZE,
+        parts=("queries",),
         figure="kb_q_fts5_class_ratio",
         op="<=",
         threshold=4,
@@ -204,6 +211,7 @@ TARGETS = (
     Target(
         "Query p95 with highlights at 50k < 60 ms, phrases included",
         BIG_SIZE,
+        parts=("queries",),
         figure="kb_q_worst_p95_ms",
         op="<",
         threshold=60,
@@ -212,6 +220,7 @@ TARGETS = (
     Target(
         "kb in-process query p95 < rg median wall, same words, at 10k",
         TARGET_SIZE,
+        parts=("queries", "processes"),
         figure="kb_q_grep words_p95_ms",
         op="<",
         threshold=1,
@@ -222,6 +231,7 @@ TARGETS = (
     Target(
         "kb in-process query p95 < rg median wall, same words, at 50k",
         BIG_SIZE,
+        parts=("queries", "processes"),
         figure="kb_q_grep words_p95_ms",
         op="<",
         threshold=1,
@@ -232,6 +242,7 @@ TARGETS = (
     Target(
         "No-change freshness check (`kb index`) at 10k < 0.2 s",
         TARGET_SIZE,
+        parts=("freshness",),
         figure="index_nochange_s",
         op="<",
         threshold=0.2,
@@ -240,6 +251,7 @@ TARGETS = (
     Target(
         "One edited file searchable within 0.6 s, p95, at 10k",
         TARGET_SIZE,
+        parts=("edit",),
         figure="edit_p95_s",
         op="<",
         threshold=0.6,
@@ -248,6 +260,7 @@ TARGETS = (
     Target(
         "`kb --help` < 0.15 s as a whole process",
         None,
+        parts=("processes",),
         figure="help_s",
         op="<",
         threshold=0.15,
@@ -256,6 +269,7 @@ TARGETS = (
     Target(
         "Cold `kb search` at 10k < 0.4 s as a whole process",
         TARGET_SIZE,
+        parts=("processes",),
         figure="cold_search_s",
         op="<",
         threshold=0.4,
@@ -264,6 +278,7 @@ TARGETS = (
     Target(
         "Web at 10k: home and every record page (case study, customer, interview) median < 100 ms, p95 < 200 ms",
         TARGET_SIZE,
+        parts=("pages",),
         figure="page_record_worst_ms",
         op="<",
         threshold=100,
@@ -273,6 +288,7 @@ TARGETS = (
     Target(
         "Web at 10k: every list page and search (phrases included) p95 < 200 ms",
         TARGET_SIZE,
+        parts=("pages",),
         figure="page_list_worst_p95_ms",
         op="<",
         threshold=200,
@@ -282,6 +298,7 @@ TARGETS = (
     Target(
         "Web at 10k: compare median < 500 ms",
         TARGET_SIZE,
+        parts=("pages",),
         figure="page_compare_worst_ms",
         op="<",
         threshold=500,
@@ -299,6 +316,7 @@ TARGETS = (
     Target(
         "Web at 10k under load (8 clients with edits on disk): p95 < 500 ms, no error",
         TARGET_SIZE,
+        parts=("load",),
         figure="load_p95_ms",
         op="<",
         threshold=500,
@@ -309,6 +327,7 @@ TARGETS = (
     Target(
         "Web at 50k: every page p95 < 500 ms",
         BIG_SIZE,
+        parts=("pages",),
         figure="page_all_worst_p95_ms",
         op="<",
         threshold=500,
@@ -341,15 +360,18 @@ def help_figures(run: dict) -> dict:
     return {"help_s": median(help_s), "help_p95_s": p95(help_s)}
 
 
-def judge(target: Target, figures: dict | None) -> dict:
+def judge(target: Target, figures: dict | None, parts: tuple[str, ...] | list[str] = PARTS) -> dict:
     """One row of the targets table: the figures measured and PASS, FAIL or "not measured"."""
+    missing = [part for part in target.parts if part not in parts]
     if figures is None:
         measured, ok = f"not measured ({int(target.size):,} records not in this run)", None
+    elif missing:
+        measured, ok = f"not measured (no {' nor '.join(missing)} part in this run)", None
     elif target.unavailable and figures.get(target.unavailable[0]) is None:
         try:
             why = _FigureFormatter().vformat(target.unavailable[1], (), figures)
-        except (TypeError, KeyError, ValueError):
-            why = target.unavailable[1].split(":")[0]
+        except (TypeError, KeyError, ValueError):  # a figure it names is missing too
+            why = "this run did not measure it"
         measured, ok = f"not measured ({why})", None
     else:
         try:
@@ -387,14 +409,16 @@ def run_figures(run: dict) -> dict[str, dict]:
             continue
         f["index_ref_mb"] = ref["mb"]
         f["index_ref_run"] = f"the run {ref['label']!r} ({str(ref.get('commit'))[:12]}, {ref.get('date')})"
-        f["index_growth"] = f["index_mb"] / ref["mb"] if f.get("index_mb") is not None else None
+        if f.get("index_mb") is not None:
+            f["index_growth"] = f["index_mb"] / ref["mb"]
     return sizes
 
 
 def targets(run: dict) -> list[dict]:
     """Each of TARGETS judged on this run's figures."""
     sizes = run_figures(run)
-    return [judge(t, sizes.get(t.size) if t.size else help_figures(run)) for t in TARGETS]
+    parts = run.get("parts") or PARTS  # a run from before --parts measured every part
+    return [judge(t, sizes.get(t.size) if t.size else help_figures(run), parts) for t in TARGETS]
 
 
 # --- gains: labelled runs side by side -----------------------------------------------------------
@@ -524,7 +548,8 @@ def markdown(run: dict, history: list[dict], notes: str | None, svg: str, notes_
         + "; ".join(f"{e['records']:,} records = {e['files']:,} files, {e['mb']} MB" for e in each)
         + f" (bench/corpus.py, seed {run['seed']}) |"
     )
-    add("| repeats | " + "; ".join(_repeats(e) for e in each) + f" (≥ {run['query_runs']} timed runs per class) |")
+    per_class = f" (≥ {run['query_runs']} timed runs per class and engine)" if any("queries" in e for e in each) else ""
+    add("| repeats | " + "; ".join(_repeats(e) for e in each) + per_class + " |")
     add(f"| parts measured | {', '.join(run.get('parts') or PARTS)} |")
     add(
         "| load average (1, 5, 15 min) | "
@@ -552,8 +577,11 @@ def markdown(run: dict, history: list[dict], notes: str | None, svg: str, notes_
     )
     add("| figure | " + " | ".join(f"{int(s):,} records" for s in sizes) + " |")
     add("|---" * (len(sizes) + 1) + "|")
+    parts = run.get("parts") or PARTS
     for label, style, *keys in SUMMARY_ROWS:
         values = [[figures[s].get(key) for key in keys] for s in sizes]
+        if all(v[0] is None for v in values) and not (style == "tool ms" and "processes" in parts):
+            continue  # a part not in this run (rg and grep not installed are said so)
         cells = [fmt_ratio(*v) if style == "ratio" else STYLES[style](*v) for v in values]
         add(f"| {label} | " + " | ".join(cells) + " |")
     out.extend(summary_rows(sizes, figures, run["sizes"]))

@@ -155,12 +155,21 @@ def test_the_web_targets_pass_fail_and_say_not_measured():
     for part in ("build", "index_mb", "freshness", "queries", "cold_search_s", "scan_s", "scan_files", "edit"):
         del size[part]
     web_only["help_s"] = []
+    web_only["parts"] = ["pages", "load"]
     rows = judged(web_only)
-    for name in ("Full rebuild of 10k ≥ 3×", "Query p95 at 10k of every class", "One edited file", "`kb --help`"):
-        assert find(rows, name)["status"] == "not measured", name
+    for name, part in (
+        ("Full rebuild of 10k ≥ 3×", "build"),
+        ("Index on disk at 10k", "build"),
+        ("Query p95 at 10k of every class", "queries"),
+        ("One edited file", "edit"),
+        ("`kb --help`", "processes"),
+        ("kb in-process query p95 < rg median wall, same words, at 10k", "queries nor processes"),
+    ):
+        assert find(rows, name)["measured"] == f"not measured (no {part} part in this run)", name
     assert find(rows, "Web at 10k under load")["status"] == "PASS"
     text = report.markdown(web_only, [], None, "bench/scaling.svg", "bench/notes.md")
     assert "### Web pages of `kb serve`" in text and "### Full builds" not in text
+    assert "| kb full rebuild (s) |" not in text and "| load test: p95 (ms) | 300 |" in text
     chart.scaling_svg(web_only)  # a chart with nothing to draw still renders
 
 
