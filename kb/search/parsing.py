@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 from itertools import islice
 
-from whoosh import fields, qparser
+from whoosh import fields, matching, qparser
 from whoosh import query as wq
+from whoosh.matching.binary import IntersectionMatcher
+from whoosh.util import make_binary_tree
 
 from kb.errors import QueryError, did_you_mean
 from kb.records.fields import QUESTION_KEYS
-from kb.search.analyzer import stem_word
-from kb.search.index import DEFAULT_FIELD, EXACT_FIELD
+from kb.search.analyzer import PAIR_SEPARATOR, is_common, stem_word
+from kb.search.index import DEFAULT_FIELD, EXACT_FIELD, PAIRS_FIELD
 
 # Fields a query may name, beyond the five questions.
 QUERY_FIELDS = (
@@ -108,6 +110,110 @@ def _forms(reader, stem: str) -> list[str]:
     return [word for word in found if stem_word(word) == stem]
 
 
+class KbPhrase(wq.Phrase):
+    """An exact phrase (Whoosh's Phrase: the same records in the same order), that looks up its pairs of
+    adjacent common words (the `pairs` field) instead of walking those words' positions.
+
+    A phrase of two common words is its pair's records, no position read; any other reads positions only
+    in the records that have all its words and pairs, and compares them as sets (Whoosh makes an object
+    of every position). The score is
+    Whoosh's: the sum of each word's score, in the same order. A phrase with slop, or on another field,
+    is Whoosh's own.
+    """
+
+    def matcher(self, searcher, context=None):
+        """The records that have the words one after the other, each scored as Whoosh's phrase scores it."""
+        schema = searcher.schema
+        if self.slop != 1 or self.fieldname != DEFAULT_FIELD or PAIRS_FIELD not in schema or len(self.words) < 2:
+            return super().matcher(searcher, context)
+        reader = searcher.reader()
+        field = schema[self.fieldname]
+        try:
+            words = [field.to_bytes(word) for word in self.words]
+        except ValueError:
+            return matching.NullMatcher()
+        if any((self.fieldname, word) not in reader for word in words):
+            return matching.NullMatcher()
+        texts = [word.decode("utf-8") if isinstance(word, bytes) else word for word in words]
+        pairs = list(
+            dict.fromkeys(
+                a + PAIR_SEPARATOR + b for a, b in zip(texts, texts[1:], strict=False) if is_common(a) and is_common(b)
+            )
+        )
+        if any((PAIRS_FIELD, pair) not in reader for pair in pairs):
+            return matching.NullMatcher()
+        # Each word's matcher as Whoosh's phrase makes it, summed in the same tree: the same scores.
+        scored = [wq.Term(self.fieldname, word).matcher(searcher, context) for word in words]
+        found = [wq.Term(PAIRS_FIELD, pair).matcher(searcher, context) for pair in pairs]
+        # Two words and their pair: the pair says they are adjacent, no position to read.
+        m = _PhraseMatcher(scored, found, check=not (len(words) == 2 and pairs))
+        return matching.WrappingMatcher(m, boost=self.boost) if self.boost != 1.0 else m
+
+
+class _PhraseMatcher(matching.WrappingMatcher):
+    """The records that have every word (`scored`) and every pair (`found`), where the words come one after
+    the other (read from their positions when `check`), scored as the sum of the words' scores."""
+
+    def __init__(self, scored: list, found: list, check: bool):
+        self.scored, self.found, self.check = scored, found, check
+        self.scorer = make_binary_tree(IntersectionMatcher, scored)
+        child = IntersectionMatcher(make_binary_tree(IntersectionMatcher, found), self.scorer) if found else self.scorer
+        super().__init__(child)
+        if check:
+            self._find_next()
+
+    def copy(self):
+        """A copy at the same record."""
+        return type(self)([m.copy() for m in self.scored], [m.copy() for m in self.found], self.check)
+
+    def replace(self, minquality=0):
+        """Itself while active (no block-quality skipping: every match is counted)."""
+        return self if self.is_active() else matching.NullMatcher()
+
+    def supports_block_quality(self) -> bool:
+        """No: the positions decide, not the scores."""
+        return False
+
+    def score(self) -> float:
+        """The words' scores summed."""
+        return self.scorer.score()
+
+    def _adjacent(self) -> bool:
+        starts = set(self.scored[0].value_as("positions"))
+        for offset, m in enumerate(self.scored[1:], start=1):
+            starts.intersection_update([p - offset for p in m.value_as("positions")])
+            if not starts:
+                return False
+        return True
+
+    def _find_next(self) -> None:
+        child = self.child
+        while child.is_active() and not self._adjacent():
+            child.next()
+
+    def next(self):
+        """The next record that has the phrase."""
+        self.child.next()
+        if self.check:
+            self._find_next()
+
+    def skip_to(self, id):
+        """The first record from `id` on that has the phrase."""
+        self.child.skip_to(id)
+        if self.check:
+            self._find_next()
+
+    def all_ids(self):
+        """Every record that has the phrase."""
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def spans(self):
+        """No spans: snippets mark the words themselves."""
+        return []
+
+
 class KbQueryParser(qparser.QueryParser):
     """Whoosh's parser, with each free word matched by its stem, and as typed weighing more."""
 
@@ -123,7 +229,7 @@ class KbQueryParser(qparser.QueryParser):
 def make_parser(schema: fields.Schema) -> qparser.QueryParser:
     """kb's query parser over the index's schema: words side by side all required, `content:` for `all`,
     comparisons (date:>2026-03-01)."""
-    parser = KbQueryParser(DEFAULT_FIELD, schema, group=qparser.AndGroup)
+    parser = KbQueryParser(DEFAULT_FIELD, schema, group=qparser.AndGroup, phraseclass=KbPhrase)
     parser.add_plugin(qparser.FieldAliasPlugin({DEFAULT_FIELD: ["content"]}))
     parser.add_plugin(qparser.GtLtPlugin())
     return parser
