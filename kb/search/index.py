@@ -14,7 +14,7 @@ from whoosh.writing import SegmentWriter
 
 from kb.records.fields import QUESTION_KEYS, title_of
 from kb.records.parse import Record
-from kb.search.analyzer import FastStemmingAnalyzer, varied_words
+from kb.search.analyzer import FastStemmingAnalyzer, PairAnalyzer, varied_words
 from kb.search.codec import KbCodec, KbIndex, KbStorage
 from kb.search.plain import plain_text
 
@@ -27,6 +27,10 @@ DEFAULT_FIELD = "all"
 # of the same stem ("experiment", "experience"). Every word as written would cost half as much indexing again.
 EXACT_FIELD = "exact"
 STORED_TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
+# The pairs of adjacent common words of `all`, each one term (kb.search.analyzer.common_pairs), records only
+# (no frequencies, no positions): a phrase of common words looks its pairs up instead of walking their
+# positions (kb.search.parsing.KbPhrase).
+PAIRS_FIELD = "pairs"
 # Above this many new documents, a rebuild writes with one process per core (Whoosh's MpWriter).
 PARALLEL_WRITE_MIN = 2000
 # How often a worker of the parallel writer looks whether the process that started it is still there.
@@ -44,6 +48,8 @@ def make_schema() -> fields.Schema:
     # One value of a closed set, matched whatever its case (customer:Acme finds acme's records).
     keyword = analysis.IDAnalyzer(lowercase=True)
     text = {key: fields.TEXT(analyzer=stem, stored=True) for key in QUESTION_KEYS}
+    # The analyzer of `all` remembers the words it indexed last, and the pairs are made from them.
+    words = FastStemmingAnalyzer(remember=True)
     return fields.Schema(
         path=fields.ID(stored=True, unique=True),
         type=fields.ID(stored=True, sortable=True, analyzer=keyword),
@@ -64,7 +70,8 @@ def make_schema() -> fields.Schema:
         content=fields.STORED(),
         # Title, person, body, answers, and unknown front-matter keys, people, tags, source and owner
         # (searchable, never shown in a snippet): not stored.
-        all=fields.TEXT(analyzer=stem),
+        all=fields.TEXT(analyzer=words),
+        pairs=fields.ID(analyzer=PairAnalyzer(words)),
         exact=fields.TEXT(analyzer=FastStemmingAnalyzer(stem=False), phrase=False),
         **text,
     )
@@ -156,6 +163,7 @@ def document(record: Record) -> dict:
     )
     doc[EXACT_FIELD] = varied_words(doc[DEFAULT_FIELD])
     return doc
+    doc[PAIRS_FIELD] = doc[DEFAULT_FIELD]  # the same text, analysed into its common-word pairs
 
 
 def _end_with(parent: int) -> None:
