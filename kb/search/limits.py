@@ -107,29 +107,46 @@ class _Budget(collectors.WrappingCollector):
             yield sub_docnum
 
 
+class _Recorder(collectors.WrappingCollector):
+    """Hands on its child's matches, keeping the number of each record matched (past the filter)."""
+
+    def __init__(self, child: collectors.Collector, into: list[int]):
+        super().__init__(child)
+        self.into = into
+
+    def computes_count(self) -> bool:
+        return self.child.computes_count()
+
+    def collect(self, sub_docnum):
+        self.into.append(self.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
+
+
 def budgeted_search(
     searcher: Searcher,
     parsed: wq.Query,
     limit: int | None,
     page: int,
     filter: wq.Query | None = None,
-    groupedby: dict | None = None,
     sortedby=None,
+    matched: list[int] | None = None,
 ) -> tuple[Results, list, bool]:
     """Search within the time budget: the results, the hits of `page` (all of them with no limit), and
-    whether the budget ran out (then the results are those found by then)."""
+    whether the budget ran out (then the results are those found by then). The number of every record
+    matched is added to `matched` when it is given (to count facets from)."""
     wanted = None if limit is None else page * limit
     # Whoosh's Searcher.collector() with the budget inside, and no block-quality skipping: that leaves
     # the total unknown, and Whoosh would then count it by running the query again, outside any budget.
     if sortedby is not None:
         collector: collectors.Collector = collectors.SortingCollector(sortedby, limit=wanted)
-    elif groupedby or wanted is None or wanted >= searcher.doc_count():
+    elif wanted is None or wanted >= searcher.doc_count():
         collector = collectors.UnlimitedCollector()
     else:
+        # The same order as sorting them all: by score, then by record number.
         collector = collectors.TopCollector(wanted, usequality=False)
     collector = _Budget(collector, TIME_BUDGET)
-    if groupedby:
-        collector = collectors.FacetCollector(collector, groupedby)
+    if matched is not None:
+        collector = _Recorder(collector, matched)
     if filter is not None:
         collector = collectors.FilterCollector(collector, filter)
     stopped = False

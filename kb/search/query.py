@@ -4,6 +4,8 @@ facet counts, and "did you mean" when nothing is found."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -185,9 +187,8 @@ def _search(
     facets: bool,
 ) -> SearchResult:
     filter_query = (filters or Filters()).query()
-    options = dict(filter=filter_query)
-    if facets:
-        options["groupedby"] = {name: sorting.FieldFacet(name, allow_overlap=(name == "tag")) for name in FACETS}
+    options: dict = dict(filter=filter_query)
+    matched: list[int] | None = [] if facets else None
     if sort == "date":
         # Newest first, and records without a date (case studies) after every dated one:
         # Whoosh alone would put them first, as if they were the newest.
@@ -197,10 +198,10 @@ def _search(
                 sorting.FieldFacet("date", reverse=True),
             ]
         )
-    results, chosen, stopped = budgeted_search(searcher, parsed, limit, page, **options)
+    results, chosen, stopped = budgeted_search(searcher, parsed, limit, page, matched=matched, **options)
     stems = _query_stems(parsed, searcher.reader())
     hits = [_hit(hit, stems) for hit in chosen]
-    facet_counts = {name: _counts(results.groups(name)) for name in FACETS} if facets else {}
+    facet_counts = _facet_counts(searcher, matched) if matched is not None else {}
     suggestion = None
     if not len(results) and text and not stopped:
         suggestion = did_you_mean(searcher, text, lambda corrected: parse_query(searcher, corrected), filter_query)
@@ -223,9 +224,68 @@ def _query_stems(parsed: wq.Query, reader) -> dict[str, frozenset[str]]:
     return {name: frozenset(values) for name, values in found.items()}
 
 
-def _counts(groups: dict) -> dict[str, int]:
-    counted = {str(k): len(v) if not isinstance(v, int) else v for k, v in groups.items() if k not in (None, "")}
-    return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
+def _facet_counts(searcher: Searcher, matched: list[int]) -> dict[str, dict[str, int]]:
+    """How many of the `matched` records have each value of each facet, most first."""
+    values = _facet_values(searcher)
+    counts = {}
+    for name in FACETS:
+        of_record = values[name]
+        if name == "tag":
+            counted = Counter(value for docnum in matched for value in of_record[docnum])
+        else:
+            counted = Counter(of_record[docnum] for docnum in matched)
+        counts[name] = _counts(counted)
+    return counts
+
+
+# The facet values of each record of a segment, by the segment's id: a segment never changes once written
+# (a deletion only hides records), so they are read once, not at each search, nor at each searcher.
+_SEGMENT_FACETS: OrderedDict[tuple[str, int], dict[str, list]] = OrderedDict()
+_SEGMENT_FACETS_KEPT = 64
+_SEGMENT_FACETS_LOCK = threading.Lock()
+
+
+def _facet_values(searcher: Searcher) -> dict[str, list]:
+    """Each facet's value(s) of every record of the searcher, by record number, as Whoosh names them."""
+    values: dict[str, list] = {name: [] for name in FACETS}
+    for segment_searcher, offset in searcher.leaf_searchers():  # in record-number order
+        reader = segment_searcher.reader()
+        segment = reader.segment() if reader.is_atomic() else None
+        key = (segment.segment_id(), reader.doc_count_all()) if segment is not None else None
+        with _SEGMENT_FACETS_LOCK:
+            found = _SEGMENT_FACETS.get(key) if key else None
+            if found is not None:
+                _SEGMENT_FACETS.move_to_end(key)
+        if found is None:
+            found = _read_facets(searcher, segment_searcher, offset)
+            if key:
+                with _SEGMENT_FACETS_LOCK:
+                    _SEGMENT_FACETS[key] = found
+                    while len(_SEGMENT_FACETS) > _SEGMENT_FACETS_KEPT:
+                        _SEGMENT_FACETS.popitem(last=False)
+        for name in FACETS:
+            values[name].extend(found[name])
+    return values
+
+
+def _read_facets(searcher: Searcher, segment_searcher: Searcher, offset: int) -> dict[str, list]:
+    # Whoosh's own categorizers, as its facet collector uses them: the same names for the same records.
+    found: dict[str, list] = {}
+    records = range(segment_searcher.reader().doc_count_all())
+    for name in FACETS:
+        categorizer = sorting.FieldFacet(name, allow_overlap=(name == "tag")).categorizer(searcher)
+        categorizer.set_searcher(segment_searcher, offset)
+        to_name = categorizer.key_to_name
+        if categorizer.allow_overlap:
+            found[name] = [tuple(to_name(key) for key in categorizer.keys_for(None, d)) for d in records]
+        else:
+            found[name] = [to_name(categorizer.key_for(None, d)) for d in records]
+    return found
+
+
+def _counts(counted: Counter) -> dict[str, int]:
+    kept = {str(k): n for k, n in counted.items() if k not in (None, "")}
+    return dict(sorted(kept.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _hit(hit, stems: dict[str, frozenset[str]]) -> Hit:
