@@ -17,6 +17,7 @@ from kb.records.parse import Record
 from kb.search.analyzer import FastStemmingAnalyzer, PairAnalyzer, varied_words
 from kb.search.codec import KbCodec, KbIndex, KbStorage
 from kb.search.plain import plain_text
+from kb.search.postings import TermPoolWriter
 
 INDEX_DIR = "index"
 # Words without a field search `all`: every text of the record in one field, so that a word is one
@@ -200,8 +201,22 @@ class _Worker(SubWriterTask):
         self.daemon = True  # ended by multiprocessing when kb exits on an error, rather than waited for
 
     def run(self) -> None:
+        """Whoosh's SubWriterTask.run (one segment a worker, as `multisegment` asks), with the postings
+        gathered by term (kb.search.postings)."""
         _end_with(self.parent)
-        super().run()
+        ix = self.storage.open_index(self.indexname)
+        # _lk=False: the parent holds the index's lock.
+        writer = self.writer = TermPoolWriter(ix, _lk=False, **self.kwargs)
+        while self.running:
+            job = self.jobqueue.get()
+            if job is None:  # the parent's word to finish
+                break
+            self._process_file(*job)
+        if not self.running:
+            writer.cancel()
+            return
+        segment = writer._finalize_segment()
+        self.resultqueue.put((None, writer.pool.fieldnames, segment), timeout=5)
 
 
 class _ParallelWriter(MpWriter):
@@ -255,6 +270,8 @@ class IndexWriter:
             self.writer = _ParallelWriter(
                 ix, procs=cores, multisegment=True, limitmb=64, codec=codec, subargs={"codec": codec, "limitmb": 64}
             )
+        elif fresh:
+            self.writer = TermPoolWriter(ix, limitmb=128, codec=codec)
         else:
             self.writer = ix.writer(limitmb=128, codec=codec)
 
