@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -18,6 +18,9 @@ class Meta(SQLModel, table=True):
 
 class FileState(SQLModel, table=True):
     """The fingerprint of a file as last indexed: size and mtime first, the content hash to confirm."""
+
+    # The files changed last (home) are read through this index, never by sorting every file's row.
+    __table_args__ = (Index("ix_filestate_mtime_path", "mtime_ns", "path"),)
 
     path: str = Field(primary_key=True)
     type: str
@@ -45,6 +48,9 @@ class Customer(SQLModel, table=True):
 
 
 class Interview(SQLModel, table=True):
+    # The latest calls (home) are read by date through this index, never by reading every call's row.
+    __table_args__ = (Index("ix_interview_date_path", "date", "path"),)
+
     path: str = Field(primary_key=True)
     slug: str = Field(index=True)
     customer: str | None = Field(default=None, index=True)

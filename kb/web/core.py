@@ -32,7 +32,7 @@ import datetime as dt
 import re
 import threading
 from collections.abc import Callable, Iterable
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request, url_for
@@ -46,6 +46,7 @@ from kb.errors import KbError
 from kb.search.codec import KbIndex
 from kb.search.query import searcher_for
 from kb.search.searchers import SharedIndex
+from kb.store import cross_problems
 from kb.store.catalog import Catalog
 from kb.table import Table
 from kb.views.markdown import render_markdown
@@ -54,6 +55,7 @@ from kb.web.guard import init_guard
 from kb.workspace import Workspace
 
 RECORD_ENDPOINTS = {"casestudy": "browse.casestudy", "customer": "browse.customer", "interview": "browse.interview"}
+T = TypeVar("T")
 FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "md": ("text/markdown; charset=utf-8", "md")}
 
 
@@ -154,10 +156,24 @@ def session():
 
 
 def catalog() -> Catalog:
-    """The catalog of every record's slug, read once in this request."""
+    """The catalog of this request: it reads the slugs a page resolves when asked, and remembers them."""
     if "kb_catalog" not in g:
         g.kb_catalog = Catalog(session())
     return g.kb_catalog
+
+
+def memo(name: str, key: object, compute: Callable[[], T]) -> T:
+    """`compute()`, or what it gave an earlier request while the store is at the same generation and `key`
+    (compared with ==: the as-of date, the settings...) is the same: a whole-KB figure is computed once per
+    change of the files, not once per request. One value a name is kept: the latest."""
+    generation = cross_problems.generation(session())
+    memos: dict[str, tuple[str, object, object]] = current_app.extensions.setdefault("kb_memo", {})
+    found = memos.get(name)
+    if found is not None and found[0] == generation and found[1] == key:
+        return found[2]  # type: ignore[return-value]
+    value = compute()
+    memos[name] = (generation, key, value)  # one assignment: another thread sees the old entry or this one
+    return value
 
 
 def index() -> KbIndex:

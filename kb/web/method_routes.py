@@ -15,10 +15,10 @@ from kb.method.as_of import resolve_as_of
 from kb.method.company import Company, company_of
 from kb.method.compare import comparison_of, first_sentence, question_page, summary_of
 from kb.method.metrics import metrics as company_metrics
-from kb.method.status import status
+from kb.method.status import Status, status
 from kb.views.charts import metric_svg
 from kb.views.paging import Paging
-from kb.web.core import arg_date, arg_int, catalog, table_response, table_routes, workspace
+from kb.web.core import arg_date, arg_int, catalog, memo, table_response, table_routes, workspace
 
 bp = Blueprint("method", __name__)
 
@@ -29,15 +29,22 @@ def _company() -> Company:
     return company_of(catalog(), settings, resolve_as_of(arg_date("as_of"), settings))
 
 
+def _status() -> Status:
+    """The status as of `?as_of=` (else kb.toml's, else today): computed once per change of the files, as of
+    date and settings, as it reads the whole KB."""
+    settings = workspace().settings
+    as_of = resolve_as_of(arg_date("as_of"), settings)
+    return memo("status", (as_of, settings), lambda: status(company_of(catalog(), settings, as_of)))
+
+
 @bp.get("/")
 def home():
-    company = _company()
-    found = status(company)
+    found = _status()
     return render_template(
         "method/home.html",
         status=found,
         gate=found.gate,
-        calls=catalog().recent_calls(company.day),
+        calls=catalog().recent_calls(found.company.day),
         edits=_recent_edits(),
     )
 
@@ -52,7 +59,7 @@ def _recent_edits() -> list[dict]:
 
 @bp.get("/api/status")
 def status_json():
-    return jsonify(status(_company()).as_dict())
+    return jsonify(_status().as_dict())
 
 
 @table_routes(bp, "/compare", "compare")
