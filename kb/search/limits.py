@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from itertools import islice
 
-from whoosh import collectors, fields
+from whoosh import collectors, fields, matching
 from whoosh import query as wq
 from whoosh.searching import Results, ResultsPage, Searcher, TimeLimit
 
@@ -122,6 +122,44 @@ class _Recorder(collectors.WrappingCollector):
         return self.child.collect(sub_docnum)
 
 
+class _Within(wq.Query):
+    """The records a filter query matches, each scored 0: beside a query in an And, the matching steps
+    from one allowed record to the next instead of scoring every record and dropping most of them (the
+    same records, and the same scores, as a query plus 0)."""
+
+    def __init__(self, allowed: wq.Query):
+        self.allowed = allowed
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.allowed == self.allowed
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.allowed))
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def estimate_size(self, ixreader) -> int:
+        return self.allowed.estimate_size(ixreader)
+
+    def matcher(self, searcher, context=None):
+        ids = sorted(searcher.docs_for_query(self.allowed))
+        return _Listed(ids, [0.0] * len(ids)) if ids else matching.NullMatcher()
+
+
+class _Listed(matching.ListMatcher):
+    """Records with their scores, each counted: never replaced by a null matcher for scoring too low."""
+
+    def replace(self, minquality=0):
+        return self if self.is_active() else matching.NullMatcher()
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def copy(self):
+        return _Listed(self._ids, self._weights, position=self._i)
+
+
 def budgeted_search(
     searcher: Searcher,
     parsed: wq.Query,
@@ -148,7 +186,7 @@ def budgeted_search(
     if matched is not None:
         collector = _Recorder(collector, matched)
     if filter is not None:
-        collector = collectors.FilterCollector(collector, filter)
+        parsed = wq.And([parsed, _Within(filter)])
     stopped = False
     try:
         searcher.search_with_collector(parsed, collector)
