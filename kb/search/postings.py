@@ -47,8 +47,10 @@ class TermPool:
         self.runs: list[str] = []
         # One float object per weight: most weights are the same few numbers.
         self.weights: dict[float, float] = {}
-        self.last_document = -1
-        self.in_order = True  # every posting came with a document number no lower than the one before
+        self.last_document = 0
+        # Every posting came with a document number no lower than the one before (Whoosh's -1, a word for
+        # the spelling graph and not a posting, is lower than any).
+        self.in_order = True
 
     def add(self, item: Posting) -> None:
         """Add one posting (field, term, document number, weight, value)."""
@@ -93,13 +95,26 @@ class TermPool:
         self.fields = {}
         self.size = 0
 
+    def iter_terms(self) -> Iterator[TermPostings]:
+        """Each term (field, term, its postings as one flat list of document, weight, value), sorted by
+        field and term, its postings by document number."""
+        if self.runs:
+            self.save()
+            runs, self.runs = self.runs, []
+            terms = self._merged(runs)
+        else:
+            terms = self._sorted_terms()
+        if self.in_order:
+            return terms
+        return self._sorted_postings(terms)
+
     def iter_postings(self) -> Iterator[Posting]:
-        """Every posting, sorted by field, term and document number, as Whoosh's codec takes them."""
-        if not self.runs:
-            return self._postings(self._sorted_terms())
-        self.save()
-        runs, self.runs = self.runs, []
-        return self._postings(self._merged(runs))
+        """Every posting, sorted by field, term and document number, as Whoosh's codec takes them (less
+        the words for a spelling graph, which it skips)."""
+        for fieldname, term, flat in self.iter_terms():
+            triples = iter(flat)
+            for docnum, weight, value in zip(triples, triples, triples, strict=True):
+                yield fieldname, term, docnum, weight, value
 
     def cleanup(self) -> None:
         """Remove the run files not read."""
@@ -130,15 +145,15 @@ class TermPool:
         if last is not None:
             yield last
 
-    def _postings(self, terms: Iterable[TermPostings]) -> Iterator[Posting]:
-        in_order = self.in_order
+    @staticmethod
+    def _sorted_postings(terms: Iterable[TermPostings]) -> Iterator[TermPostings]:
+        """Postings added out of document order (a merged segment) sorted as Whoosh sorts them, without
+        the words for a spelling graph (document -1), which Whoosh's writer skips."""
         for fieldname, term, flat in terms:
             triples = iter(flat)
-            postings: Iterable[tuple] = zip(triples, triples, triples, strict=True)
-            if not in_order:  # documents added out of order (a merged segment): sorted as Whoosh sorts them
-                postings = sorted(postings)
-            for docnum, weight, value in postings:
-                yield fieldname, term, docnum, weight, value
+            postings = sorted(posting for posting in zip(triples, triples, triples, strict=True) if posting[0] != -1)
+            if postings:
+                yield fieldname, term, [one for posting in postings for one in posting]
 
 
 def _read_run(path: str) -> Iterator[TermPostings]:
@@ -155,8 +170,38 @@ def _read_run(path: str) -> Iterator[TermPostings]:
 
 
 class TermPoolWriter(SegmentWriter):
-    """Whoosh's segment writer with its postings gathered by term (TermPool)."""
+    """Whoosh's segment writer with its postings gathered by term (TermPool), and written term by term."""
 
     def __init__(self, ix, limitmb: int = 128, **kwargs):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool = TermPool(self._tempstorage.folder, limitmb)
+
+    def _flush_segment(self) -> None:
+        """SegmentWriter._flush_segment, with the postings handed over a term at a time."""
+        self.perdocwriter.close()
+        lengths = self.per_document_reader() if self.codec.length_stats else None
+        write_terms(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
+        self.fieldwriter.close()
+        if lengths is not None:
+            lengths.close()
+
+
+def write_terms(fieldwriter, schema, lengths, terms: Iterable[TermPostings]) -> None:
+    """Whoosh's FieldWriter.add_postings for terms in order with their postings: the same calls, without
+    finding each term's first posting again among all of them."""
+    length_of = lengths.doc_field_length if lengths is not None else (lambda docnum, fieldname: 0)
+    field = None
+    for fieldname, term, flat in terms:
+        if fieldname != field:
+            if field is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            field = fieldname
+        fieldwriter.start_term(term)
+        add = fieldwriter.add
+        triples = iter(flat)
+        for docnum, weight, value in zip(triples, triples, triples, strict=True):
+            add(docnum, weight, b"" if value is None else value, length_of(docnum, fieldname))
+        fieldwriter.finish_term()
+    if field is not None:
+        fieldwriter.finish_field()
