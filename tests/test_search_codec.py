@@ -18,6 +18,7 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
+from whoosh.index import FileIndex
 
 from bench.corpus import generate
 from kb.records.parse import parse_bytes
@@ -127,6 +128,7 @@ def test_whoosh_is_left_as_it_was(tmp_path):
         from whoosh.filedb.compound import CompoundStorage
         from whoosh.filedb.filestore import FileStorage
         from whoosh.filedb.structfile import BufferFile, StructFile
+        from whoosh.index import FileIndex
 
         def whooshs_own():
             return (
@@ -134,6 +136,11 @@ def test_whoosh_is_left_as_it_was(tmp_path):
                 W3PerDocReader.doc_field_length,
                 CompoundStorage.open_file,
                 FileStorage.open_file,
+                FileStorage.file_exists,
+                FileStorage.file_length,
+                FileIndex._read_toc,
+                FileIndex.latest_generation,
+                FileIndex.close,
                 BufferFile.__init__,
                 *(vars(StructFile)[name] for name in ("read", "seek", "tell", "get", "subset", "close")),
             )
@@ -141,7 +148,7 @@ def test_whoosh_is_left_as_it_was(tmp_path):
         before = whooshs_own()
         from kb.records.parse import parse_bytes
         from kb.search.index import IndexWriter, open_index
-        from kb.search.query import search
+        from kb.search.query import search, searcher_for
 
         state = Path(sys.argv[1])
         text = b"---\\ncustomer: acme\\ndate: 2026-03-02\\n---\\nThe audit failed.\\n"
@@ -151,6 +158,10 @@ def test_whoosh_is_left_as_it_was(tmp_path):
         writer.commit()
         ix = open_index(state)
         assert search(ix, "audit").total == 1
+        frozen = open_index(state)
+        searcher_for(frozen)
+        assert search(frozen, "audit").total == 1
+        frozen.close()
         ix._kb_searcher.close()
         assert whooshs_own() == before
         """
@@ -165,6 +176,11 @@ def test_whoosh_is_left_as_it_was(tmp_path):
         (whoosh3.W3PerDocReader, "doc_field_length"),
         (CompoundStorage, "open_file"),
         (FileStorage, "open_file"),
+        (FileStorage, "file_exists"),
+        (FileStorage, "file_length"),
+        (FileIndex, "_read_toc"),
+        (FileIndex, "latest_generation"),
+        (FileIndex, "close"),
         (BufferFile, "__init__"),
         *((StructFile, name) for name in ("read", "seek", "tell", "get", "subset", "close")),
     ]
