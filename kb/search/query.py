@@ -252,13 +252,15 @@ def _facet_values(searcher: Searcher) -> dict[str, list]:
         reader = segment_searcher.reader()
         segment = reader.segment() if reader.is_atomic() else None
         key = (segment.segment_id(), reader.doc_count_all()) if segment is not None else None
-        with _SEGMENT_FACETS_LOCK:
-            found = _SEGMENT_FACETS.get(key) if key else None
-            if found is not None:
-                _SEGMENT_FACETS.move_to_end(key)
+        found = None
+        if key is not None:
+            with _SEGMENT_FACETS_LOCK:
+                found = _SEGMENT_FACETS.get(key)
+                if found is not None:
+                    _SEGMENT_FACETS.move_to_end(key)
         if found is None:
             found = _read_facets(searcher, segment_searcher, offset)
-            if key:
+            if key is not None:
                 with _SEGMENT_FACETS_LOCK:
                     _SEGMENT_FACETS[key] = found
                     while len(_SEGMENT_FACETS) > _SEGMENT_FACETS_KEPT:
