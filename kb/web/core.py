@@ -5,8 +5,11 @@ For views (every blueprint uses these, never `Workspace` directly):
 - `workspace()` returns the app's `kb.workspace.Workspace`, up to date with the files: while a file
   watcher follows them (`kb serve`: `kb.web.watcher`), as the watcher keeps it, with no scan of the
   KB; without one, after a scan (`refresh(need_store=True)`) at most once per request. Refreshes are
-  serialized across the server's threads by one lock. Call it first in a view that reads the KB;
-  after writing a file, call `refresh_now()` so that the same request (and the next) sees the change.
+  serialized across the server's threads by one lock, which readers never take: a page reads the state
+  as last committed while a refresh runs (SQLite in WAL mode; the index's commits), and waits only
+  while a rebuild replaces the database or the index (`Workspace.steady`). Call it first in a view that
+  reads the KB; after writing a file, call `refresh_now()` so that the same request (and the next) sees
+  the change: it waits for the refresh under way, then makes its own.
 - `session()` is a SQLModel session for this request (closed at teardown); `catalog()` is a
   `kb.catalog.Catalog` on it; `index()` is the Whoosh index for this request: the server's one index
   object of the latest commit (`WebState.indexes`), shared by the requests and given back at teardown.
@@ -56,6 +59,8 @@ from kb.workspace import Workspace
 
 RECORD_ENDPOINTS = {"casestudy": "browse.casestudy", "customer": "browse.customer", "interview": "browse.interview"}
 T = TypeVar("T")
+# Commits deleting files as an opening maps them: the watcher refreshes back to back under steady edits.
+OPEN_ATTEMPTS = 10
 FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "md": ("text/markdown; charset=utf-8", "md")}
 
 
@@ -65,7 +70,7 @@ class WebState:
 
     def __init__(self, kb: Kb):
         self.workspace = Workspace(kb)
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # serializes the refreshes; readers never take it
         # One index object of the latest commit, shared by every request; a commit (this server's, or
         # another kb process's) makes the next request open a new one (kb.search.searchers).
         self.indexes = SharedIndex(self._open_index)
@@ -77,16 +82,17 @@ class WebState:
 
     def _open_index(self) -> KbIndex:
         """The index, frozen to its latest commit, its files mapped and a searcher opened."""
-        attempts = 3
+        attempts = OPEN_ATTEMPTS
         while True:
-            # Open it while no refresh of this server (a request's or the file watcher's) can commit and
-            # delete the files being mapped.
-            with self.lock:
+            # A refresh may commit meanwhile (it does not wait for readers, nor they for it), deleting files
+            # this opening has yet to map: it then opens the newer commit. A rebuild, which replaces the
+            # whole index, is waited for.
+            with self.workspace.steady():
                 ix = self.workspace.index()
                 try:
                     searcher_for(ix)
                     return ix
-                except FileNotFoundError:  # another kb process committed meanwhile: open the new state
+                except FileNotFoundError:  # a commit (this server's or another process's) removed its files
                     ix.close()
                     attempts -= 1
                     if not attempts:
@@ -149,9 +155,9 @@ def _refreshed(state: WebState, changes) -> None:
 def session():
     """A SQLModel session for this request, closed at teardown."""
     if "kb_session" not in g:
-        current = workspace()
-        with _state().lock:  # the refresh may swap the engine: never take it half-swapped
-            g.kb_session = current.session()
+        # Its connection opened now, without waiting for a refresh under way (it reads the last commit);
+        # a rebuild is waited for, and one that comes later leaves it reading the database it opened.
+        g.kb_session = workspace().reading_session()
     return g.kb_session
 
 

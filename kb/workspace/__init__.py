@@ -12,7 +12,9 @@ every command pays loads neither, and `kb search` never loads SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from kb.config import Kb
@@ -53,10 +55,22 @@ class Workspace:
         self.settings = kb.settings()
         self._engine = None
         self.read_only = False  # .kb/ cannot be written: the database is opened read-only
+        # Held while the database or the index is replaced (a rebuild, an engine let go of or made), and
+        # by a reader (a server's request) only while it opens its connection or its index: a reader
+        # then never waits for a normal refresh, which writes in place, only for a rebuild. Re-entrant:
+        # a rebuild makes the new engine and its session under it.
+        self._replacing = threading.RLock()
 
     @property
     def engine(self):
         """The database engine, made at the first use."""
+        engine = self._engine
+        if engine is not None:
+            return engine
+        with self._replacing:  # two threads asking at once make one engine, never one left undisposed
+            return self._make_engine()
+
+    def _make_engine(self):
         if self._engine is None:
             from kb.store.engine import database_url, make_engine
 
@@ -81,11 +95,28 @@ class Workspace:
 
         return Session(self.engine)
 
+    @contextmanager
+    def steady(self) -> Iterator[None]:
+        """While the block runs, nothing replaces the database or the index (no rebuild, no new engine); a
+        refresh that writes them in place may go on. For a reader of another thread to open its state in."""
+        with self._replacing:
+            yield
+
+    def reading_session(self):
+        """A new database session with its connection open, to read while other threads refresh: SQLite
+        (in WAL mode) lets it read the last committed state while a refresh writes, and a rebuild that
+        replaces the database afterwards leaves it reading the database it opened."""
+        with self._replacing:
+            session = self.session()
+            session.connection()
+        return session
+
     def close(self) -> None:
         """Let go of the database engine and its connections."""
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        with self._replacing:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
 
     def refresh(self, rebuild: bool = False, progress: Progress | None = None, need_store: bool = True) -> Changes:
         """Bring `.kb/` up to date with the files; rebuild it from nothing when asked or when broken.
@@ -159,8 +190,9 @@ class Workspace:
         if rebuild:
             raise StateReadOnly(f"cannot write .kb/ ({why}): nothing was rebuilt; make .kb/ writable, then try again")
         if not self.read_only:
-            self.close()  # the engine opens the database read-only from now on
-            self.read_only = True
+            with self._replacing:
+                self.close()  # the engine opens the database read-only from now on
+                self.read_only = True
         problem = self._last_state_problem()
         if problem is not None:
             raise StateReadOnly(
@@ -171,8 +203,9 @@ class Workspace:
 
     def _writable(self) -> None:
         if self.read_only:
-            self.close()  # .kb/ became writable again: the engine opens the database for writing
-            self.read_only = False
+            with self._replacing:
+                self.close()  # .kb/ became writable again: the engine opens the database for writing
+                self.read_only = False
 
     def _last_state_problem(self) -> str | None:
         """Why the state as last committed cannot answer (none committed, a rebuild half done, damage), or None."""
@@ -185,10 +218,12 @@ class Workspace:
         return self._broken()
 
     def _rebuild(self, reason: str | None, progress: Progress | None) -> Changes:
-        mark_building(self.kb)
-        self._wipe()
-        changes = self._sync(scan(self.kb), Snapshot({}, True), progress, need_store=True, fresh=True)
-        done_building(self.kb)
+        # Readers of other threads wait until it is done: a database or an index half made answers wrong.
+        with self._replacing:
+            mark_building(self.kb)
+            self._wipe()
+            changes = self._sync(scan(self.kb), Snapshot({}, True), progress, need_store=True, fresh=True)
+            done_building(self.kb)
         changes.rebuilt = reason
         return changes
 
