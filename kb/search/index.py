@@ -27,11 +27,11 @@ DEFAULT_FIELD = "all"
 # word it was (kb.search.analyzer.varied_words): a query ranks the very word typed above another word
 # of the same stem ("experiment", "experience"). Every word as written would cost half as much indexing again.
 EXACT_FIELD = "exact"
-STORED_TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
 # The pairs of adjacent common words of `all`, each one term (kb.search.analyzer.common_pairs), records only
 # (no frequencies, no positions): a phrase of common words looks its pairs up instead of walking their
 # positions (kb.search.parsing.KbPhrase).
 PAIRS_FIELD = "pairs"
+STORED_TEXT_FIELDS = ("title", "person", "content", *QUESTION_KEYS)
 # Above this many new documents, a rebuild writes with one process per core (Whoosh's MpWriter).
 PARALLEL_WRITE_MIN = 2000
 # How often a worker of the parallel writer looks whether the process that started it is still there.
@@ -48,9 +48,9 @@ def make_schema() -> fields.Schema:
     names = FastStemmingAnalyzer(stoplist=frozenset(), minsize=1)
     # One value of a closed set, matched whatever its case (customer:Acme finds acme's records).
     keyword = analysis.IDAnalyzer(lowercase=True)
-    text = {key: fields.TEXT(analyzer=stem, stored=True) for key in QUESTION_KEYS}
     # The analyzer of `all` remembers the words it indexed last, and the pairs are made from them.
     words = FastStemmingAnalyzer(remember=True)
+    text = {key: fields.TEXT(analyzer=stem, stored=True) for key in QUESTION_KEYS}
     return fields.Schema(
         path=fields.ID(stored=True, unique=True),
         type=fields.ID(stored=True, sortable=True, analyzer=keyword),
@@ -163,8 +163,8 @@ def document(record: Record) -> dict:
         if part
     )
     doc[EXACT_FIELD] = varied_words(doc[DEFAULT_FIELD])
-    return doc
     doc[PAIRS_FIELD] = doc[DEFAULT_FIELD]  # the same text, analysed into its common-word pairs
+    return doc
 
 
 def _end_with(parent: int) -> None:
