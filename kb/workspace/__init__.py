@@ -111,12 +111,15 @@ class Workspace:
             session.connection()
         return session
 
-    def close(self) -> None:
-        """Let go of the database engine and its connections."""
+    def close(self, fold_log: bool = False) -> None:
+        """Let go of the database engine and its connections; with `fold_log`, fold SQLite's write-ahead
+        log into the database first, so that the database file stays as it is now."""
         with self._replacing:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            if fold_log:
+                _fold_log(engine)
+            engine.dispose()
 
     def refresh(self, rebuild: bool = False, progress: Progress | None = None, need_store: bool = True) -> Changes:
         """Bring `.kb/` up to date with the files; rebuild it from nothing when asked or when broken.
@@ -295,10 +298,26 @@ class Workspace:
             if session is not None:
                 sync.write_store(on_disk.problems)
                 session.close()
-                self.close()  # lets SQLite fold its write-ahead log into the database before it is stat'ed
+                self.close(fold_log=True)  # the database file as the snapshot stats it, whoever reads it
                 in_step = not on_disk.problems  # the next refresh then writes the scan's problems again
                 write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step, unreadable=unreadable))
         finally:
             if session is not None:
                 session.close()
         return sync.report(total=len(on_disk))
+
+
+def _fold_log(engine) -> None:
+    """Copy SQLite's write-ahead log into the database and empty it, waiting for the readers under way."""
+    # Closing the last connection would do it, but other threads' sessions may keep theirs open: the
+    # last of them to close would then write the log into the database after its size and times were
+    # taken, and the next refresh would find .kb/ changed behind kb's back (and rebuild it).
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except SQLAlchemyError:  # the database cannot be written now: the next refresh finds out, as before
+        pass

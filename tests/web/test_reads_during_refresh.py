@@ -5,14 +5,17 @@ before it reads on from the database it opened."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from bench.load import FormFields
+from kb.snapshot import read_snapshot
 from kb.web import core
 
 SOON = 5.0  # seconds a page may take here; a page that waits for the held refresh never answers
@@ -193,3 +196,22 @@ def test_a_rebuild_is_waited_for_and_a_session_opened_before_it_reads_on(served,
         before.close()
     status, page, _seconds = answer(served, "/casestudies/acme-story")
     assert status == 200 and "14 weeks" in page
+
+
+def test_a_session_open_across_a_refresh_reads_on_and_leaves_the_state_vouched_for(served, kb_root):
+    """The refresh replaces the engine under a session another thread keeps open: the session reads on,
+    the new rows too, and once it closes the database file is still as the refresh left it (no rebuild)."""
+    state = served.extensions["kb"]
+    reader = state.workspace.reading_session()
+    assert reader.execute(text("select count(*) from customer")).scalar_one() == 1
+    kb_root.customer("beta", name="Beta")
+    with served.app_context():
+        core.refresh_now()
+    assert reader.execute(text("select count(*) from customer")).scalar_one() == 2
+    reader.close()
+    del reader
+    gc.collect()  # the connections of the engine let go of are closed now
+    assert read_snapshot(state.workspace.kb) is not None
+    with served.app_context():
+        core.refresh_now()
+        assert not g.kb_notices
