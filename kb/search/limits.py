@@ -24,6 +24,9 @@ TIME_BUDGET = 2.0  # seconds of matching per query
 MAX_EXPANDED_WORDS = 5000
 _CHECK_EVERY = 64  # documents collected between two looks at the clock
 LITERAL_BEFORE_WILDCARD = 1  # letters or digits a wildcard needs before it
+# A filter is stepped through beside the query when it allows fewer than this share of the query's
+# records (at 10,000 records: kind=demo or type=casestudy); past it, each match is checked against it.
+_STEP_THROUGH_BELOW = 4
 
 
 def check_cost(parsed: wq.Query, searcher: Searcher, text: str) -> None:
@@ -186,7 +189,11 @@ def budgeted_search(
     if matched is not None:
         collector = _Recorder(collector, matched)
     if filter is not None:
-        parsed = wq.And([parsed, _Within(filter)])
+        reader = searcher.reader()
+        if filter.estimate_size(reader) * _STEP_THROUGH_BELOW < parsed.estimate_size(reader):
+            parsed = wq.And([parsed, _Within(filter)])
+        else:  # most of the query's records pass: checking each against the filter's set costs less
+            collector = collectors.FilterCollector(collector, filter)
     stopped = False
     try:
         searcher.search_with_collector(parsed, collector)
