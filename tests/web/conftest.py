@@ -26,7 +26,7 @@ import pytest
 
 from kb.web import create_app
 from tests.helpers import copy_demo
-from tests.web.helpers import close_app, csrf_token_of, enter, serve
+from tests.web.helpers import RowCount, close_app, csrf_token_of, enter, serve
 
 
 @pytest.fixture
@@ -73,6 +73,13 @@ def demo_client(demo_app):
 def fresh_demo_root(tmp_path) -> Path:
     """A copy of the demo KB for one test, which may write to it."""
     return copy_demo(tmp_path / "demo")
+
+
+@pytest.fixture
+def row_count():
+    """A RowCount installed for the test: rows read per statement, and statements run."""
+    with RowCount().install() as found:
+        yield found
 
 
 @pytest.fixture

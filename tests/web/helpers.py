@@ -129,3 +129,58 @@ def kb_serve(root, *options: str):
         process.terminate()
         out, served.err = process.communicate(timeout=30)
         served.out = served.first_line + out
+
+
+def wait_for(condition, timeout: float = 10.0, every: float = 0.05):
+    """Poll `condition` until it is true or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(every)
+
+
+class RowCount:
+    """Rows SQLite hands to Python, per statement, and statements run, on every connection opened while
+    it is installed (`install`): a page that read every link or every file would read thousands more."""
+
+    def __init__(self) -> None:
+        self.by_statement: dict[str, int] = {}
+        self.statement = ""
+        self.statements = 0
+
+    def connect(self, connection, _record) -> None:
+        if hasattr(connection, "row_factory"):  # SQLite's own connection
+            connection.row_factory = self.row
+
+    def row(self, _cursor, values):
+        self.by_statement[self.statement] = self.by_statement.get(self.statement, 0) + 1
+        return values
+
+    def execute(self, _connection, _cursor, statement, *_args) -> None:
+        self.statement = " ".join(statement.split())
+        self.by_statement.setdefault(self.statement, 0)
+        self.statements += 1
+
+    @property
+    def rows(self) -> int:
+        return sum(self.by_statement.values())
+
+    def reset(self) -> None:
+        self.by_statement, self.statements = {}, 0
+
+    @contextlib.contextmanager
+    def install(self):
+        """Count while the block runs, on every engine and connection."""
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+        from sqlalchemy.pool import Pool
+
+        event.listen(Pool, "connect", self.connect)
+        event.listen(Engine, "before_cursor_execute", self.execute)
+        try:
+            yield self
+        finally:
+            event.remove(Engine, "before_cursor_execute", self.execute)
+            event.remove(Pool, "connect", self.connect)

@@ -13,48 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.pool import Pool
 
 from bench.corpus import generate
 from kb.web import create_app
-from tests.web.helpers import close_app
+from tests.web.helpers import RowCount, close_app
 
 SMALL = 60
 LARGE = 4 * SMALL
-
-
-class Counter:
-    """Rows fetched and statements run, from every engine and connection made while it is installed."""
-
-    def __init__(self) -> None:
-        self.rows = 0
-        self.statements = 0
-
-    def row(self, _cursor, values):
-        self.rows += 1
-        return values
-
-    def connect(self, connection, _record) -> None:
-        if hasattr(connection, "row_factory"):  # SQLite's own connection
-            connection.row_factory = self.row
-
-    def execute(self, *_args) -> None:
-        self.statements += 1
-
-    def reset(self) -> None:
-        self.rows = self.statements = 0
-
-
-@pytest.fixture
-def counter():
-    found = Counter()
-    event.listen(Pool, "connect", found.connect)
-    event.listen(Engine, "before_cursor_execute", found.execute)
-    yield found
-    event.remove(Engine, "before_cursor_execute", found.execute)
-    event.remove(Pool, "connect", found.connect)
 
 
 def pages_of(root: Path) -> dict[str, str]:
@@ -71,7 +36,7 @@ def pages_of(root: Path) -> dict[str, str]:
     }
 
 
-def cost(root: Path, counter: Counter) -> dict[str, tuple[int, int]]:
+def cost(root: Path, counter: RowCount) -> dict[str, tuple[int, int]]:
     """(rows, statements) of each page, measured on its second visit (the first may build .kb/)."""
     app = create_app(root)
     try:
@@ -104,8 +69,8 @@ def corpora(tmp_path_factory) -> tuple[Path, Path]:
     return generated(base / "small", SMALL), generated(base / "large", LARGE)
 
 
-def test_record_pages_and_home_read_what_they_show_at_any_size(corpora, counter):
-    small, large = (cost(root, counter) for root in corpora)
+def test_record_pages_and_home_read_what_they_show_at_any_size(corpora, row_count):
+    small, large = (cost(root, row_count) for root in corpora)
     for name in ("home", "a case study", "a customer", "an interview"):
         (rows_small, statements_small), (rows_large, statements_large) = small[name], large[name]
         # 3N more records: a page that read every record's row would read 3N rows more, or more.
@@ -113,7 +78,7 @@ def test_record_pages_and_home_read_what_they_show_at_any_size(corpora, counter)
         assert statements_large <= statements_small + 5, (name, small[name], large[name])
 
 
-def test_home_is_computed_again_once_a_file_changes(corpora, counter, tmp_path):
+def test_home_is_computed_again_once_a_file_changes(corpora, tmp_path):
     import shutil
 
     root = tmp_path / "kb"

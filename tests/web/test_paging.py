@@ -19,7 +19,7 @@ from kb.views.lists import CASE_STUDY_SORTS, CUSTOMER_SORTS, INTERVIEW_SORTS, ST
 from kb.views.paging import sort_choices
 from kb.web import create_app
 from tests.helpers import KbFolder
-from tests.web.helpers import close_app
+from tests.web.helpers import RowCount, close_app
 
 ROW_RE = re.compile(r"<tr data-row='([^']*)'>")
 STAGES = ("lead", "qualified", "customer", "churned")
@@ -350,44 +350,6 @@ def test_an_empty_kb_shows_one_empty_page(kb_root, make_app):
 
 
 # -- what a page reads does not grow with the KB ---------------------------------------------------------
-
-
-class RowCount:
-    """Rows SQLite hands to Python, per statement, on every connection opened while it is installed."""
-
-    def __init__(self) -> None:
-        self.by_statement: dict[str, int] = {}
-        self.statement = ""
-
-    def connect(self, connection, _record) -> None:
-        if hasattr(connection, "row_factory"):  # SQLite's own connection
-            connection.row_factory = self.row
-
-    def row(self, _cursor, values):
-        self.by_statement[self.statement] = self.by_statement.get(self.statement, 0) + 1
-        return values
-
-    def execute(self, _connection, _cursor, statement, *_args) -> None:
-        self.statement = " ".join(statement.split())
-        self.by_statement.setdefault(self.statement, 0)
-
-    @property
-    def rows(self) -> int:
-        return sum(self.by_statement.values())
-
-
-@pytest.fixture
-def row_count():
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-    from sqlalchemy.pool import Pool
-
-    found = RowCount()
-    event.listen(Pool, "connect", found.connect)
-    event.listen(Engine, "before_cursor_execute", found.execute)
-    yield found
-    event.remove(Engine, "before_cursor_execute", found.execute)
-    event.remove(Pool, "connect", found.connect)
 
 
 COSTED_PAGES = (

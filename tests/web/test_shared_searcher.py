@@ -19,17 +19,7 @@ from kb.config import Kb
 from kb.search.query import search
 from kb.web import core, create_app
 from kb.workspace import Workspace
-from tests.web.helpers import close_app, kb_serve, serve
-
-
-def wait_for(condition, timeout: float = 10.0, every: float = 0.05):
-    """Poll `condition` until it is true or `timeout` seconds pass; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(every)
+from tests.web.helpers import close_app, kb_serve, serve, wait_for
 
 
 def what_is_open(pid: int | str = "self") -> list[str]:

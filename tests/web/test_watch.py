@@ -7,17 +7,7 @@ import time
 import pytest
 
 from kb.web import create_app
-from tests.web.helpers import hits
-
-
-def wait_for(condition, timeout: float = 3.0, every: float = 0.05):
-    """Poll `condition` until it is true or `timeout` seconds pass; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(every)
+from tests.web.helpers import hits, wait_for
 
 
 @pytest.fixture
