@@ -17,16 +17,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from kb.config import Settings
-from kb.errors import KbError, Problem, UsageError
+from kb.errors import KbError, UsageError
 from kb.method.as_of import AsOf
 from kb.method.company import week_label
 from kb.method.problems import find_problems
-from kb.method.problems import problems_in_file as find_problems_in_file
-from kb.records.fields import QUESTION_KEYS, QUESTIONS
+from kb.records.fields import QUESTIONS
 from kb.store.catalog import RESOLUTION_ORDER, Catalog
 from kb.store.models import AnswerRow, CaseStudy, Customer, FileState, Interview, LinkRow, Tag
 from kb.table import Table
-from kb.views.paging import CHOICES_MAX, DEFAULT_PER, Paging, Sorts, page_of
+from kb.views.paging import DEFAULT_PER, Paging, Sorts, choices_of, page_of, page_of_query
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES
 
 STATUS_ORDER = {"hell-yes": 0, "meh": 1, "churned": 2, "draft": 3}
@@ -83,20 +82,6 @@ def record_of_path(catalog: Catalog, paths: Iterable[str] | None = None) -> dict
         for slug, paths in slugs.items()
         for path in paths
     }
-
-
-def completeness(catalog: Catalog) -> dict[str, dict[str, str]]:
-    """Per case study path and question: "cited" (answered, cites a call), "answered" or "missing"."""
-    answered = {story.path: set(QUESTION_KEYS) - set(story.missing) for story in catalog.stories()}
-    citations = catalog.citations()
-    found = {}
-    for path, done in answered.items():
-        cites = citations.get(path, {})
-        found[path] = {
-            key: ("cited" if key in done and cites.get(key) else "answered" if key in done else "missing")
-            for key, _label in _question_pairs()
-        }
-    return found
 
 
 def _question_pairs() -> list[tuple[str, str]]:
@@ -177,7 +162,7 @@ def case_studies(
         .where(*conditions)
         .order_by(*order)
     )
-    paging = _paging(session, story, conditions, page, per)
+    paging = page_of_query(session, story, conditions, page, per)
     rows = session.execute(page_of(query, paging)).all()
     marks = completeness_of(session, [row.path for row in rows])
     table = Table(
@@ -209,7 +194,7 @@ def case_studies(
                 "tags": [urls.filtered(tag=t, page=None) for t in tags],
             },
         )
-    choices = {"status": list(STATUSES), "tag": _choices(session, col(Tag.tag))}
+    choices = {"status": list(STATUSES), "tag": choices_of(session, col(Tag.tag))}
     return ListPage(table, choices, {"status": status, "tag": tag}, paging, sort, CASE_STUDY_SORTS.columns)
 
 
@@ -218,20 +203,6 @@ def _customer_name_of(slug_column):
     first = aliased(Customer)
     shown = func.coalesce(func.nullif(col(first.name), ""), col(first.slug))
     return select(shown).where(col(first.slug) == slug_column).order_by(col(first.path)).limit(1).scalar_subquery()
-
-
-def _paging(session: Session, table, conditions: list, page: int | None, per: int) -> Paging | None:
-    if page is None:
-        return None
-    total = session.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
-    return Paging(page, per, total)
-
-
-def _choices(session: Session, column) -> list[str] | None:
-    """The values `column` holds, sorted, for a filter's list; None when there are too many to list."""
-    query = select(column).where(column.is_not(None)).distinct().order_by(column).limit(CHOICES_MAX + 1)
-    found = [value for value in session.execute(query).scalars() if value]
-    return None if len(found) > CHOICES_MAX else found
 
 
 def completeness_of(session: Session, paths: list[str]) -> dict[str, dict[str, str]]:
@@ -389,7 +360,7 @@ def interviews(
         .where(*conditions)
         .order_by(*INTERVIEW_SORTS.order(sort, default))
     )
-    paging = _paging(session, call, conditions, page, per)
+    paging = page_of_query(session, call, conditions, page, per)
     table = Table(
         "Interviews",
         [
@@ -418,10 +389,10 @@ def interviews(
                 **({"customer": urls.record("customer", slug)} if slug else {}),
             },
         )
-    owner_choices = _choices(session, col(call.owner))
+    owner_choices = choices_of(session, col(call.owner))
     choices = {
         "kind": list(INTERVIEW_KINDS),
-        "customer": _choices(session, col(call.customer)),
+        "customer": choices_of(session, col(call.customer)),
         "owner": sorted(owner_choices, key=str.lower) if owner_choices is not None else None,
         "week": _weeks(session, week),
     }
@@ -462,27 +433,3 @@ def problems(
             {"path": urls.record(*target)} if target else {},
         )
     return ListPage(table, paging=paging)
-
-
-def problems_in_file(settings: Settings, catalog: Catalog, as_of: AsOf, path: str) -> list[Problem]:
-    """The problems `kb check` reports for one file."""
-    return find_problems_in_file(settings, catalog, as_of, path)
-
-
-def backlinks(catalog: Catalog, record_type: str, slug: str) -> list[tuple[str, str, str | None]]:
-    """The records whose links resolve to this one: (type, slug, label).
-
-    A record's `customer:` key is not counted: the customer's page lists its stories and calls already.
-    """
-    links = [link for link in catalog.links(slug) if link.source_field != "customer"]
-    where = record_of_path(catalog, [link.path for link in links])
-    found: dict[str, tuple[str, str, str | None]] = {}
-    paths_here = set(catalog.paths_of(record_type, slug))
-    for link in links:
-        if link.path in paths_here or link.path not in where:
-            continue
-        targets = catalog.resolve(link.slug, link.target_type)
-        if targets and targets[0].type == record_type:
-            found.setdefault(link.path, (*where[link.path], link.label))
-    order = {"casestudy": 0, "customer": 1, "interview": 2}
-    return sorted(found.values(), key=lambda item: (order[item[0]], item[1]))

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
+from sqlmodel import Session
 
 DEFAULT_PER = 50
 MAX_PER = 500
@@ -93,3 +94,18 @@ def page_of(query: Select, paging: Paging | None) -> Select:
     if paging is None:
         return query
     return query.limit(paging.per).offset(paging.offset)
+
+
+def page_of_query(session: Session, table, conditions: list, page: int | None, per: int) -> Paging | None:
+    """The page `page` of the rows of `table` that meet `conditions` (counted in SQL); None for every row."""
+    if page is None:
+        return None
+    total = session.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
+    return Paging(page, per, total)
+
+
+def choices_of(session: Session, column) -> list[str] | None:
+    """The values `column` holds, sorted, for a filter's list; None when there are too many to list."""
+    query = select(column).where(column.is_not(None)).distinct().order_by(column).limit(CHOICES_MAX + 1)
+    found = [value for value in session.execute(query).scalars() if value]
+    return None if len(found) > CHOICES_MAX else found

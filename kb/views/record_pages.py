@@ -22,7 +22,7 @@ from kb.records.parse import split_sections
 from kb.store.catalog import BATCH, Catalog
 from kb.store.models import RECORD_TABLES, CaseStudy, Customer, Interview
 from kb.table import cell_text
-from kb.views.lists import NO_PROFILE, UnknownRecord, Urls, backlinks
+from kb.views.lists import NO_PROFILE, UnknownRecord, Urls, record_of_path
 
 PROFILE_FIELDS = (
     ("stage", "Stage"),
@@ -387,3 +387,22 @@ def as_json(page) -> Any:
     if isinstance(page, (list, tuple)):
         return [as_json(v) for v in page]
     return page
+
+
+def backlinks(catalog: Catalog, record_type: str, slug: str) -> list[tuple[str, str, str | None]]:
+    """The records whose links resolve to this one: (type, slug, label).
+
+    A record's `customer:` key is not counted: the customer's page lists its stories and calls already.
+    """
+    links = [link for link in catalog.links(slug) if link.source_field != "customer"]
+    where = record_of_path(catalog, [link.path for link in links])
+    found: dict[str, tuple[str, str, str | None]] = {}
+    paths_here = set(catalog.paths_of(record_type, slug))
+    for link in links:
+        if link.path in paths_here or link.path not in where:
+            continue
+        targets = catalog.resolve(link.slug, link.target_type)
+        if targets and targets[0].type == record_type:
+            found.setdefault(link.path, (*where[link.path], link.label))
+    order = {"casestudy": 0, "customer": 1, "interview": 2}
+    return sorted(found.values(), key=lambda item: (order[item[0]], item[1]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from kb.method.as_of import resolve_as_of
+from kb.method.problems import problems_in_file
 from kb.views import lists, paging, record_pages
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES
 from kb.web import core
@@ -65,11 +66,7 @@ def _record_page(record_type: str, slug: str, build, template: str):
     workspace = core.workspace()
     catalog = core.catalog()
     path = record_pages.path_of(catalog, record_type, slug)
-    found = (
-        lists.problems_in_file(workspace.settings, catalog, resolve_as_of(None, workspace.settings), path)
-        if path
-        else []
-    )
+    found = problems_in_file(workspace.settings, catalog, resolve_as_of(None, workspace.settings), path) if path else []
     page = build(catalog, slug, _urls(), found)
     if request.path.startswith("/api/"):
         return jsonify(record_pages.as_json(page))
