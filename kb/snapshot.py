@@ -130,7 +130,7 @@ def write_snapshot(kb: Kb, snapshot: Snapshot) -> None:
         "version": STATE_VERSION,
         "state": _state_stamp(kb),
         "store_in_step": snapshot.store_in_step,
-        "files": {path: list(known) for path, known in snapshot.files.items()},
+        "files": snapshot.files,  # a Fingerprint is a tuple: JSON writes it as the list read_snapshot reads
         "unreadable": sorted(snapshot.unreadable),
     }
     atomic_write(kb.state_dir / SNAPSHOT_FILE, json.dumps(data, separators=(",", ":")))

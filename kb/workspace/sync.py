@@ -201,7 +201,4 @@ def stored_fingerprints(session) -> dict[str, Fingerprint]:
     """What the database holds of each file, as fingerprints."""
     from kb.store import engine as store
 
-    return {
-        path: Fingerprint(row.type, row.size, row.mtime_ns, row.sha256)
-        for path, row in store.fingerprints(session).items()
-    }
+    return {path: Fingerprint(*row) for path, row in store.fingerprints(session).items()}
