@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from kb.errors import QueryError
@@ -17,6 +18,8 @@ from kb.views.lists import Urls
 SORTS = ("relevance", "date")
 PER_PAGE = 20
 MAX_PER_PAGE = 1000
+# The values of a facet the page lists (the most frequent first); the JSON twin has them all.
+FACET_VALUES_SHOWN = 12
 COLUMNS = [
     ("type", "Type"),
     ("record", "Record"),
@@ -38,7 +41,7 @@ class FacetValue:
     value: str
     count: int
     active: bool
-    url: str
+    url: str | None  # None past the values the page lists: no link is made for them
 
 
 @dataclass
@@ -58,6 +61,10 @@ class SearchPage:
     notice: str | None = None  # the search stopped at its time budget: these are the hits found by then
     error: str | None = None  # the parser's message when the query cannot be read
     searched: bool = False
+
+    @property
+    def facet_values_shown(self) -> int:
+        return FACET_VALUES_SHOWN
 
     @property
     def pages(self) -> int:
@@ -106,12 +113,13 @@ def search_page(
     sort: str = "relevance",
     page: int = 1,
     per_page: int = PER_PAGE,
-    names: dict[str, str] | None = None,
+    names: Callable[[Iterable[str]], dict[str, str]] | None = None,
 ) -> SearchPage:
     """Run a search for one page of hits; an unreadable query comes back with `error` set, not raised.
 
     `urls.filtered(**changes)` links this search with one filter changed (facets, "did you mean");
-    `names` (customer slug to name) makes titles read as the founder writes them.
+    `names(slugs)` (the display names of these customer slugs) makes titles read as the founder writes
+    them; it is asked only for the customers of the hits shown.
     """
     if sort not in SORTS:
         raise QueryError(f"sort: expected one of {', '.join(SORTS)}; got {sort!r}")
@@ -128,12 +136,13 @@ def search_page(
     shown.searched = True
     shown.total = result.total
     shown.page = min(page, max(shown.pages, 1))
+    named = names({hit.customer for hit in result.hits if hit.customer}) if names else {}
     for hit in result.hits:
         shown.table.add(
             {
                 "type": hit.type,
                 "record": hit.slug,
-                "title": titled(hit, names or {}),
+                "title": titled(hit, named),
                 "customer": hit.customer or None,
                 "date": hit.date.isoformat() if hit.date else None,
                 "status": hit.status or None,
@@ -152,9 +161,11 @@ def search_page(
                 value,
                 count,
                 value == current,
-                urls.filtered(**{name: None if value == current else value, "page": None}),
+                urls.filtered(**{name: None if value == current else value, "page": None})
+                if place < FACET_VALUES_SHOWN or value == current
+                else None,
             )
-            for value, count in counts.items()
+            for place, (value, count) in enumerate(counts.items())
         ]
         if current and current not in counts:
             values.insert(0, FacetValue(current, 0, True, urls.filtered(**{name: None, "page": None})))

@@ -47,7 +47,7 @@ def search(fmt: str):
         sort=sort,
         page=page_number,
         per_page=per_page,
-        names=customer_names(core.catalog()),
+        names=lambda slugs: customer_names(core.catalog(), slugs),
     )
     if page.error:
         if fmt != "html":

@@ -210,3 +210,20 @@ def test_names_match_any_word_and_values_get_did_you_mean(audits, client):
     page = client.get("/search?q=customer:acm")
     suggestion = re.search(r'<a href="([^"]+)" data-suggestion>([^<]+)</a>', page.text)
     assert suggestion and suggestion.group(2) == "customer:acme"
+
+
+def test_a_facet_links_the_values_it_lists_and_the_json_twin_counts_them_all(kb_root, client):
+    for n in range(20):
+        kb_root.customer(f"firm-{n:02}", name=f"Firm Number {n:02}")
+        for call in range(n % 3 + 1):
+            kb_root.interview(
+                f"2026-02-{call + 1:02}-firm-{n:02}", f"firm-{n:02}", f"2026-02-{call + 1:02}", body="Ledger."
+            )
+    page = client.get("/search?q=ledger").get_data(as_text=True)
+    listed = re.findall(r'<ul data-facet="customer">(.*?)</ul>', page, re.S)[0]
+    assert len(re.findall(r"<li", listed)) == 12
+    assert all("href=" in item for item in re.findall(r"<li.*?</li>", listed, re.S))
+    counts = client.get("/api/search?q=ledger").get_json()["facets"]["customer"]
+    assert len(counts) == 20 and sum(counts.values()) == sum(n % 3 + 1 for n in range(20))
+    rows = client.get("/api/search?q=ledger&limit=50").get_json()["rows"]
+    assert all("Firm Number" in row["title"] for row in rows), rows[0]  # titles carry the customers' names
