@@ -79,6 +79,11 @@ class WebState:
         self.watched = False
         # What every page must say while it holds (.kb/ read-only, files kb cannot read), as of the last refresh.
         self.lasting_notices: list[str] = []
+        # Refreshes are numbered as they start; `fresh_since` is the number of the latest one that ended up to
+        # date. One that started after a file was written has read it: a save waiting for the lock meanwhile
+        # need not scan again (under load, one refresh serves every save that waited for it).
+        self.refreshes_started = 0
+        self.fresh_since = 0
 
     def _open_index(self) -> KbIndex:
         """The index, frozen to its latest commit, its files mapped and a searcher opened."""
@@ -123,10 +128,22 @@ def workspace() -> Workspace:
 def refresh_now() -> None:
     """Bring `.kb/` up to date now (after this request wrote a file, say)."""
     state = _state()
+    ticket = state.refreshes_started  # a refresh numbered above this starts later: it reads the files as they are now
     with state.lock:
-        # kb.toml is read again too: an edited as_of or threshold shows on the next reload.
-        state.workspace.settings = state.workspace.kb.settings()
-        changes = state.workspace.refresh(need_store=True)
+        if state.fresh_since > ticket:
+            changes = None  # one that started after this call has ended up to date while it waited
+        else:
+            state.refreshes_started += 1
+            number = state.refreshes_started
+            # kb.toml is read again too: an edited as_of or threshold shows on the next reload.
+            state.workspace.settings = state.workspace.kb.settings()
+            changes = state.workspace.refresh(need_store=True)
+            if not changes.stale:
+                state.fresh_since = number
+    if changes is None:
+        g.kb_refreshed, g.kb_stale, g.kb_notices = True, False, state.lasting_notices
+        _close_request_state()  # what this request read before is older than the refresh that covered it
+        return
     _refreshed(state, changes)
     if changes.any or changes.rebuilt:
         # What was read before the refresh is out of date: start this request's reads afresh, and let go

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from bench.load import FormFields
 from kb.snapshot import read_snapshot
 from kb.web import core
+from tests.web.helpers import hits
 
 SOON = 5.0  # seconds a page may take here; a page that waits for the held refresh never answers
 
@@ -215,3 +216,33 @@ def test_a_session_open_across_a_refresh_reads_on_and_leaves_the_state_vouched_f
     with served.app_context():
         core.refresh_now()
         assert not g.kb_notices
+
+
+def test_saves_waiting_for_the_lock_are_covered_by_one_refresh_that_read_their_files(served, kb_root):
+    """Files written, then refresh_now called by six requests while the lock is held: the first refresh after
+    the lock is let go reads all six files; the other five need no scan of their own, and each request then
+    finds its own file."""
+    state = served.extensions["kb"]
+    started = state.refreshes_started
+    found: dict[int, list[str]] = {}
+    waiting = threading.Barrier(7)
+
+    def save(n: int) -> None:
+        kb_root.interview(f"2026-03-0{n}-acme-call", "acme", f"2026-03-0{n}", body=f"Word wombat{n}q.")
+        with served.app_context():
+            waiting.wait(SOON)
+            core.refresh_now()
+            found[n] = hits(served, f"wombat{n}q")
+
+    threads = [threading.Thread(target=save, args=(n,), daemon=True) for n in range(1, 7)]
+    with state.lock:  # a refresh under way: every save waits for it
+        for thread in threads:
+            thread.start()
+        waiting.wait(SOON)
+        time.sleep(0.2)  # each has taken its ticket and waits for the lock
+    for thread in threads:
+        thread.join(SOON * 4)
+    assert sorted(found) == [1, 2, 3, 4, 5, 6]
+    for n, paths in found.items():
+        assert paths == [f"content/interviews/2026-03-0{n}-acme-call.md"], (n, paths)
+    assert state.refreshes_started == started + 1
