@@ -256,28 +256,33 @@ class _ParallelWriter(MpWriter):
                 SegmentWriter.cancel(self)
 
 
-# An incremental commit merges only the small segments that edits leave behind, once there are enough of
-# them to slow a query down. Whoosh's own policy (MERGE_SMALL) also reads and rewrites the larger segments
-# every few commits: 1 to 2 s of a one-file commit at 10,000 records, while a save waits for it.
-SMALL_SEGMENT_DOCS = 1000
-SMALL_SEGMENTS_MAX = 10
+# An incremental commit merges segments of like size only, ten at a time: the segments an edit writes
+# (a record or a few) are merged together every ten commits, those merged ten times more rarely, and the
+# large segments of a rebuild only once ten of their size have built up. Whoosh's own policy
+# (MERGE_SMALL) also rewrites larger segments every few commits: 1 to 2 s of a one-file commit at 10,000
+# records, while a save waits for it.
+SEGMENTS_PER_TIER = 10
 
 
-def merge_small_segments(writer, segments: list) -> list:
-    """Whoosh merge policy: when SMALL_SEGMENTS_MAX segments hold under SMALL_SEGMENT_DOCS records each,
-    merge those into the segment being written; never touch a larger one."""
+def merge_like_sizes(writer, segments: list) -> list:
+    """Whoosh merge policy: drop the segments with nothing live; when SEGMENTS_PER_TIER segments have the
+    same number of digits in their record count, merge those (the smallest such tier) into the new one."""
     from whoosh.reading import SegmentReader
 
     # A segment whose every record was deleted since holds nothing: drop it without reading it.
     segments = [segment for segment in segments if segment.doc_count() > 0]
-    small = [segment for segment in segments if segment.doc_count_all() < SMALL_SEGMENT_DOCS]
-    if len(small) < SMALL_SEGMENTS_MAX:
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tiers.setdefault(len(str(segment.doc_count_all())), []).append(segment)
+    full = [tier for tier, members in sorted(tiers.items()) if len(members) >= SEGMENTS_PER_TIER]
+    if not full:
         return segments
-    for segment in small:
+    merged = tiers[full[0]]
+    for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
         reader.close()
-    return [segment for segment in segments if segment not in small]
+    return [segment for segment in segments if segment not in merged]
 
 
 class IndexWriter:
@@ -315,7 +320,7 @@ class IndexWriter:
         if self.fresh:
             self.writer.commit()
         else:
-            self.writer.commit(mergetype=merge_small_segments)
+            self.writer.commit(mergetype=merge_like_sizes)
 
     def cancel(self) -> None:
         """Drop the changes."""
