@@ -24,17 +24,17 @@ bp = Blueprint("method", __name__)
 
 
 def _company() -> Company:
-    """Everything the method reads, as of `?as_of=` (else kb.toml's, else today); the future is a 400."""
+    """Everything the method reads, as of `?as_of=` (else kb.toml's, else today); the future is a 400.
+    It reads the whole KB: computed once per change of the files, as-of date and settings."""
     settings = workspace().settings
-    return company_of(catalog(), settings, resolve_as_of(arg_date("as_of"), settings))
+    as_of = resolve_as_of(arg_date("as_of"), settings)
+    return memo("company", (as_of, settings), lambda: company_of(catalog(), settings, as_of))
 
 
 def _status() -> Status:
-    """The status as of `?as_of=` (else kb.toml's, else today): computed once per change of the files, as of
-    date and settings, as it reads the whole KB."""
-    settings = workspace().settings
-    as_of = resolve_as_of(arg_date("as_of"), settings)
-    return memo("status", (as_of, settings), lambda: status(company_of(catalog(), settings, as_of)))
+    """The status as of `?as_of=` (else kb.toml's, else today), kept as the company is."""
+    company = _company()
+    return memo("status", (company.as_of, company.settings), lambda: status(company))
 
 
 @bp.get("/")
@@ -68,7 +68,7 @@ def compare(fmt: str):
     if fmt == "html":
         # The page summarises (counts per status, first sentences); each question's answers are paged,
         # so the page stays small at any size. The downloads and /api/ twin hold every answer.
-        summary = summary_of(catalog(), company)
+        summary = memo("compare", (company.as_of, company.settings), lambda: summary_of(catalog(), company))
         return table_response(
             summary.shown_table(),
             fmt,

@@ -185,3 +185,21 @@ def test_home_warns_when_the_foot_comes_off_the_gas(kb_root, client):
     html = client.get("/").text
     assert "Never take your foot off the gas" in html and "2026-W25 (2)" in html
     assert 'id="goal" data-milestone="2"' in html
+
+
+def test_compare_and_home_are_kept_until_a_file_changes(tmp_path):
+    """The compare summary and the status are computed once per change of the files: a new answer shows
+    on the next visit, and the gate opens on home."""
+    root = copy_demo(tmp_path / "kb")
+    app = create_app(root)
+    try:
+        client = app.test_client()
+        assert "Laura expanded to the HR entity" not in client.get("/compare/questions/renewal").get_data(as_text=True)
+        shut = client.get("/api/status").get_json()["gate"]
+        assert client.get("/compare").status_code == 200
+        with (root / "casestudies/orchard-controller.md").open("a", encoding="utf-8") as story:
+            story.write(RENEWAL)
+        assert "Laura expanded to the HR entity" in client.get("/compare/questions/renewal").get_data(as_text=True)
+        assert client.get("/api/status").get_json()["gate"] != shut
+    finally:
+        close_app(app)
