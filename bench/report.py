@@ -387,11 +387,12 @@ def judge(target: Target, figures: dict | None, parts: tuple[str, ...] | list[st
     return {"target": target.name, "measured": measured, "status": status}
 
 
-def index_reference(history: list[dict]) -> dict[str, dict]:
-    """Per size, the index size on disk of the latest labelled run of `history` that recorded one."""
+def index_reference(history: list[dict], label: str | None = None) -> dict[str, dict]:
+    """Per size, the index size on disk of the latest labelled run of `history` that recorded one, other
+    than a run labelled `label` (the run being made replaces it: it is not an earlier state)."""
     found: dict[str, dict] = {}
     for old in history:
-        if not old.get("label"):
+        if not old.get("label") or old["label"] == label:
             continue
         for size, entry in old.get("sizes", {}).items():
             if entry.get("index_mb") is not None:

@@ -636,7 +636,7 @@ def main(argv: list[str] | None = None) -> None:
         "workdir": str(args.workdir),
         "parts": args.parts,
         # The index size of earlier labelled runs, which this run's is judged against (the newest per size).
-        "index_reference": report.index_reference(load_history(results_path)),
+        "index_reference": report.index_reference(load_history(results_path), args.label),
     }
     if "pages" in args.parts:
         run["page_runs"] = args.page_runs

@@ -206,3 +206,15 @@ def test_a_run_of_the_pages_part_writes_each_page(tmp_path):
     for name in PAGES:
         assert f"| page {name}: median / p95 (ms), size | " in text, name
     assert "### Full builds" not in text and "### Web pages of `kb serve` (2 visits each, ms)" in text
+
+
+def test_the_index_is_judged_against_an_earlier_run_never_the_one_it_replaces():
+    from bench.report import index_reference
+
+    history = [
+        {"label": "old", "commit": "a", "date": "d1", "sizes": {"10000": {"index_mb": 200.0}}},
+        {"label": "new", "commit": "b", "date": "d2", "sizes": {"10000": {"index_mb": 300.0}}},
+    ]
+    assert index_reference(history)["10000"]["mb"] == 300.0
+    assert index_reference(history, "new")["10000"] == {"label": "old", "commit": "a", "date": "d1", "mb": 200.0}
+    assert index_reference(history[1:], "new") == {}
