@@ -419,7 +419,13 @@ def targets(run: dict) -> list[dict]:
     """Each of TARGETS judged on this run's figures."""
     sizes = run_figures(run)
     parts = run.get("parts") or PARTS  # a run from before --parts measured every part
-    return [judge(t, sizes.get(t.size) if t.size else help_figures(run), parts) for t in TARGETS]
+
+    def parts_of(size: str | None):
+        # A size measured by a second invocation (its entry says so under `measured_in`) ran its own parts.
+        measured_in = run.get("sizes", {}).get(size, {}).get("measured_in") if size else None
+        return measured_in["parts"] if measured_in else parts
+
+    return [judge(t, sizes.get(t.size) if t.size else help_figures(run), parts_of(t.size)) for t in TARGETS]
 
 
 # --- gains: labelled runs side by side -----------------------------------------------------------

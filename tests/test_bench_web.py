@@ -218,3 +218,17 @@ def test_the_index_is_judged_against_an_earlier_run_never_the_one_it_replaces():
     assert index_reference(history)["10000"]["mb"] == 300.0
     assert index_reference(history, "new")["10000"] == {"label": "old", "commit": "a", "date": "d1", "mb": 200.0}
     assert index_reference(history[1:], "new") == {}
+
+
+def test_a_size_measured_by_a_second_invocation_is_judged_on_the_parts_that_ran():
+    web_only = synthetic_size(50000)
+    for figure in ("queries", "processes"):
+        web_only.pop(figure, None)
+    web_only["measured_in"] = {
+        "command": "python -m bench.run --sizes 50000 --parts pages,load",
+        "parts": ["pages", "load"],
+    }
+    rows = judged(synthetic_run(n10000=synthetic_size(10000), n50000=web_only))
+    assert find(rows, "Query p95 with highlights at 50k")["measured"] == "not measured (no queries part in this run)"
+    assert find(rows, "Web at 50k: `kb serve` peak memory")["status"] != "not measured"
+    assert find(rows, "Query p95 at 10k of every class")["status"] == "PASS"  # 10k keeps the run's own parts
