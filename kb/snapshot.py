@@ -66,8 +66,11 @@ def fingerprint(file: FileOnDisk, sha256: str, now_ns: int) -> Fingerprint:
     return Fingerprint(file.type, file.size, settled_mtime(file.mtime_ns, now_ns), sha256)
 
 
-def unchanged(files: dict[str, Fingerprint], on_disk: dict[str, FileOnDisk]) -> bool:
-    """True when every file has the type, size and mtime it was indexed with, and none came or went."""
+def unchanged(files: dict[str, Fingerprint], on_disk: dict[str, FileOnDisk], only: list[str] | None = None) -> bool:
+    """True when every file (or, with `only`, each of these shown paths) has the type, size and mtime it
+    was indexed with, and none came or went."""
+    if only is not None:
+        return all(_same(files.get(shown), on_disk.get(shown)) for shown in only)
     if len(files) != len(on_disk):
         return False
     known_of = files.get
@@ -77,6 +80,13 @@ def unchanged(files: dict[str, Fingerprint], on_disk: dict[str, FileOnDisk]) -> 
         if known is None or known.mtime_ns != file.mtime_ns or known.size != file.size or known.type != file.type:
             return False
     return True
+
+
+def _same(known: Fingerprint | None, file: FileOnDisk | None) -> bool:
+    """Both none (a file gone that the index does not hold), or the file as it was indexed."""
+    if known is None or file is None:
+        return known is file
+    return known.same_stat(file)
 
 
 @dataclass
@@ -106,7 +116,7 @@ def _stat_entry(name: str, info: os.stat_result) -> list:
     return [name, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
-def _state_stamp(kb: Kb) -> list:
+def state_stamp(kb: Kb) -> list:
     """Size, mtime and ctime of the database file and of every index file: any change to .kb/ changes them."""
     stamp = []
     try:
@@ -124,16 +134,18 @@ def _state_stamp(kb: Kb) -> list:
     return stamp
 
 
-def write_snapshot(kb: Kb, snapshot: Snapshot) -> None:
-    """Remember the snapshot together with how .kb/ looks now."""
+def write_snapshot(kb: Kb, snapshot: Snapshot) -> list:
+    """Remember the snapshot together with how .kb/ looks now; returns that look (`state_stamp`)."""
+    stamp = state_stamp(kb)
     data = {
         "version": STATE_VERSION,
-        "state": _state_stamp(kb),
+        "state": stamp,
         "store_in_step": snapshot.store_in_step,
         "files": snapshot.files,  # a Fingerprint is a tuple: JSON writes it as the list read_snapshot reads
         "unreadable": sorted(snapshot.unreadable),
     }
     atomic_write(kb.state_dir / SNAPSHOT_FILE, json.dumps(data, separators=(",", ":")))
+    return stamp
 
 
 def forget_snapshot(kb: Kb) -> None:
@@ -150,7 +162,7 @@ def read_snapshot(kb: Kb) -> Snapshot | None:
         data = json.loads((kb.state_dir / SNAPSHOT_FILE).read_bytes())
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION or data.get("state") != _state_stamp(kb):
+    if not isinstance(data, dict) or data.get("version") != STATE_VERSION or data.get("state") != state_stamp(kb):
         return None
     files = data.get("files")
     if not isinstance(files, dict):

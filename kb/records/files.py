@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -49,6 +50,83 @@ def scan(kb: Kb) -> ScanResult:
     # Sorted by the shown path (the keys alone: comparing (path, file) pairs costs twice as much).
     files = {shown: found[shown] for shown in sorted(found)}
     return ScanResult(files, sorted(walk.problems, key=lambda p: (p.path, p.message)))
+
+
+def rescan(kb: Kb, previous: ScanResult, paths: Iterable[str]) -> tuple[ScanResult, list[str]] | None:
+    """The scan `previous` with the files at `paths` (as a file watcher reports them) looked at again:
+    each is now there with its size and mtime, or gone; and the shown paths looked at.
+
+    None when only a whole scan can tell: a path that is no plain record file of a record folder (a
+    folder, a link, a name kb does not read as it is, a file inside a linked folder, a path the scan
+    found a problem at).
+    """
+    root = os.path.realpath(kb.root)
+    with_problems = {problem.path for problem in previous.problems}
+    files = ScanResult(previous, previous.problems)
+    looked: set[str] = set()
+    for path in paths:
+        shown = _shown_record(kb, root, path)
+        if shown is None or shown in with_problems:
+            return None
+        if shown == "":
+            continue  # a hidden entry, which no scan reads
+        folder, record_type = next((f, t) for t, f in TYPE_DIRS.items() if shown.startswith(f + "/"))
+        if os.path.realpath(os.path.join(root, folder)) != os.path.join(root, folder):
+            return None  # a linked record folder: its files' real paths are the scan's to find
+        try:
+            found = _plain_file(root, folder, shown)
+        except _ScanNeeded:
+            return None
+        if found is None:
+            files.pop(shown, None)
+        else:
+            files[shown] = FileOnDisk(os.path.join(root, shown), shown, record_type, found.st_size, found.st_mtime_ns)
+        looked.add(shown)
+    return files, sorted(looked)
+
+
+def _shown_record(kb: Kb, root: str, path: str) -> str | None:
+    """The shown path of a record file at `path`, "" for a hidden entry, None for anything else."""
+    absolute = os.path.abspath(path)
+    for base in (os.path.abspath(kb.root), root):
+        relative = os.path.relpath(absolute, base)
+        if not relative.startswith(".." + os.sep) and relative != "..":
+            break
+    else:
+        return None
+    parts = relative.split(os.sep)
+    if any(part.startswith((".", "#")) for part in parts):
+        return ""
+    shown = "/".join(parts)
+    if not shown.endswith(".md") or any(_shown_name(part) for part in parts):
+        return None
+    if not any(shown.startswith(folder + "/") for folder in TYPE_DIRS.values()):
+        return None
+    return shown
+
+
+class _ScanNeeded(Exception):
+    """A path only a scan of every file can judge."""
+
+
+def _plain_file(root: str, folder: str, shown: str) -> os.stat_result | None:
+    """The stat of the regular file at `shown`, reached through real folders only; None when it is gone.
+    _ScanNeeded when it is something else (a link, a folder, a FIFO) or lies in a linked folder."""
+    below = shown[len(folder) + 1 :].split("/")
+    path = os.path.join(root, folder)
+    try:
+        for part in below[:-1]:
+            path = os.path.join(path, part)
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                raise _ScanNeeded
+        info = os.lstat(os.path.join(path, below[-1]))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _ScanNeeded from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise _ScanNeeded
+    return info
 
 
 def _shown_name(name: str) -> str | None:

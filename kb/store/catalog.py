@@ -222,12 +222,14 @@ class Catalog:
                 found.setdefault(row.slug, CustomerFacts(**row._asdict()))
         return found
 
-    def customer_names(self, slugs: Iterable[str]) -> dict[str, str]:
-        """Each of these slugs that has a customer file, to its display name (the first file's, if two)."""
+    def customer_names(self, slugs: Iterable[str] | None) -> dict[str, str]:
+        """Each of these slugs (None: every slug) that has a customer file, to its display name (the first
+        file's, if two)."""
         found: dict[str, str] = {}
         query = select(col(Customer.slug), col(Customer.name)).order_by(col(Customer.path))
         for chunk in _chunks(slugs):
-            for row in self.session.execute(query.where(col(Customer.slug).in_(chunk or []))).all():
+            chosen = query if chunk is None else query.where(col(Customer.slug).in_(chunk))
+            for row in self.session.execute(chosen).all():
                 found.setdefault(row.slug, row.name or row.slug)
         return found
 

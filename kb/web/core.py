@@ -8,8 +8,9 @@ For views (every blueprint uses these, never `Workspace` directly):
   serialized across the server's threads by one lock, which readers never take: a page reads the state
   as last committed while a refresh runs (SQLite in WAL mode; the index's commits), and waits only
   while a rebuild replaces the database or the index (`Workspace.steady`). Call it first in a view that
-  reads the KB; after writing a file, call `refresh_now()` so that the same request (and the next) sees
-  the change: it waits for the refresh under way, then makes its own.
+  reads the KB; after writing files, call `refresh_now(paths)` so that the same request (and the next)
+  sees the change: it waits for the refresh under way, then makes its own (of those files alone while
+  the watcher follows every change, else after a scan), unless a later one took them meanwhile.
 - `session()` is a SQLModel session for this request (closed at teardown); `catalog()` is a
   `kb.catalog.Catalog` on it; `index()` is the Whoosh index for this request: the server's one index
   object of the latest commit (`WebState.indexes`), shared by the requests and given back at teardown.
@@ -80,10 +81,13 @@ class WebState:
         # What every page must say while it holds (.kb/ read-only, files kb cannot read), as of the last refresh.
         self.lasting_notices: list[str] = []
         # Refreshes are numbered as they start; `fresh_since` is the number of the latest one that ended up to
-        # date. One that started after a file was written has read it: a save waiting for the lock meanwhile
-        # need not scan again (under load, one refresh serves every save that waited for it).
+        # date. Each takes every file said to have changed before it started (`changed`), or all of them
+        # (`changed` None: a scan of the KB): a save waiting for the lock while a later refresh took its file
+        # need not refresh again (under load, one refresh serves every save that waited for it).
         self.refreshes_started = 0
         self.fresh_since = 0
+        self.changed: set[str] | None = None  # None: the next refresh scans every file (as the first does)
+        self.changed_lock = threading.Lock()
 
     def _open_index(self) -> KbIndex:
         """The index, frozen to its latest commit, its files mapped and a searcher opened."""
@@ -125,20 +129,41 @@ def workspace() -> Workspace:
     return state.workspace
 
 
-def refresh_now() -> None:
-    """Bring `.kb/` up to date now (after this request wrote a file, say)."""
+def files_changed(state: WebState, paths: Iterable[str] | None) -> int:
+    """Say which files changed (None: any may have, so the next refresh scans them all); returns the number
+    of the latest refresh started, which has not taken these."""
+    with state.changed_lock:
+        if paths is None or state.changed is None or not state.watched:
+            # Without a watcher that saw every change, only a scan of the KB finds what else changed.
+            state.changed = None
+        else:
+            state.changed.update(paths)
+        return state.refreshes_started
+
+
+def refresh_now(changed: Iterable[str] | None = None) -> None:
+    """Bring `.kb/` up to date now: after this request wrote the files `changed` (their paths), or after the
+    file watcher saw them change; with `changed` None, after a scan of every file."""
     state = _state()
-    ticket = state.refreshes_started  # a refresh numbered above this starts later: it reads the files as they are now
+    ticket = files_changed(state, changed)  # a refresh numbered above this takes these files (or scans them all)
     with state.lock:
         if state.fresh_since > ticket:
             changes = None  # one that started after this call has ended up to date while it waited
         else:
-            state.refreshes_started += 1
-            number = state.refreshes_started
+            with state.changed_lock:
+                state.refreshes_started += 1
+                number = state.refreshes_started
+                taken, state.changed = state.changed, set()
             # kb.toml is read again too: an edited as_of or threshold shows on the next reload.
             state.workspace.settings = state.workspace.kb.settings()
-            changes = state.workspace.refresh(need_store=True)
-            if not changes.stale:
+            try:
+                changes = state.workspace.refresh(need_store=True, changed=taken)
+            except BaseException:
+                files_changed(state, None)  # what it took is not in .kb/: the next refresh scans every file
+                raise
+            if changes.stale:
+                files_changed(state, None)
+            else:
                 state.fresh_since = number
     if changes is None:
         g.kb_refreshed, g.kb_stale, g.kb_notices = True, False, state.lasting_notices

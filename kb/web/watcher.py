@@ -93,14 +93,16 @@ class Watcher:
                 (self._armed.add if armed else self._armed.discard)(name)
             if not armed:
                 self._state.watched = False  # a change may go unseen now: requests scan again
+                core.files_changed(self._state, None)
 
     def _followed(self, name: str, changes: set, first: bool) -> None:
-        """One answer of a watch: the first says it is in place; any with changes needs a refresh."""
+        """One answer of a watch: the first says it is in place (what changed before it is unknown: the
+        refresh scans every file); any with changes needs a refresh, of the record files it names."""
         if first:
             self._set_armed(name, armed=True)
-            self._refresh(changes, counted=bool(changes))
+            self._refresh(changes, counted=bool(changes), paths=None)
         elif changes:
-            self._refresh(changes)
+            self._refresh(changes, paths={path for _change, path in changes} if name == "records" else None)
 
     def _record_path(self, _change: watchfiles.Change, path: str) -> bool:
         """A Markdown file or a folder under casestudies/ or content/, outside hidden folders."""
@@ -168,12 +170,13 @@ class Watcher:
             finally:
                 self._set_armed("root", armed=False)
 
-    def _refresh(self, changes: set, counted: bool = True) -> None:
-        """Bring .kb/ up to date; one bad file is a recorded problem, and any failure is logged, not fatal."""
+    def _refresh(self, changes: set, paths: set[str] | None, counted: bool = True) -> None:
+        """Bring .kb/ up to date (after these files changed; None: after a scan of every file); one bad file
+        is a recorded problem, and any failure is logged, not fatal."""
         while not self.stopping.is_set():
             try:
                 with self.app.app_context():
-                    core.refresh_now()
+                    core.refresh_now(paths)
                     stale = g.get("kb_stale", False)
             except Exception:  # the next change, or the next request, tries again
                 self._state.watched = False

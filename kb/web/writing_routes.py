@@ -55,7 +55,7 @@ def _errors(problems: list[FieldProblem]) -> dict[str, list[str]]:
 
 def _customers() -> list[tuple[str, str]]:
     """Known customers for the forms' datalist, as (slug, name)."""
-    return sorted((slug, facts.name or slug) for slug, facts in core.catalog().customers().items())
+    return sorted(core.catalog().customer_names(None).items())
 
 
 def _posted_story() -> tuple[story_form.StoryForm, list[FieldProblem]]:
@@ -110,7 +110,8 @@ def _save_story(form: story_form.StoryForm, path: str | None):
 
 
 def _saved(saved: Saved):
-    core.refresh_now()  # the next page (and search) shows the file at once
+    root = core.workspace().kb.root
+    core.refresh_now([str(root / path) for path in (saved.path, *saved.created)])  # the next page shows them at once
     made = f" and made {', '.join(saved.created)} for the new customer" if saved.created else ""
     flash(f"Saved {saved.path}{made}.", "saved")
     endpoint = "browse.interview" if saved.path.startswith("content/interviews/") else "browse.casestudy"

@@ -13,13 +13,13 @@ every command pays loads neither, and `kb search` never loads SQLAlchemy.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from kb.config import Kb
 from kb.errors import IndexBusy
-from kb.records.files import ScanResult, scan
+from kb.records.files import ScanResult, rescan, scan
 from kb.snapshot import (
     DATABASE_FILE,
     Snapshot,
@@ -33,6 +33,7 @@ from kb.snapshot import (
     mark_building,
     read_snapshot,
     snapshot_kept,
+    state_stamp,
     unchanged,
     why_no_snapshot,
     write_snapshot,
@@ -60,6 +61,12 @@ class Workspace:
         # then never waits for a normal refresh, which writes in place, only for a rebuild. Re-entrant:
         # a rebuild makes the new engine and its session under it.
         self._replacing = threading.RLock()
+        # The scan of the files as the last refresh that ended well saw it, and the snapshot this process
+        # last wrote with how .kb/ looked then: a refresh told which files changed since (a file watcher
+        # saw them) looks at those alone, and reads the snapshot again only if another process wrote .kb/
+        # (and then scans every file once more).
+        self._scanned: ScanResult | None = None
+        self._written: tuple[list, Snapshot] | None = None
 
     @property
     def engine(self):
@@ -121,12 +128,21 @@ class Workspace:
                 _fold_log(engine)
             engine.dispose()
 
-    def refresh(self, rebuild: bool = False, progress: Progress | None = None, need_store: bool = True) -> Changes:
+    def refresh(
+        self,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        need_store: bool = True,
+        changed: Iterable[str] | None = None,
+    ) -> Changes:
         """Bring `.kb/` up to date with the files; rebuild it from nothing when asked or when broken.
 
         `need_store=False` (search) brings only the index up to date: the database follows when a
         command that reads it comes, so an edit is searchable without loading the database's libraries.
+        `changed` (a file watcher's) names every file that may have changed since this workspace's last
+        refresh: when the last refresh ended well, only those are looked at, not every file of the KB.
         """
+        scanned, self._scanned = self._scanned, None  # kept again only by a refresh that ends well
         check_state_folder(self.kb)
         why = cannot_write(self.kb)
         if why is not None:
@@ -137,24 +153,38 @@ class Workspace:
                 return self._stale()
             if rebuild or building(self.kb):
                 return self._rebuild(None if rebuild else "an earlier rebuild did not finish", progress)
-            snapshot = read_snapshot(self.kb)
+            snapshot, ours = self._snapshot()
             if snapshot is None:
                 return self._rebuild(self._broken() or why_no_snapshot(self.kb), progress)
             # The freshness check every command pays: nothing is opened (nor its libraries
             # imported) when the snapshot vouches for .kb/ and no file changed.
-            on_disk = scan(self.kb)
+            looked = None
+            # Only what this workspace committed, all in step, is known well enough to look at some files alone.
+            if (
+                changed is not None
+                and scanned is not None
+                and ours
+                and snapshot.store_in_step
+                and not snapshot.unreadable
+            ):
+                looked = rescan(self.kb, scanned, changed)
+            on_disk, only = looked or (scan(self.kb), None)
             blocked = still_unreadable(snapshot.unreadable, on_disk)
             if (
                 blocked is not None
                 and unchanged(
                     snapshot.files,
                     on_disk if not blocked else {path: file for path, file in on_disk.items() if path not in blocked},
+                    only,
                 )
                 # The scan's problems are in no snapshot: while there are any, the database is written again.
                 and ((snapshot.store_in_step and not on_disk.problems) or not need_store)
             ):
+                self._scanned = on_disk
+                if not ours and only is None:  # checked against every file: as good as written by this workspace
+                    self._written = (state_stamp(self.kb), snapshot)  # the lock held: no other process wrote since
                 return Changes(total=len(on_disk), unreadable=blocked)
-            return self._sync(on_disk, snapshot, progress, need_store)
+            return self._sync(on_disk, snapshot, progress, need_store, only=only)
 
     def recover(self, damage: Exception) -> Changes:
         """The index failed to read although the snapshot vouched for it: rebuild `.kb/` now, saying why."""
@@ -162,9 +192,11 @@ class Workspace:
         why = cannot_write(self.kb)
         if why is not None:
             raise StateReadOnly(f"{damage}, and kb cannot rebuild it: cannot write .kb/ ({why})") from damage
+        self._scanned = None
         with index_lock(self.kb) as locked:
             if not locked:
                 raise IndexBusy(f"{damage}, and another kb process holds .kb/; try again in a moment") from damage
+            self._written = None
             forget_snapshot(self.kb)
             return self._rebuild(str(damage), progress=None)
 
@@ -181,6 +213,19 @@ class Workspace:
         except IndexUnreadable as exc:
             # An index just rebuilt from the files is not damaged: this failure is kb's own, to report.
             raise (exc.__cause__ or exc) from None
+
+    def _snapshot(self) -> tuple[Snapshot | None, bool]:
+        """The snapshot as this workspace last wrote (or checked) it while .kb/ looks as it left it, else as
+        on file; and whether it is this workspace's."""
+        written = self._written
+        if written is not None and written[0] == state_stamp(self.kb):
+            return written[1], True
+        self._written = None
+        return read_snapshot(self.kb), False
+
+    def _write_snapshot(self, snapshot: Snapshot) -> None:
+        self._written = None
+        self._written = (write_snapshot(self.kb, snapshot), snapshot)
 
     def _stale(self) -> Changes:
         """Another process holds the lock: answer from the last committed state, if there is one."""
@@ -263,6 +308,7 @@ class Workspace:
         from kb.store.engine import create_schema
 
         self.close()
+        self._written = None
         forget_snapshot(self.kb)
         # SQLite keeps its write-ahead log and the log's index beside the database, named after it.
         for name in (INDEX_DIR, DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
@@ -281,29 +327,32 @@ class Workspace:
         progress: Progress | None,
         need_store: bool,
         fresh: bool = False,
+        only: list[str] | None = None,
     ) -> Changes:
-        """Parse what changed since the index (and, with `need_store`, the database) last saw it,
-        write the index and commit it, then the database."""
+        """Parse what changed since the index (and, with `need_store`, the database) last saw it (of the
+        files `only` names, when it does), write the index and commit it, then the database."""
         session = self.session() if need_store else None
         try:
-            stored = None if session is None else {} if fresh else stored_fingerprints(session)
-            sync = Sync(self.kb, plan_refresh(on_disk, snapshot.files, stored), session, stored or {}, fresh)
+            stored = None if session is None else {} if fresh else stored_fingerprints(session, only)
+            todo = plan_refresh(on_disk, snapshot.files, stored, only)
+            sync = Sync(self.kb, todo, session, stored or {}, fresh)
             sync.write_index(progress)
             # The index is committed: say so before the database is touched, so that a kb killed
             # from here on redoes only the database's part. The database is still in step when no
             # content changed (a file only touched, or hashed again after a racy mtime).
             in_step = snapshot.store_in_step and not sync.content_changed
             unreadable = list(sync.unreadable)
-            write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step, unreadable=unreadable))
+            self._write_snapshot(Snapshot(sync.files, store_in_step=in_step, unreadable=unreadable))
             if session is not None:
                 sync.write_store(on_disk.problems)
                 session.close()
                 self.close(fold_log=True)  # the database file as the snapshot stats it, whoever reads it
                 in_step = not on_disk.problems  # the next refresh then writes the scan's problems again
-                write_snapshot(self.kb, Snapshot(sync.files, store_in_step=in_step, unreadable=unreadable))
+                self._write_snapshot(Snapshot(sync.files, store_in_step=in_step, unreadable=unreadable))
         finally:
             if session is not None:
                 session.close()
+        self._scanned = on_disk
         return sync.report(total=len(on_disk))
 
 

@@ -33,12 +33,21 @@ class RefreshPlan:
 
 
 def plan_refresh(
-    on_disk: dict[str, FileOnDisk], indexed: dict[str, Fingerprint], stored: dict[str, Fingerprint] | None
+    on_disk: dict[str, FileOnDisk],
+    indexed: dict[str, Fingerprint],
+    stored: dict[str, Fingerprint] | None,
+    only: list[str] | None = None,
 ) -> RefreshPlan:
     """Compare the files on disk with what the index holds and, unless `stored` is None (the database
-    is not needed now), with what the database holds."""
+    is not needed now), with what the database holds.
+
+    With `only`, the shown paths of the files that may have changed (a file watcher saw every change
+    since the last refresh): the other files are as the index holds them, and `stored` need hold only these.
+    """
     todo = RefreshPlan()
-    for shown, file in on_disk.items():
+    looked = on_disk if only is None else [shown for shown in only if shown in on_disk]
+    for shown in looked:
+        file = on_disk[shown]
         in_index = indexed.get(shown)
         in_store = None if stored is None else stored.get(shown)
         store_stale = stored is not None and (in_store is None or not in_store.same_stat(file))
@@ -50,10 +59,16 @@ def plan_refresh(
             todo.touches[shown] = in_index
         else:
             todo.reads.append(Read(file, for_index=False, for_store=True))
-    todo.gone = [path for path in indexed if path not in on_disk]
-    todo.stored_gone = [path for path in stored or {} if path not in on_disk]
+    todo.gone = [path for path in (indexed if only is None else only) if path in indexed and path not in on_disk]
+    held = stored or {}
+    todo.stored_gone = [path for path in (held if only is None else only) if path in held and path not in on_disk]
     todo.renames = {indexed[path].sha256: path for path in todo.gone}
-    todo.kept = {path: known for path, known in indexed.items() if path in on_disk}
+    if only is None:
+        todo.kept = {path: known for path, known in indexed.items() if path in on_disk}
+    else:
+        todo.kept = dict(indexed)
+        for path in todo.gone:
+            del todo.kept[path]
     return todo
 
 

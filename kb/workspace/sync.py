@@ -197,8 +197,8 @@ def still_unreadable(paths: list[str], on_disk: dict[str, FileOnDisk]) -> dict[s
     return found
 
 
-def stored_fingerprints(session) -> dict[str, Fingerprint]:
-    """What the database holds of each file, as fingerprints."""
+def stored_fingerprints(session, paths: list[str] | None = None) -> dict[str, Fingerprint]:
+    """What the database holds of each file (of these paths, when given), as fingerprints."""
     from kb.store import engine as store
 
-    return {path: Fingerprint(*row) for path, row in store.fingerprints(session).items()}
+    return {path: Fingerprint(*row) for path, row in store.fingerprints(session, paths).items()}
