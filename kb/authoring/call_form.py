@@ -15,7 +15,7 @@ from kb.authoring.saving import SLUG_RE, Conflict, Saved, save
 from kb.config import Kb
 from kb.errors import KbError
 from kb.records.document import Document, clean_line, shown_value
-from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS, is_date_text
+from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS, is_date_text, slug_of
 
 CALL_FIELDS = ("customer", "date", "kind", "people", "owner")
 
@@ -97,9 +97,7 @@ def log_call(kb: Kb, form: CallForm) -> Saved:
     on_disk = RecordsOnDisk(kb)  # every slug question below is answered from one scan
     customer, name = customer_for(form.customer, on_disk.slugs("customer"))
     text = call_text(kb, form, customer)
-    folder = TYPE_DIRS["interview"]
-    if any(re.fullmatch(r"\d{4}-\d{2}", p.name) for p in (kb.root / folder).glob("*") if p.is_dir()):
-        folder = f"{folder}/{day:%Y-%m}"  # the KB files calls by month: follow it
+    folder = calls_folder(kb, day)
     base, taken = f"{day.isoformat()}-{customer}-{form.kind}", on_disk.slugs("interview")
     errors = form_problems(text, f"{folder}/{base}.md", "interview", CALL_FIELDS)
     if not SLUG_RE.fullmatch(base):
@@ -108,6 +106,22 @@ def log_call(kb: Kb, form: CallForm) -> Saved:
         )
     if errors:
         raise Invalid(errors)
+    path = save_new_call(kb, folder, base, text, taken)
+    created = make_customer(kb, customer, name, on_disk.slugs("customer")) if name else []
+    return Saved(path, slug_of(path), text, created)
+
+
+def calls_folder(kb: Kb, day: dt.date) -> str:
+    """The folder a new call of `day` is written in: content/interviews/, or its month's folder there when the
+    KB files its calls by month."""
+    folder = TYPE_DIRS["interview"]
+    if any(re.fullmatch(r"\d{4}-\d{2}", p.name) for p in (kb.root / folder).glob("*") if p.is_dir()):
+        folder = f"{folder}/{day:%Y-%m}"  # the KB files calls by month: follow it
+    return folder
+
+
+def save_new_call(kb: Kb, folder: str, base: str, text: str, taken: set[str]) -> str:
+    """Write a new call as <folder>/<base>.md, or <base>-2.md and on when a call has that name; the path written."""
     for number in range(1, 10_000):
         slug = base if number == 1 else f"{base}-{number}"
         if slug in taken:
@@ -116,6 +130,5 @@ def log_call(kb: Kb, form: CallForm) -> Saved:
             save(kb, f"{folder}/{slug}.md", text, "")
         except Conflict:
             continue  # appeared meanwhile: take the next number
-        created = make_customer(kb, customer, name, on_disk.slugs("customer")) if name else []
-        return Saved(f"{folder}/{slug}.md", slug, text, created)
+        return f"{folder}/{slug}.md"
     raise KbError(f"no free file name for {base}")
