@@ -7,8 +7,17 @@ and light commands start fast.
 
 from __future__ import annotations
 
-from kb.cli import files_commands, method_commands, search_command, serve_command
+from kb.cli import files_commands, import_command, method_commands, search_command, serve_command
 from kb.cli.base import cli, main
 from kb.cli.method_commands import metrics
 
-__all__ = ["cli", "files_commands", "main", "method_commands", "metrics", "search_command", "serve_command"]
+__all__ = [
+    "cli",
+    "files_commands",
+    "import_command",
+    "main",
+    "method_commands",
+    "metrics",
+    "search_command",
+    "serve_command",
+]
