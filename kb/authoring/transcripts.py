@@ -108,9 +108,12 @@ ZOOM_NAME = re.compile(r"GMT(\d{4})(\d\d)(\d\d)-\d{6}")
 
 def _text_of(name: str, data: bytes, what: str) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnreadableTranscript(name, f"{what} in UTF-8", f"byte {exc.start:,} is not UTF-8") from None
+    if "\x00" in text:
+        raise UnreadableTranscript(name, what, "found binary data (a NUL byte)")
+    return text
 
 
 def _read_vtt(name: str, data: bytes, transcript: Transcript) -> None:
@@ -140,13 +143,17 @@ def _read_vtt(name: str, data: bytes, transcript: Transcript) -> None:
 
 
 def _named_cues(cues: list[tuple[float, str]]) -> tuple[list[Turn], bool]:
-    """Cues as turns, each cue's `Name: text` read as its speaker when most cues are written so (Zoom does; a
-    caption that merely starts with "Note: " does not make a speaker)."""
+    """Cues as turns, each cue's `Name: text` read as its speaker when enough cues are written so (Zoom writes
+    every cue so; other tools only the first cue of a turn, the next ones continuing it). A caption that merely
+    starts with "Note: " does not make a speaker."""
     split = [speaker_of(text) for _start, text in cues]
-    named = sum(speaker is not None for speaker, _text in split) * 2 >= len(cues) > 0
-    if not named:
+    count = sum(speaker is not None for speaker, _text in split)
+    if not (count * 2 >= len(cues) > 0 or (count >= 3 and count * 4 >= len(cues))):
         return [Turn(None, start, text) for start, text in cues], False
-    return [Turn(speaker, start, text) for (start, _), (speaker, text) in zip(cues, split, strict=True)], True
+    turns: list[Turn] = []
+    for (start, _), (speaker, text) in zip(cues, split, strict=True):
+        turns.append(Turn(speaker or (turns[-1].speaker if turns else None), start, text))
+    return turns, True
 
 
 def _read_srt(name: str, data: bytes, transcript: Transcript) -> None:
