@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.authoring.transcripts import read_transcript
+from kb.authoring.transcripts import UnreadableTranscript, merged_turns, read_transcript
 from kb.config import Kb
 from kb.records.parse import parse_bytes
 
@@ -278,3 +278,21 @@ def test_calls_are_filed_by_month_when_the_kb_does(runner, kb_root):
     kb_root.interview("2026-01/2026-01-05-acme-sales", "acme", "2026-01-05")
     assert import_one(runner, kb_root, "discovery-call-2026-02-03.srt").exit_code == 0
     assert (kb_root.root / "content/interviews/2026-02/2026-02-03-acme-discovery.md").is_file()
+
+
+def test_cues_without_a_name_continue_the_speaker_before_once_the_file_names_speakers():
+    srt = "".join(
+        f"{n}\n00:00:0{n},000 --> 00:00:0{n},900\n{text}\n\n"
+        for n, text in enumerate(["Maya: We start now.", "and keep going", "Sam: ok", "Maya: and more", "words"], 1)
+    )
+    transcript = read_transcript("continued.srt", srt.encode())
+    assert [(t.speaker, t.text) for t in merged_turns(transcript.turns)] == [
+        ("Maya", "We start now. and keep going"),
+        ("Sam", "ok"),
+        ("Maya", "and more words"),
+    ]
+
+
+def test_binary_data_named_text_is_refused():
+    with pytest.raises(UnreadableTranscript, match=r"nul\.txt: not imported: expected text; found binary data"):
+        read_transcript("nul.txt", b"Maya: hi\x00\x01")
