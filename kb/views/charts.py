@@ -38,6 +38,11 @@ def _import_pygal():
     # pygal appends an old-style import hook (for its map plugins, which kb does not use) to
     # sys.meta_path; it has no find_spec, and every later import then warns. Take it out again.
     sys.meta_path[:] = [hook for hook in sys.meta_path if type(hook).__name__ != "PluginImportFixer"]
+    from pygal.etree import etree
+
+    # pygal draws with lxml whenever lxml is installed (python-docx brings it): its trees are then not the
+    # xml.etree trees kb uses to clean and write the SVG. Keep pygal on xml.etree.
+    etree.to_etree()
     return pygal
 
 
