@@ -16,7 +16,7 @@ from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS
 
 CONFIG_FILE = "kb.toml"
 # The version of .kb/'s layout (database tables and index schema): an older .kb/ is rebuilt.
-STATE_VERSION = "9"
+STATE_VERSION = "10"
 STATE_DIR = ".kb"
 # The names of this computer that `kb serve` binds to and answers in a Host header (the port aside),
 # as a URL writes them.

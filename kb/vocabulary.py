@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 RECORD_TYPES = ("customer", "interview", "casestudy")
+# What a search finds: records, and the quotes of calls as their own hits.
+SEARCH_TYPES = (*RECORD_TYPES, "quote")
 # Where each type's files live, relative to the KB's root (subfolders are fine).
 TYPE_DIRS = {
     "customer": "content/customers",

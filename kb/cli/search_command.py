@@ -8,7 +8,7 @@ import click
 
 from kb.cli.base import cli, date_option, say_notices, workspace_for
 from kb.errors import UsageError
-from kb.vocabulary import INTERVIEW_KINDS, RECORD_TYPES, STATUSES
+from kb.vocabulary import INTERVIEW_KINDS, SEARCH_TYPES, STATUSES
 
 
 @cli.command()
@@ -16,7 +16,7 @@ from kb.vocabulary import INTERVIEW_KINDS, RECORD_TYPES, STATUSES
 @click.option(
     "--type",
     "record_type",
-    type=click.Choice(RECORD_TYPES),
+    type=click.Choice(SEARCH_TYPES),
     help="Only records of this type.",
 )
 @click.option("--customer", help="Only records of this customer (slug).")

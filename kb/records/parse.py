@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.errors import ERROR, WARNING, Problem
-from kb.records.fields import FIELDS, QUESTION_KEYS, FieldError, customer_date_warnings, question_for, yaml_number
+from kb.records.fields import FIELDS, QUESTION_KEYS, FieldError, customer_date_warnings, yaml_number
 from kb.records.files import content_hash
 from kb.records.front_matter import FrontMatterError, key_name, load_yaml
+from kb.records.headings import Heading, find_headings, missing_note, section_starts
+from kb.records.quotes import Quote, find_quotes, split_target
 from kb.vocabulary import slug_of
 
 LINK_RE = re.compile(r"\[\[(?:(customer|casestudy|interview):)?([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
-FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
 FENCED_RE = re.compile(r"^\s{0,3}(```|~~~).*?(?:^\s{0,3}\1[^\n]*$|\Z)", re.S | re.M)
 INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
 
@@ -32,16 +33,20 @@ class Link:
     label: str | None = None
     question: str | None = None  # the answer it sits in, for case studies
     source_field: str | None = None  # "customer" or "interviews" when it comes from front matter
+    block: str | None = None  # the quote it cites in that record (`[[slug#^block]]`), if any
 
 
 @dataclass
 class Section:
-    """A `##` section of the body; `question` is set when it answers one of the five."""
+    """A section of the body (kb.records.headings says which headings start one); `question` is set when
+    it answers one of the five. `line` is its heading's (the title line of an underlined heading)."""
 
     heading: str
     line: int
     text: str
     question: str | None = None
+    level: int = 2
+    underlined: bool = False
 
     @property
     def answered(self) -> bool:
@@ -63,6 +68,7 @@ class Record:
     body_line: int = 1
     sections: list[Section] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)  # an interview's (kb.records.quotes)
     problems: list[Problem] = field(default_factory=list)
     sha256: str = ""
     size: int = 0
@@ -198,52 +204,40 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def heading_title(line: str) -> str | None:
-    """The title of a `## title ##` line (spaces and closing #s dropped), or None when it is no `##` heading.
-
-    Cut by hand, not by one regex: a pattern that also drops the closing run, `##[ \\t]+(.+?)[ \\t#]*$`,
-    backtracks over every long run of spaces or #s in the line, which takes seconds on a 16 KB line.
-
-    A `##` needs a space or tab after it and something after that (`## ` alone is no heading);
-    a title of only #s keeps its first.
-    """
-    if not line.startswith("##"):
-        return None
-    after = line[2:]
-    rest = after.lstrip(" \t")
-    spaces = len(after) - len(rest)
-    if not spaces or not (rest or spaces > 1):
-        return None
-    return (rest.rstrip(" \t#") or rest[:1]).strip()
-
-
 def split_sections(body: str, first_line: int = 1, questions: bool = True) -> tuple[str, list[Section]]:
-    """The text before the first `##` heading, and the `##` sections (a heading inside a code fence is text).
+    """The text before the first section, and the sections (the rule is kb.records.headings').
 
     Each section's `line` is its heading's, counting the body's first line as `first_line`; with
     `questions`, each knows the question its heading answers.
     """
-    sections: list[Section] = []
-    chunks: list[list[str]] = [[]]
-    in_fence = False
-    for offset, line in enumerate(body.split("\n")):
-        if FENCE_RE.match(line):
-            in_fence = not in_fence
-        title = None if in_fence else heading_title(line)
-        if title is not None:
-            sections.append(Section(title, first_line + offset, "", question_for(title) if questions else None))
-            chunks.append([])
-        else:
-            chunks[-1].append(line)
-    for section, lines in zip(sections, chunks[1:], strict=True):
-        section.text = "\n".join(lines).strip("\n")
-    return "\n".join(chunks[0]).strip("\n"), sections
+    lines = body.split("\n")
+    return _sections(lines, section_starts(find_headings(lines, questions)), first_line)
+
+
+def _sections(lines: list[str], starts: list[Heading], first_line: int) -> tuple[str, list[Section]]:
+    sections = []
+    for number, heading in enumerate(starts):
+        end = starts[number + 1].at if number + 1 < len(starts) else len(lines)
+        text = "\n".join(lines[heading.at + (2 if heading.underlined else 1) : end]).strip("\n")
+        sections.append(
+            Section(heading.title, first_line + heading.at, text, heading.question, heading.level, heading.underlined)
+        )
+    intro = "\n".join(lines[: starts[0].at] if starts else lines).strip("\n")
+    return intro, sections
 
 
 def _read_body(record: Record, body: str, first_line: int) -> None:
     record.body = body
     record.body_line = first_line
-    _intro, record.sections = split_sections(body, first_line, questions=record.type == "casestudy")
+    lines = body.split("\n")
+    headings = find_headings(lines, questions=record.type == "casestudy")
+    starts = section_starts(headings)
+    _intro, record.sections = _sections(lines, starts, first_line)
+    if record.type == "casestudy":
+        # A story whose answers kb cannot find is told which headings kb saw, and why none answers.
+        note = missing_note(lines, headings, starts, first_line)
+        if note is not None:
+            record.problem(note[0], WARNING, note[1])
     seen: dict[str, int] = {}
     for section in record.sections:
         if section.question in seen:
@@ -258,16 +252,20 @@ def _read_body(record: Record, body: str, first_line: int) -> None:
     _read_links(record, body, first_line)
 
 
-def visible_links(text: str) -> list[re.Match]:
-    """The `[[links]]` of a Markdown text, at their places in it, leaving out those in comments and code.
+def visible_text(text: str) -> str:
+    """A Markdown text with its HTML comments and code blanked out, every position and line kept.
 
-    Links inside HTML comments are prompts, and inside code they are examples, not citations: those
-    regions are blanked out (keeping every position and line) before links are looked for.
+    Links and quotes inside HTML comments are prompts, and inside code they are examples, not evidence.
     """
     visible = text
     for hidden in (FENCED_RE, COMMENT_RE, INLINE_CODE_RE):
         visible = hidden.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), visible)
-    return list(LINK_RE.finditer(visible))
+    return visible
+
+
+def visible_links(text: str) -> list[re.Match]:
+    """The `[[links]]` of a Markdown text, at their places in it, leaving out those in comments and code."""
+    return list(LINK_RE.finditer(visible_text(text)))
 
 
 def _read_links(record: Record, body: str, first_line: int) -> None:
@@ -275,11 +273,15 @@ def _read_links(record: Record, body: str, first_line: int) -> None:
     # so that a body of many thousand links takes time in proportion to its length.
     starts = [section.line for section in record.sections]
     line, counted = first_line, 0
-    for match in visible_links(body):
+    visible = visible_text(body)
+    for match in LINK_RE.finditer(visible):
         line += body.count("\n", counted, match.start())
         counted = match.start()
         at = bisect_right(starts, line)
         question = record.sections[at - 1].question if at else None
-        record.links.append(
-            Link(match.group(2).strip(), line, match.group(1), (match.group(3) or "").strip() or None, question)
-        )
+        slug, block = split_target(match.group(2).strip())
+        label = (match.group(3) or "").strip() or None
+        record.links.append(Link(slug, line, match.group(1), label, question, block=block))
+    if record.type == "interview":
+        record.quotes, problems = find_quotes(visible, first_line, record.path)
+        record.problems.extend(problems)

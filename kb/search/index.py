@@ -14,6 +14,7 @@ from whoosh.writing import SegmentWriter
 
 from kb.records.fields import QUESTION_KEYS, title_of
 from kb.records.parse import Record
+from kb.records.quotes import BLOCK_SEPARATOR
 from kb.search.analyzer import FastStemmingAnalyzer, PairAnalyzer, varied_words
 from kb.search.codec import KbCodec, KbIndex, KbStorage
 from kb.search.plain import plain_text
@@ -65,6 +66,8 @@ def make_schema() -> fields.Schema:
         person=fields.TEXT(analyzer=names, stored=True),
         name=fields.TEXT(analyzer=names),  # a customer's name
         people=fields.TEXT(analyzer=names),  # a call's people
+        speaker=fields.TEXT(analyzer=names, stored=True),  # who said a quote
+        parent=fields.ID(),  # a quote's file: its quotes leave the index with it
         date=fields.DATETIME(stored=True, sortable=True),
         title=fields.TEXT(analyzer=stem, stored=True),
         # The body outside the five answers: shown in snippets, searched through `all`.
@@ -165,6 +168,33 @@ def document(record: Record) -> dict:
     doc[EXACT_FIELD] = varied_words(doc[DEFAULT_FIELD])
     doc[PAIRS_FIELD] = doc[DEFAULT_FIELD]  # the same text, analysed into its common-word pairs
     return doc
+
+
+def quote_documents(record: Record, call: dict) -> list[dict]:
+    """A Whoosh document for each quote of a call (`call`: the call's own document): found as its own hit
+    (`type:quote`, `speaker:maya`), with the call's customer, kind and date."""
+    found = []
+    for quote in record.quotes:
+        words = plain_text(quote.text)
+        doc = {
+            "path": f"{record.path}{BLOCK_SEPARATOR}{quote.block}",
+            "parent": record.path,
+            "type": "quote",
+            "slug": record.slug,
+            "customer": call["customer"],
+            "kind": call["kind"],
+            "tag": ",".join(quote.tags),
+            "speaker": quote.speaker or "",
+            "title": f"{quote.speaker or 'Someone'} in {call['title']}",
+            "content": words,
+        }
+        if "date" in call:
+            doc["date"] = call["date"]
+        doc[DEFAULT_FIELD] = "\n".join(part for part in (words, quote.speaker or "", " ".join(quote.tags)) if part)
+        doc[EXACT_FIELD] = varied_words(doc[DEFAULT_FIELD])
+        doc[PAIRS_FIELD] = doc[DEFAULT_FIELD]
+        found.append(doc)
+    return found
 
 
 def _end_with(parent: int) -> None:
@@ -305,15 +335,20 @@ class IndexWriter:
             self.writer = ix.writer(limitmb=128, codec=codec)
 
     def delete(self, path: str) -> None:
-        """Remove the record of `path` from the index."""
+        """Remove the record of `path` (and its quotes) from the index."""
         self.writer.delete_by_term("path", path)
+        self.writer.delete_by_term("parent", path)
 
     def put(self, record: Record) -> None:
-        """Add a record, or replace the one of the same path."""
+        """Add a record (and its quotes), or replace the one of the same path."""
+        doc = document(record)
         if self.fresh:
-            self.writer.add_document(**document(record))
+            self.writer.add_document(**doc)
         else:
-            self.writer.update_document(**document(record))
+            self.writer.update_document(**doc)
+            self.writer.delete_by_term("parent", record.path)
+        for quote in quote_documents(record, doc):
+            self.writer.add_document(**quote)
 
     def commit(self) -> None:
         """Write the changes for good."""

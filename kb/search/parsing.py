@@ -29,6 +29,7 @@ QUERY_FIELDS = (
     "owner",
     "person",
     "people",
+    "speaker",
     "name",
     "source",
     "title",

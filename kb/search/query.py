@@ -311,7 +311,7 @@ def _hit(hit, stems: dict[str, frozenset[str]]) -> Hit:
         slug=stored["slug"],
         customer=stored.get("customer", ""),
         title=stored.get("title", ""),
-        person=stored.get("person", ""),
+        person=stored.get("person") or stored.get("speaker", ""),
         date=day.date() if day else None,
         status=stored.get("status", ""),
         kind=stored.get("kind", ""),

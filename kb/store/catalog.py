@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from kb.errors import KbError, Problem
 from kb.records.fields import QUESTION_KEYS
 from kb.records.parse import COMMENT_RE
-from kb.store.models import AnswerRow, CaseStudy, Customer, FileProblem, FileState, Interview, LinkRow
+from kb.store.models import AnswerRow, CaseStudy, Customer, FileProblem, FileState, Interview, LinkRow, QuoteRow
 
 # Values an `IN (...)` list holds at most: well under any database's limit on bound parameters.
 BATCH = 500
@@ -319,6 +319,15 @@ class Catalog:
         return list(
             self.session.execute(select(Interview).order_by(col(Interview.date), col(Interview.path))).scalars()
         )
+
+    def quotes_of(self, paths: Iterable[str]) -> dict[str, list[QuoteRow]]:
+        """The quotes of each of these interview files, in the order they come in the file."""
+        found: dict[str, list[QuoteRow]] = defaultdict(list)
+        for chunk in _chunks(paths):
+            query = select(QuoteRow).where(col(QuoteRow.path).in_(chunk or [])).order_by(col(QuoteRow.id))
+            for quote in self.session.execute(query).scalars():
+                found[quote.path].append(quote)
+        return found
 
     def citations(self, path: str | None = None) -> dict[str, dict[str, list[str]]]:
         """Per case study and question, the calls its answer cites (links that resolve to interviews).

@@ -75,16 +75,27 @@ def duplicates(paths: dict[str, dict[str, list[str]]]) -> list[Found]:
 
 
 def link_problems(links: Iterable[LinkRow], catalog: Catalog) -> list[Found]:
-    """The problem of each link that resolves to no record, or to records of two types."""
+    """The problem of each link that resolves to no record, or to records of two types, and of each
+    citation of a quote that its call does not have."""
     found = []
     pools = _Pools(catalog)
+    links = list(links)
+    cited: dict[str, list[str]] = {}  # the quote ids of each call a citation names
+    for link in links:
+        if link.block:
+            targets = catalog.resolve(link.slug, link.target_type)
+            if targets:
+                cited[targets[0].path] = []
+    for path, quotes in catalog.quotes_of(cited).items():
+        cited[path] = [quote.block for quote in quotes]
     for link in links:
         targets = catalog.resolve(link.slug, link.target_type)
         if link.source_field == "customer":
             if not targets:
                 found.append(_missing_customer(link, pools.of("customer")))
             continue
-        written = f"[[{link.target_type + ':' if link.target_type else ''}{link.slug}]]"
+        block = f"#^{link.block}" if link.block else ""
+        written = f"[[{link.target_type + ':' if link.target_type else ''}{link.slug}{block}]]"
         if link.source_field == "interviews":
             if not targets:
                 hint = _closest(link.slug, pools.of("interview"))
@@ -99,10 +110,28 @@ def link_problems(links: Iterable[LinkRow], catalog: Catalog) -> list[Found]:
             kinds = " and ".join(f"a {t.type} ({t.path})" for t in targets)
             message = (
                 f"link {written} matches {kinds}; it goes to the {targets[0].type}: write "
-                f"[[{targets[-1].type}:{link.slug}]] to mean the other"
+                f"[[{targets[-1].type}:{link.slug}{block}]] to mean the other"
             )
             found.append(Found(Problem(link.path, link.line, WARNING, message), AMBIGUOUS, link.slug))
+        if targets and link.block:
+            found += _quote_problem(link, written, targets[0], cited.get(targets[0].path, []))
     return found
+
+
+def _quote_problem(link: LinkRow, written: str, target, blocks: list[str]) -> list[Found]:
+    """The problem of a citation whose call has no quote of its block id (none when it has)."""
+    if link.block in blocks:
+        return []
+    if target.type != "interview":
+        why = f"{target.slug} is a {target.type}, and quotes are in interviews"
+    elif not blocks:
+        why = f"{target.slug} has no quotes (a quote is a blockquote ending in ^id: `> words — Who ^id`)"
+    else:
+        hint = _closest(link.block or "", blocks)
+        shown = did_you_mean(f"^{link.block}", [f"^{hint}"]) if hint else f"; its quotes: ^{', ^'.join(blocks[:8])}"
+        why = f"{target.slug} has no quote ^{link.block}{shown}"
+    message = f"link {written} cites a quote that does not exist: {why}"
+    return [Found(Problem(link.path, link.line, ERROR, message), BROKEN, link.slug)]
 
 
 def _closest(word: str, pool: list[str]) -> str | None:
@@ -185,7 +214,9 @@ def update(session: Session, whole: bool = False) -> None:
         for pair in (before[path], after.get(path))
         if pair
     }
-    link_slugs = affected | _hints_to_judge(session, affected)
+    # A call written again may have other quotes now: the citations of it are judged again.
+    calls = {pair[1] for pair in after.values() if pair[0] == "interview"}
+    link_slugs = affected | calls | _hints_to_judge(session, affected)
     for chunk in _chunks(sorted(affected)):
         session.execute(
             delete(CrossProblem).where(col(CrossProblem.kind) == DUPLICATE, col(CrossProblem.slug).in_(chunk))

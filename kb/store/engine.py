@@ -21,6 +21,7 @@ from kb.store.models import (
     FileState,
     LinkRow,
     Meta,
+    QuoteRow,
     Tag,
 )
 
@@ -172,6 +173,19 @@ def write_records(session: Session, records: Iterable[Record], fresh: bool = Fal
                     line=link.line,
                     question=link.question,
                     source_field=link.source_field,
+                    block=link.block,
+                )
+            )
+        for quote in record.quotes:
+            rows[QuoteRow].append(
+                dict(
+                    path=record.path,
+                    slug=record.slug,
+                    block=quote.block,
+                    line=quote.line,
+                    text=quote.text,
+                    speaker=quote.speaker,
+                    tags=quote.tags,
                 )
             )
         for problem in record.problems:

@@ -109,6 +109,22 @@ class LinkRow(SQLModel, table=True):
     line: int
     question: str | None = None
     source_field: str | None = None
+    block: str | None = None  # the quote it cites, `[[slug#^block]]`
+
+
+class QuoteRow(SQLModel, table=True):
+    """A quote of an interview (kb.records.quotes): a blockquote ending in a block id."""
+
+    __tablename__ = "quote"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(index=True)
+    slug: str = Field(index=True)  # the interview's
+    block: str
+    line: int
+    text: str = Field(sa_column=Column(Text))
+    speaker: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
 class FileProblem(SQLModel, table=True):
@@ -146,4 +162,4 @@ RECORD_TABLES: dict[str, type[Customer | Interview | CaseStudy]] = {
     "interview": Interview,
     "casestudy": CaseStudy,
 }
-PER_FILE_TABLES = (FileState, Customer, Interview, CaseStudy, AnswerRow, Tag, LinkRow, FileProblem)
+PER_FILE_TABLES = (FileState, Customer, Interview, CaseStudy, AnswerRow, Tag, LinkRow, QuoteRow, FileProblem)

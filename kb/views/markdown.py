@@ -31,7 +31,8 @@ from functools import lru_cache
 import markdown
 import nh3
 
-from kb.records.parse import visible_links
+from kb.records.parse import visible_links, visible_text
+from kb.records.quotes import BLOCK_ID, anchor, split_target
 
 LinkUrl = Callable[[str, "str | None"], "str | None"]
 
@@ -55,6 +56,8 @@ _ATTRIBUTE_RE = re.compile(r'([a-z-]+)="([^"]*)"')
 _URL_NOISE_RE = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
 # Sanitized HTML as its tags and the text between them (nh3 escapes every `<` and `>` in text and values).
 _TAG_SPLIT_RE = re.compile(r"(<[^>]*>)")
+# A block id at the end of a line, after a space: `> We failed the audit twice. — Maya ^failed-audit`.
+_BLOCK_AT_END = re.compile(rf"(?<=[ \t])\^({BLOCK_ID})[ \t]*$", re.M)
 # What the cache of rendered texts holds at most, in characters (about 4,000 answers of 4 KB).
 CACHE_CHARS = 16_000_000
 
@@ -107,6 +110,7 @@ class _Link:
     slug: str
     label: str
     written: str
+    block: str | None = None  # the quote it cites in that record: the page's place of it
 
 
 @dataclass(frozen=True)
@@ -186,15 +190,24 @@ def _render(text: str, remote_images: bool) -> _Rendered:
     # Links go in as placeholders (letters only, unknown to Markdown) and stay so in what is cached,
     # so a label is never read as Markdown or HTML and a link is resolved at each render.
     nonce = secrets.token_hex(6)
+    text, blocks = _block_ids(text, nonce)
     links: list[_Link] = []
     pieces, cursor = [], 0
     for match in visible_links(text):  # links in code and comments stay as written
-        target_type, slug, label = match.group(1), match.group(2).strip(), (match.group(3) or "").strip()
-        links.append(_Link(target_type, slug, label or slug, match.group(0)))
+        target_type, target, label = match.group(1), match.group(2).strip(), (match.group(3) or "").strip()
+        slug, block = split_target(target)
+        links.append(_Link(target_type, slug, label or target, match.group(0), block))
         pieces += [text[cursor : match.start()], f"kblink{nonce}x{len(links) - 1}x"]
         cursor = match.end()
     prepared = "".join(pieces) + text[cursor:]
     cleaned = sanitize(_to_html(prepared))
+    if blocks:
+        # A block id (a quote's, `^failed-audit`) is the place a citation of it leads to.
+        placeholder = re.compile(rf"kbblock{nonce}x(\d+)x")
+        cleaned = _TAG_SPLIT_RE.sub(
+            lambda tag: placeholder.sub(lambda m: f"^{blocks[int(m.group(1))]}", tag.group(0)), cleaned
+        )
+        cleaned = placeholder.sub(lambda m: _block_anchor(blocks[int(m.group(1))]), cleaned)
     if links:
         # A link written inside an attribute (an image's alt text, a title) is its label there, never markup.
         placeholder = re.compile(rf"kblink{nonce}x(\d+)x")
@@ -202,6 +215,23 @@ def _render(text: str, remote_images: bool) -> _Rendered:
             lambda tag: placeholder.sub(lambda m: html.escape(links[int(m.group(1))].label), tag.group(0)), cleaned
         )
     return _Rendered(_unloaded_images(cleaned, remote_images), nonce, tuple(links))
+
+
+def _block_ids(text: str, nonce: str) -> tuple[str, list[str]]:
+    """The text with each block id ending a line (outside code and comments) made a placeholder, and the ids."""
+    blocks: list[str] = []
+    pieces, cursor = [], 0
+    for match in _BLOCK_AT_END.finditer(visible_text(text)):
+        blocks.append(match.group(1))
+        pieces += [text[cursor : match.start(1) - 1], f"kbblock{nonce}x{len(blocks) - 1}x"]
+        cursor = match.end(1)
+    return "".join(pieces) + text[cursor:], blocks
+
+
+def _block_anchor(block: str) -> str:
+    """A block id as its place on the page: a link to itself, so that it can be copied."""
+    place = anchor(block)  # a block id is letters, digits and dashes: safe in an attribute as it is
+    return f'<a class="block-id" id="{place}" href="#{place}" title="cite as [[this-call#^{block}]]">^{block}</a>'
 
 
 @lru_cache(maxsize=4096)
@@ -212,6 +242,8 @@ def _clean_anchor(fragment: str) -> str:
 def _anchor(link: _Link, link_url: LinkUrl) -> str:
     shown = html.escape(link.label)
     url = link_url(link.slug, link.target_type)
+    if url is not None and link.block:
+        url = f"{url}#{anchor(link.block)}"
     if url is None:
         written = html.escape(link.written)
         fragment = f'<span class="broken-link" title="broken link: {written} points to no record">{shown}</span>'

@@ -22,6 +22,7 @@ from kb.records.parse import split_sections
 from kb.store.catalog import BATCH, Catalog
 from kb.store.models import RECORD_TABLES, CaseStudy, Customer, Interview
 from kb.table import cell_text
+from kb.views.evidence import QuoteView, cited_quotes
 from kb.views.lists import NO_PROFILE, UnknownRecord, Urls, record_of_path
 
 PROFILE_FIELDS = (
@@ -63,6 +64,7 @@ class AnswerView:
     texts: list[str]
     state: str  # "cited", "answered" or "missing"
     cites: list[RecordRef] = field(default_factory=list)
+    quotes: list[QuoteView] = field(default_factory=list)  # the quotes it cites, in full
 
 
 @dataclass
@@ -261,13 +263,18 @@ def case_study(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem])
     catalog.prefetch(link.slug for link in catalog.links_of(row.path))
     cites = catalog.citations(row.path).get(row.path, {})
     refs = _call_refs(catalog, urls, [*(row.interviews or []), *(c for q in cites.values() for c in q)])
+    quoted = cited_quotes(catalog, urls, row.path)
     answers = []
     for question in QUESTIONS:
         mine = [s for s in sections if s.question == question.key]
         texts = [s.text for s in mine if s.answered]
         cited = [refs[call] for call in cites.get(question.key, [])]
         state = "cited" if texts and cited else "answered" if texts else "missing"
-        answers.append(AnswerView(question.key, question.heading, question.prompt, texts, state, cited))
+        answers.append(
+            AnswerView(
+                question.key, question.heading, question.prompt, texts, state, cited, quoted.get(question.key, [])
+            )
+        )
     calls = [refs[call] for call in row.interviews or []]
     listed = {call.slug for call in calls}
     for answer in answers:

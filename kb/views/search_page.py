@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from kb.errors import QueryError
 from kb.records.fields import title_of
+from kb.records.quotes import BLOCK_SEPARATOR, anchor
 from kb.search.query import FACETS, Filters, Hit, SearchResult
 from kb.search.query import search as run_search
 from kb.search.snippets import MARK_END, MARK_START
@@ -99,10 +100,22 @@ def marked_pieces(snippet: str) -> list[tuple[str, bool]]:
 
 def titled(hit: Hit, names: dict[str, str]) -> str:
     """A hit's title with its customer's name for the slug ("Acme Corp: Jane Doe", "sales with Acme Corp")."""
-    if hit.type == "customer":
-        return hit.title  # the customer's own name, stored
+    if hit.type in ("customer", "quote"):
+        return hit.title  # the customer's own name, who said the quote in which call: stored
     facts = {"customer": hit.customer, "kind": hit.kind, "person": hit.person}
     return title_of(hit.type, hit.slug, facts, names.get(hit.customer))
+
+
+def _block(hit: Hit) -> str:
+    """A quote hit's block id (its path is the call's, then `#^` and the id)."""
+    return hit.path.partition(BLOCK_SEPARATOR)[2]
+
+
+def _hit_url(hit: Hit, urls: Urls) -> str:
+    """A hit's page: a record's own, a quote's place in its call."""
+    if hit.type != "quote":
+        return urls.record(hit.type, hit.slug)
+    return f"{urls.record('interview', hit.slug)}#{anchor(_block(hit))}"
 
 
 def search_page(
@@ -138,10 +151,11 @@ def search_page(
     shown.page = min(page, max(shown.pages, 1))
     named = names({hit.customer for hit in result.hits if hit.customer}) if names else {}
     for hit in result.hits:
+        url = _hit_url(hit, urls)
         shown.table.add(
             {
                 "type": hit.type,
-                "record": hit.slug,
+                "record": hit.slug + (BLOCK_SEPARATOR + _block(hit) if hit.type == "quote" else ""),
                 "title": titled(hit, named),
                 "customer": hit.customer or None,
                 "date": hit.date.isoformat() if hit.date else None,
@@ -150,7 +164,7 @@ def search_page(
                 "tags": list(hit.tags),
                 "snippet": plain_snippet(hit.snippet),
             },
-            {"record": urls.record(hit.type, hit.slug), "title": urls.record(hit.type, hit.slug)},
+            {"record": url, "title": url},
         )
         shown.snippets.append(hit.snippet)
     for name in FACETS:

@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from kb.search.query import Filters
 from kb.views import search_page
 from kb.views.lists import Urls, customer_names
-from kb.vocabulary import INTERVIEW_KINDS, RECORD_TYPES, STATUSES
+from kb.vocabulary import INTERVIEW_KINDS, SEARCH_TYPES, STATUSES
 from kb.web import core
 
 bp = Blueprint("search", __name__)
@@ -27,7 +27,7 @@ def highlight(snippet: str) -> Markup:
 def search(fmt: str):
     text = core.arg_text("q", max_length=1000) or ""
     filters = Filters(
-        type=core.arg_choice("type", RECORD_TYPES),
+        type=core.arg_choice("type", SEARCH_TYPES),
         customer=core.arg_text("customer", 200),
         status=core.arg_choice("status", STATUSES),
         kind=core.arg_choice("kind", INTERVIEW_KINDS),
