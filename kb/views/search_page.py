@@ -100,9 +100,11 @@ def marked_pieces(snippet: str) -> list[tuple[str, bool]]:
 
 def titled(hit: Hit, names: dict[str, str]) -> str:
     """A hit's title with its customer's name for the slug ("Acme Corp: Jane Doe", "sales with Acme Corp")."""
-    if hit.type in ("customer", "quote"):
-        return hit.title  # the customer's own name, who said the quote in which call: stored
+    if hit.type == "customer":
+        return hit.title  # the customer's own name, stored
     facts = {"customer": hit.customer, "kind": hit.kind, "person": hit.person}
+    if hit.type == "quote":  # who said it, in which call ("Laura Chen in discovery with Orchard HR")
+        return f"{hit.person or 'Someone'} in {title_of('interview', hit.slug, facts, names.get(hit.customer))}"
     return title_of(hit.type, hit.slug, facts, names.get(hit.customer))
 
 
