@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kb.records.document import Document, NotEditable
 from kb.records.fields import FIELDS, QUESTIONS
-from kb.records.parse import parse_bytes
+from kb.records.parse import parse_bytes, split_sections
 from kb.vocabulary import INTERVIEW_KINDS, STAGES, STATUSES
 
 RECORD_PATHS = {
@@ -82,6 +82,9 @@ def front_matter(draw) -> str:
 body_lines = st.one_of(
     st.sampled_from([f"## {q.heading}" for q in QUESTIONS] + ["## Notes", "##", "## ", "##  ", "## ##", "###"]),
     st.text(max_size=40).map(lambda title: f"## {title}"),
+    # Other levels, underlines, breaks and the blocks an underline must not turn into a heading.
+    st.sampled_from([f"### {q.heading}" for q in QUESTIONS] + [f"# {QUESTIONS[0].heading}", "# Acme", "#### Sub"]),
+    st.sampled_from(["---", "===", "- - -", "***", "", "", "- item", "> quote", "    code", "**Why now?**", "1) x"]),
     st.sampled_from(["```", "~~~", "```python", "<!--", "-->", "<!-- [[hidden]] -->", "`[[code]]`"]),
     st.sampled_from(["[[acme]]", "[[customer:acme]]", "[[acme|Acme]]", "[[interview:x|y]]", "[[", "]]", "[[a|"]),
     st.text(max_size=60),
@@ -141,6 +144,21 @@ def assert_editable_or_refused(text: str) -> None:
 record_types = st.sampled_from(sorted(RECORD_PATHS))
 
 
+def assert_no_line_left_out(data: bytes, record_type: str) -> None:
+    """Every non-blank line of the body is in the text before the sections, a section's text, or a heading."""
+    record = parse_bytes(data, RECORD_PATHS[record_type], record_type)
+    lines = record.body.split("\n")
+    intro, sections = split_sections(record.body, questions=record_type == "casestudy")
+    assert [(s.line, s.question) for s in sections] == [
+        (s.line - record.body_line + 1, s.question) for s in record.sections
+    ]
+    kept = intro.split("\n")
+    for section in sections:
+        kept += lines[section.line - 1 : section.line + (1 if section.underlined else 0)]
+        kept += section.text.split("\n")
+    assert sorted(line for line in kept if line.strip()) == sorted(line for line in lines if line.strip())
+
+
 @PROPERTIES
 @given(data=st.binary(max_size=2000), record_type=record_types)
 def test_any_bytes_parse_into_a_record(data, record_type):
@@ -158,6 +176,12 @@ def test_any_text_parses_into_a_record(text, record_type):
 @given(data=record_files(), record_type=record_types)
 def test_generated_records_parse_with_problems_on_their_lines(data, record_type):
     assert_parses(data, record_type)
+
+
+@PROPERTIES
+@given(data=record_files(), record_type=record_types)
+def test_no_line_of_the_body_is_left_out(data, record_type):
+    assert_no_line_left_out(data, record_type)
 
 
 @PROPERTIES

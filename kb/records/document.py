@@ -1,4 +1,4 @@
-"""Change one front-matter key or one `##` section of a record's text, leaving every other byte as it was."""
+"""Change one front-matter key or one section of a record's text, leaving every other byte as it was."""
 
 from __future__ import annotations
 
@@ -30,13 +30,20 @@ class Block:
 
 @dataclass(frozen=True)
 class Span:
-    """One `##` section: its heading line, the line after its last, and the question it answers."""
+    """One section: its heading line, the line after its last, and the question it answers."""
 
     heading: int
     end: int
     title: str
     question: str | None
     text: str
+    level: int = 2
+    underlined: bool = False
+
+    @property
+    def first(self) -> int:
+        """The section's first line of text (after the underline of an underlined heading)."""
+        return self.heading + (2 if self.underlined else 1)
 
 
 def clean_line(text: str) -> str:
@@ -156,16 +163,16 @@ class Document:
         """The text after the front matter."""
         return "\n".join(self.lines[self._closing() + 1 :])
 
-    def sections(self) -> list[Span]:
-        """The body's `##` sections, found as records.py finds them (headings inside code fences are not)."""
+    def sections(self, questions: bool = True) -> list[Span]:
+        """The body's sections, found as a record's are (kb.records.headings); `questions` for a case study."""
         start = self._closing() + 1
-        _intro, found = split_sections("\n".join(self.lines[start:]), first_line=start)
+        _intro, found = split_sections("\n".join(self.lines[start:]), first_line=start, questions=questions)
         # Each section ends where the next begins, the last one at the end of the file (a body without
-        # any `##` heading has no sections at all).
+        # any heading has no sections at all).
         ends = [section.line for section in found[1:]] + ([len(self.lines)] if found else [])
         return [
-            Span(section.line, end, section.heading, section.question, section.text)
-            for section, end in zip(found, ends, strict=True)
+            Span(s.line, end, s.heading, s.question, s.text, s.level, s.underlined)
+            for s, end in zip(found, ends, strict=True)
         ]
 
     def answer(self, key: str) -> Span | None:
@@ -173,14 +180,14 @@ class Document:
         return next((s for s in self.sections() if s.question == key), None)
 
     def _replace_content(self, span: Span, text: str) -> None:
-        content = self.lines[span.heading + 1 : span.end]
+        content = self.lines[span.first : span.end]
         blank_tail = len(content) - len(_rstrip_blank(content))
         if blank_tail == 0 and span.end < len(self.lines):
             blank_tail = 1  # keep the next heading apart from the new text
-        self.lines[span.heading + 1 : span.end] = [*text.split("\n"), *[""] * blank_tail]
+        self.lines[span.first : span.end] = [*text.split("\n"), *[""] * blank_tail]
 
     def set_answer(self, key: str, heading: str, text: str) -> None:
-        """Replace the text of the section answering `key`, or add one after the last answer."""
+        """Replace the text of the section answering `key`, or add one after the last answer, at its level."""
         spans = self.sections()
         current = next((s for s in spans if s.question == key), None)
         if current is not None:
@@ -188,7 +195,8 @@ class Document:
             return
         answers = [s for s in spans if s.question]
         at = answers[-1].end if answers else len(self.lines)
-        self._insert_section(at, [f"## {heading}", *text.split("\n")])
+        level = answers[-1].level if answers else 2
+        self._insert_section(at, [f"{'#' * level} {heading}", *text.split("\n")])
 
     def _insert_section(self, at: int, lines: list[str]) -> None:
         if at == len(self.lines) and self.lines[-1] == "":
@@ -202,10 +210,10 @@ class Document:
     def set_notes(self, notes: str) -> None:
         """Put a logged call's notes in its `## Notes` section; notes with headings of their own are the body."""
         closing = self._closing()
-        if split_sections(notes)[1]:
+        if split_sections(notes, questions=False)[1]:
             self.lines[closing + 1 :] = ["", *notes.split("\n"), ""]
             return
-        target = next((s for s in self.sections() if s.title.lower().rstrip(":") == "notes"), None)
+        target = next((s for s in self.sections(questions=False) if s.title.lower().rstrip(":") == "notes"), None)
         if target is not None:
             self._replace_content(target, notes)
         else:
