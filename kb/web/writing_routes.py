@@ -20,6 +20,8 @@ from kb.authoring.saving import Conflict, Saved, conflict_diff
 from kb.errors import KbError
 from kb.records.fields import QUESTIONS
 from kb.views import record_pages
+from kb.views.evidence_panel import broken_links, evidence_panel
+from kb.views.lists import Urls
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES, slug_of
 from kb.web import core
 
@@ -85,6 +87,8 @@ def _story_page(
         new=path is None,
         errors=_errors(list(errors)),
         preview_html=preview_html,
+        broken=_broken(form, path) if preview else [],
+        evidence=evidence_panel(core.catalog(), _urls(), form.customer),
         notice=notice,
         kept_keys=kept_keys,
         kept_sections=kept_sections,
@@ -184,9 +188,36 @@ def edit_casestudy(slug: str):
 
 @bp.route("/preview", methods=["POST"])
 def preview():
-    """The sanitized HTML of the story a form would write (the preview script's endpoint)."""
+    """The sanitized HTML of the story a form would write (the preview script's endpoint), below the list of
+    its links that point to no record."""
     form, _damaged = _posted_story()
-    return render_template("write/_preview.html", preview_html=core.markdown_filter(story_form.preview_markdown(form)))
+    posted = request.form.get("path", "")
+    path = posted if posted.startswith("casestudies/") and posted.endswith(".md") else None
+    return render_template(
+        "write/_preview.html",
+        preview_html=core.markdown_filter(story_form.preview_markdown(form)),
+        broken=_broken(form, path),
+    )
+
+
+def _urls() -> Urls:
+    return Urls(record=core.record_url)
+
+
+def _broken(form: story_form.StoryForm, path: str | None) -> list[str]:
+    """What `kb check` would say of the links of the story the form would write that point to no record."""
+    try:
+        text = story_form.casestudy_text(form, form.base_text or None)
+    except KbError:
+        text = story_form.casestudy_text(form, None)  # the file is not editable: the preview shows the same
+    return broken_links(core.catalog(), text, path or f"casestudies/{form.slug or 'story'}.md")
+
+
+@bp.route("/write/evidence")
+def evidence():
+    """The evidence panel for another customer (the form's script asks when the customer field changes)."""
+    panel = evidence_panel(core.catalog(), _urls(), request.args.get("customer", ""))
+    return render_template("write/_evidence.html", evidence=panel)
 
 
 def _conflict_page(form: story_form.StoryForm, conflict: Conflict, path: str | None, error: str | None = None):
