@@ -10,7 +10,16 @@ from flask.json.provider import DefaultJSONProvider
 
 from kb.config import find_kb
 from kb.resources import builtin_templates
-from kb.web import core, method_routes, record_routes, recovery, search_routes, writing_routes
+from kb.web import (
+    core,
+    import_routes,
+    method_routes,
+    quote_routes,
+    record_routes,
+    recovery,
+    search_routes,
+    writing_routes,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -39,13 +48,18 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
         # The token every request must carry (kb.web.guard); None lets every request in, as tests do.
         KB_TOKEN=None,
         KB_WATCH=False,
+        # The largest request read: an imported call's file, carried again base64-encoded by its preview's
+        # Save (Flask's own limit on one form field, 500 kB, would refuse a long transcript there).
+        MAX_CONTENT_LENGTH=import_routes.LARGEST_POST,
+        MAX_FORM_MEMORY_SIZE=import_routes.LARGEST_POST,
     )
     if test_config:
         app.config.update(test_config)
     app.json = InOrderJSON(app)
     core.init_app(app, kb)
     recovery.init_recovery(app)
-    for blueprint in (record_routes.bp, search_routes.bp, writing_routes.bp, method_routes.bp):
+    blueprints = (record_routes.bp, search_routes.bp, writing_routes.bp, import_routes.bp, quote_routes.bp)
+    for blueprint in (*blueprints, method_routes.bp):
         app.register_blueprint(blueprint)
     if app.config.get("KB_WATCH"):
         from kb.web.watcher import start_watcher
