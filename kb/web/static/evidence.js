@@ -18,6 +18,7 @@
 
   function wake(root) {
     Array.prototype.forEach.call(root.querySelectorAll(".cite, .js-only"), function (node) { node.hidden = false; });
+    if (filterBox) filterBox.parentNode.hidden = !root.querySelector(".ev-call");  // nothing to filter yet
   }
 
   function has(node, word) {
@@ -48,7 +49,6 @@
   if (panel && content) {
     wake(content);
     if (filterBox) {
-      filterBox.parentNode.hidden = false;
       filterBox.addEventListener("input", filter);
       filterBox.addEventListener("keydown", function (event) {
         if (event.key === "Escape") { filterBox.value = ""; filter(); }
@@ -280,6 +280,12 @@
     area.setSelectionRange(area.value.length, area.value.length);
   }
 
-  focusNamed();
+  // After the load: the browser's own move to the fragment, which comes once the page is in, would take
+  // the focus back.
+  if (document.readyState === "complete") {
+    focusNamed();
+  } else {
+    window.addEventListener("load", function () { setTimeout(focusNamed, 0); });
+  }
   window.addEventListener("hashchange", focusNamed);
 })();
