@@ -1,6 +1,6 @@
-// The preview: the only script kb runs besides the "/" shortcut (kb.js). It sends the form to /preview
-// (with the form's CSRF token) and shows the sanitized HTML that comes back. Without JavaScript,
-// the Preview button submits the form and the page comes back with the preview below it.
+// The preview: it sends the form to /preview (with the form's CSRF token) and shows the sanitized HTML
+// that comes back, under the list of its links that point to no record. Without JavaScript, the Preview
+// button submits the form and the page comes back with the preview below it.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-preview-url]");
