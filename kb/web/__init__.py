@@ -10,7 +10,16 @@ from flask.json.provider import DefaultJSONProvider
 
 from kb.config import find_kb
 from kb.resources import builtin_templates
-from kb.web import core, import_routes, method_routes, record_routes, recovery, search_routes, writing_routes
+from kb.web import (
+    core,
+    import_routes,
+    method_routes,
+    quote_routes,
+    record_routes,
+    recovery,
+    search_routes,
+    writing_routes,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -49,7 +58,8 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
     app.json = InOrderJSON(app)
     core.init_app(app, kb)
     recovery.init_recovery(app)
-    for blueprint in (record_routes.bp, search_routes.bp, writing_routes.bp, import_routes.bp, method_routes.bp):
+    blueprints = (record_routes.bp, search_routes.bp, writing_routes.bp, import_routes.bp, quote_routes.bp)
+    for blueprint in (*blueprints, method_routes.bp):
         app.register_blueprint(blueprint)
     if app.config.get("KB_WATCH"):
         from kb.web.watcher import start_watcher

@@ -1,0 +1,213 @@
+"""Marking a quote on a call's page: the words selected (or pasted) become a quote in the call's file,
+guarded like every save; a refusal shows the call's page again with the message and what was typed."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+from tests.helpers import copy_demo
+from tests.web.helpers import csrf_token_of
+
+SLUG = "2026-01-12-acme-discovery"
+CALL = f"content/interviews/2026-01/{SLUG}.md"
+PAGE = f"/interviews/{SLUG}"
+TEXT = """\
+---
+customer: acme
+date: 2026-01-12
+kind: discovery
+people:
+  - Maya Chen
+  - Tomás Reyes
+owner: Tomás Reyes
+source_sha256: 3f2a9c1e8b7d4e6fa1b2c3d4e5f6a7b8
+---
+
+Imported from `acme-discovery.vtt` (WebVTT).
+
+## Transcript
+
+**Maya Chen** (00:12:04): We failed the audit twice. The board asked why, and nobody could say.
+
+**Tomás Reyes** (00:12:30): What did the auditor ask for first?
+
+> Nobody looked at the alerts. — Maya Chen
+
+## Notes
+
+"""
+
+
+def write_call(kb_root) -> None:
+    kb_root.customer("acme", name="Acme")
+    kb_root.write(CALL, TEXT)
+
+
+def form_of(client, url: str = PAGE) -> dict[str, str]:
+    """The hidden fields of the call page's quote form."""
+    page = client.get(url).get_data(as_text=True)
+    sha = re.search(r'name="base_sha256" value="([0-9a-f]*)"', page)
+    assert sha, "the page has no quote form"
+    return {"csrf_token": csrf_token_of(page), "base_sha256": sha.group(1)}
+
+
+def test_the_call_page_has_the_form_that_works_without_javascript(client, kb_root):
+    write_call(kb_root)
+
+    page = client.get(PAGE).get_data(as_text=True)
+
+    form = page[page.index('<section class="mark-quote"') :]
+    assert f'action="/interviews/{SLUG}/quotes#mark-quote"' in form
+    assert '<textarea id="quote-selection" name="selection"' in form
+    assert 'name="block"' in form and 'name="tags"' in form and 'name="csrf_token"' in form
+    assert re.search(r'name="base_sha256" value="[0-9a-f]{64}"', form)
+    assert '<script src="/static/quote.js" defer></script>' in page
+    assert 'id="call-body"' in page
+
+
+def test_marks_words_of_a_turn_as_a_quote_that_check_and_search_find(client, kb_root, runner):
+    write_call(kb_root)
+    fields = form_of(client)
+
+    response = client.post(
+        PAGE + "/quotes",
+        data={**fields, "selection": "We failed the audit\ntwice.", "block": "", "tags": "audit, board"},
+    )
+
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert response.headers["Location"] == f"{PAGE}#q-we-failed-the-audit"
+    written = (kb_root.root / CALL).read_text()
+    quote = "> We failed the audit twice. #audit #board — Maya Chen ^we-failed-the-audit"
+    turn = "**Maya Chen** (00:12:04): We failed the audit twice. The board asked why, and nobody could say."
+    assert f"{turn}\n\n{quote}\n\n**Tomás Reyes**" in written
+    assert written.replace(f"\n{quote}\n", "", 1) == TEXT
+    page = client.get(PAGE).get_data(as_text=True)
+    assert f"Saved {CALL}: the quote ^we-failed-the-audit." in page
+    assert 'id="q-we-failed-the-audit"' in page
+    check = runner(kb_root, "check", "--json")
+    assert check.exit_code == 0, check.output
+    assert [p for p in json.loads(check.stdout) if p["path"] == CALL] == []
+    hits = client.get("/api/search?q=type:quote+speaker:maya+audit").get_json()
+    assert [row["record"] for row in hits["rows"]] == [f"{SLUG}#^we-failed-the-audit"]
+
+
+def test_an_existing_blockquote_gets_its_id_and_tags(client, kb_root):
+    write_call(kb_root)
+
+    response = client.post(
+        PAGE + "/quotes",
+        data={**form_of(client), "selection": "Nobody looked at the alerts.", "block": "no-alerts", "tags": "#alerts"},
+    )
+
+    assert response.status_code == 303
+    written = (kb_root.root / CALL).read_text()
+    assert written == TEXT.replace(
+        "> Nobody looked at the alerts. — Maya Chen", "> Nobody looked at the alerts. #alerts — Maya Chen ^no-alerts"
+    )
+    hits = client.get("/api/search?q=type:quote+alerts").get_json()
+    assert [row["record"] for row in hits["rows"]] == [f"{SLUG}#^no-alerts"]
+
+
+def test_marks_a_quote_in_a_demo_call_and_check_stays_as_it_was(make_app, tmp_path, runner):
+    root = copy_demo(tmp_path / "demo")
+    before = runner(root, "check", "--json")
+    client = make_app(root).test_client()
+    page = "/interviews/2026-01-09-orchard-hr-discovery"
+
+    response = client.post(
+        page + "/quotes",
+        data={
+            **form_of(client, page),
+            "selection": "the previous compliance owner, their VP Engineering, left in November",
+            "tags": "ownership",
+        },
+    )
+
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert response.headers["Location"] == f"{page}#q-the-previous-compliance-owner"
+    text = (root / "content/interviews/2026-01/2026-01-09-orchard-hr-discovery.md").read_text()
+    quote = "> the previous compliance owner, their VP Engineering, left in November #ownership"
+    assert f"{quote} ^the-previous-compliance-owner\n" in text
+    after = runner(root, "check", "--json")
+    assert after.exit_code == before.exit_code == 0, after.output
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    hits = client.get("/api/search?q=type:quote+ownership").get_json()
+    assert [row["record"] for row in hits["rows"]] == ["2026-01-09-orchard-hr-discovery#^the-previous-compliance-owner"]
+
+
+def test_a_file_changed_since_the_page_is_not_written_and_the_page_shows_it_as_it_is(client, kb_root):
+    write_call(kb_root)
+    fields = form_of(client)
+    changed = TEXT.replace("## Notes\n", "## Notes\nThey call back on Friday.\n")
+    (kb_root.root / CALL).write_text(changed)
+
+    response = client.post(PAGE + "/quotes", data={**fields, "selection": "What did the auditor ask for first?"})
+
+    assert response.status_code == 409
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"Not saved: {CALL} changed on disk since this page was opened" in page
+    assert "They call back on Friday." in page  # the page shows the file as it is now
+    assert ">What did the auditor ask for first?</textarea>" in page  # what was selected is kept
+    assert (kb_root.root / CALL).read_text() == changed
+    # Sent again from the page as it is now, it is written.
+    again = re.search(r'name="base_sha256" value="([0-9a-f]{64})"', page).group(1)
+    assert again != fields["base_sha256"]
+    response = client.post(
+        PAGE + "/quotes", data={**fields, "base_sha256": again, "selection": "What did the auditor ask for first?"}
+    )
+    assert response.status_code == 303
+    assert "— Tomás Reyes ^what-did-the-auditor" in (kb_root.root / CALL).read_text()
+
+
+def test_refusals_are_400_pages_with_the_message_and_nothing_is_written(client, kb_root):
+    write_call(kb_root)
+    fields = form_of(client)
+    cases = [
+        (
+            {"selection": "We failed the audit", "block": "bad id!"},
+            "quote id 'bad id!': use letters, digits and dashes",
+        ),
+        ({"selection": "Nobody looked", "tags": "1st"}, "tag '1st': a tag is one word"),
+        ({"selection": "Maya Chen"}, "the selected words occur 2 times in the call"),
+        ({"selection": "words nobody said"}, "the selected words are not in the call's notes"),
+        ({"selection": "customer: acme"}, "the selected words are not in the call's notes"),
+        ({"selection": "x" * 5000}, "the selection is 5000 characters long"),
+        ({"selection": ""}, "select some words of the call to quote"),
+        ({"selection": "twice. The board asked why, and nobody could say. Tomás Reyes"}, "the selection runs across paragraphs"),
+    ]
+    for extra, message in cases:
+        response = client.post(PAGE + "/quotes", data={**fields, **extra})
+        assert response.status_code == 400, (extra, response.status_code)
+        page = html.unescape(response.get_data(as_text=True))
+        assert f"Not saved: {message}" in page, (extra, page[page.find("Not saved") :][:300])
+        assert "We failed the audit twice" in page  # the call's page, not an error page
+    assert (kb_root.root / CALL).read_text() == TEXT
+
+
+def test_an_id_already_in_the_call_is_refused(client, kb_root):
+    write_call(kb_root)
+    client.post(PAGE + "/quotes", data={**form_of(client), "selection": "Nobody looked", "block": "alerts"})
+
+    response = client.post(
+        PAGE + "/quotes", data={**form_of(client), "selection": "What did the auditor", "block": "Alerts"}
+    )
+
+    assert response.status_code == 400
+    assert "Not saved: ^Alerts is already an id in this call: choose another" in response.get_data(as_text=True)
+    response = client.post(PAGE + "/quotes", data={**form_of(client), "selection": "Nobody looked at the alerts"})
+    assert response.status_code == 400
+    assert "Not saved: those words are already quoted as ^alerts" in response.get_data(as_text=True)
+
+
+def test_a_post_without_its_token_or_for_no_call_writes_nothing(client, kb_root):
+    write_call(kb_root)
+    fields = form_of(client)
+
+    assert (
+        client.post(PAGE + "/quotes", data={"base_sha256": fields["base_sha256"], "selection": "x"}).status_code == 400
+    )
+    assert client.post("/interviews/no-such-call/quotes", data={**fields, "selection": "x"}).status_code == 404
+    assert client.post(PAGE + "/quotes", data={**fields, "base_sha256": "", "selection": "twice"}).status_code == 409
+    assert (kb_root.root / CALL).read_text() == TEXT
