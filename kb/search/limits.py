@@ -17,6 +17,7 @@ from whoosh import query as wq
 from whoosh.searching import Results, ResultsPage, Searcher, TimeLimit
 
 from kb.errors import QueryError
+from kb.search.matched import matched_search
 
 TIME_BUDGET = 2.0  # seconds of matching per query
 # Indexed words that one query's prefixes, wildcards, fuzzy words and ranges may stand for together:
@@ -176,6 +177,29 @@ def budgeted_search(
     whether the budget ran out (then the results are those found by then). The number of every record
     matched is added to `matched` when it is given (to count facets from)."""
     wanted = None if limit is None else page * limit
+    if sortedby is None and wanted is not None and wanted < searcher.doc_count():
+        # A query of words alone: its matches as sets of postings, only its best hits scored one by one.
+        allowed = None if filter is None else set(searcher.docs_for_query(filter))
+        fast = matched_search(searcher, parsed, wanted, allowed)
+        if fast is not None:
+            found, numbers = fast
+            if matched is not None:
+                matched.extend(numbers)
+            return found, list(ResultsPage(found, page, limit)), False
+    return collected_search(searcher, parsed, limit, page, filter, sortedby, matched)
+
+
+def collected_search(
+    searcher: Searcher,
+    parsed: wq.Query,
+    limit: int | None,
+    page: int,
+    filter: wq.Query | None = None,
+    sortedby=None,
+    matched: list[int] | None = None,
+) -> tuple[Results, list, bool]:
+    """`budgeted_search` through Whoosh's collectors, every match stepped through and scored (any query)."""
+    wanted = None if limit is None else page * limit
     # Whoosh's Searcher.collector() with the budget inside, and no block-quality skipping: that leaves
     # the total unknown, and Whoosh would then count it by running the query again, outside any budget.
     if sortedby is not None:
@@ -183,8 +207,10 @@ def budgeted_search(
     elif wanted is None or wanted >= searcher.doc_count():
         collector = collectors.UnlimitedCollector()
     else:
-        # The same order as sorting them all: by score, then by record number.
-        collector = collectors.TopCollector(wanted, usequality=False)
+        # The same order as sorting them all: by score, then by record number. Every match counted: no
+        # replacing the matcher by one without the parts that cannot reach the best score kept so far
+        # (that would leave out of the total the records only those parts match).
+        collector = collectors.TopCollector(wanted, usequality=False, replace=0)
     collector = _Budget(collector, TIME_BUDGET)
     if matched is not None:
         collector = _Recorder(collector, matched)

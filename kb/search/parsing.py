@@ -110,24 +110,21 @@ class ExactFirst(wq.WrappingQuery):
 
 
 def _with_bonus(stem: matching.Matcher, typed: matching.Matcher) -> matching.Matcher:
-    bonus = {}
-    while typed.is_active():
-        bonus[typed.id()] = typed.score()
-        typed.next()
-    return _Bonus(stem, bonus) if bonus else stem
+    return _Bonus(stem, typed) if typed.is_active() else stem
 
 
 class _Bonus(matching.WrappingMatcher):
-    """A matcher's records, each scored its own score plus its bonus (as a union adds two scores)."""
+    """A matcher's records, each scored its own score plus the typed word's score where the record has
+    it (as a union adds two scores). The typed word's matcher is moved on only when a record is scored,
+    to that record: a query that scores few of its matches reads few of the word's postings."""
 
-    def __init__(self, child: matching.Matcher, bonus: dict[int, float]):
+    def __init__(self, child: matching.Matcher, typed: matching.Matcher):
         super().__init__(child)
-        self.bonus = bonus
-        self.most = max(bonus.values())
+        self.typed = typed
 
     def copy(self):
         """A copy at the same record."""
-        return _Bonus(self.child.copy(), self.bonus)
+        return _Bonus(self.child.copy(), self.typed.copy())
 
     def replace(self, minquality=0):
         """Itself while active (every record is counted)."""
@@ -138,13 +135,18 @@ class _Bonus(matching.WrappingMatcher):
         return False
 
     def max_quality(self) -> float:
-        """At most the child's best plus the best bonus."""
-        return self.child.max_quality() + self.most
+        """At most the child's best plus the typed word's best."""
+        return self.child.max_quality() + self.typed.max_quality()
 
     def score(self) -> float:
-        """The child's score, plus the bonus of this record."""
-        extra = self.bonus.get(self.child.id())
-        return self.child.score() if extra is None else self.child.score() + extra
+        """The child's score, plus the typed word's score in this record."""
+        docnum = self.child.id()
+        typed = self.typed
+        if typed.is_active() and typed.id() < docnum:
+            typed.skip_to(docnum)
+        if typed.is_active() and typed.id() == docnum:
+            return self.child.score() + typed.score()
+        return self.child.score()
 
 
 def _forms(reader, stem: str) -> list[str]:
