@@ -203,7 +203,7 @@ def too_large(_exc: RequestEntityTooLarge):
     slug = (request.view_args or {}).get("slug", "")
     message = (
         f"the file is too large to import: kb reads a transcript or notes file of up to {LARGEST_FILE // 2**20} MB "
-        "(a two-hour call's transcript is a few hundred kilobytes). Nothing was saved."
+        "(a two-hour call's transcript is a few hundred kilobytes)"
     )
     try:
         return _form_page(slug, errors={"file": message}, status=413)

@@ -229,3 +229,28 @@ def test_a_damaged_copy_of_the_file_saves_nothing(acme, client, csrf_token):
 
 def test_a_customer_without_a_page_has_no_import_form(acme, client):
     assert client.get("/customers/nobody/import").status_code == 404
+
+
+@pytest.mark.browser
+def test_imports_a_call_from_the_customer_page_and_lands_on_it(page, live_server, fresh_demo_root, tmp_path):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/customers/kestrel-payroll")
+    page.get_by_role("link", name="Import a call").click()
+    expect(page.locator("h1")).to_have_text("Import a call with Kestrel Payroll")
+    page.get_by_label("File").set_input_files(str(FIXTURES / ZOOM))
+    page.get_by_label("Kind").select_option("discovery")
+    page.get_by_label("Owner").fill("Ana Ruiz")
+    page.screenshot(path=str(tmp_path / "import-form.png"), full_page=True)
+    page.get_by_role("button", name="Preview").click()
+    path = "content/interviews/2026-01/2026-01-12-kestrel-payroll-discovery.md"
+    expect(page.locator("code.planned-path")).to_have_text(path)
+    expect(page.locator(".speaker")).to_have_text(["Maya Chen", "Daniel Okafor", "Rosa Lindqvist"])
+    expect(page.locator(".import-rendered h2", has_text="Transcript")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "import-preview.png"), full_page=True)
+    assert not (fresh_demo_root / path).exists()
+    page.get_by_role("button", name="Save the call").click()
+    expect(page).to_have_url(live_server + "/interviews/2026-01-12-kestrel-payroll-discovery")
+    expect(page.locator("main")).to_contain_text(f"Saved {path}.")
+    expect(page.locator("main")).to_contain_text("nobody owned the evidence")
+    assert "owner: Ana Ruiz" in (fresh_demo_root / path).read_text(encoding="utf-8")
