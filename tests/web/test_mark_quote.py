@@ -7,8 +7,12 @@ import html
 import json
 import re
 
+import pytest
+from playwright.sync_api import Page, expect
+
+from kb.web import create_app
 from tests.helpers import copy_demo
-from tests.web.helpers import csrf_token_of
+from tests.web.helpers import close_app, csrf_token_of, enter, serve
 
 SLUG = "2026-01-12-acme-discovery"
 CALL = f"content/interviews/2026-01/{SLUG}.md"
@@ -175,7 +179,10 @@ def test_refusals_are_400_pages_with_the_message_and_nothing_is_written(client, 
         ({"selection": "customer: acme"}, "the selected words are not in the call's notes"),
         ({"selection": "x" * 5000}, "the selection is 5000 characters long"),
         ({"selection": ""}, "select some words of the call to quote"),
-        ({"selection": "twice. The board asked why, and nobody could say. Tomás Reyes"}, "the selection runs across paragraphs"),
+        (
+            {"selection": "twice. The board asked why, and nobody could say. Tomás Reyes"},
+            "the selection runs across paragraphs",
+        ),
     ]
     for extra, message in cases:
         response = client.post(PAGE + "/quotes", data={**fields, **extra})
@@ -211,3 +218,84 @@ def test_a_post_without_its_token_or_for_no_call_writes_nothing(client, kb_root)
     assert client.post("/interviews/no-such-call/quotes", data={**fields, "selection": "x"}).status_code == 404
     assert client.post(PAGE + "/quotes", data={**fields, "base_sha256": "", "selection": "twice"}).status_code == 409
     assert (kb_root.root / CALL).read_text() == TEXT
+
+
+@pytest.mark.browser
+def test_selects_a_sentence_marks_it_and_sees_the_quote_lit(page: Page, live_server, fresh_demo_root, tmp_path):
+    call = "/interviews/2026-01-09-orchard-hr-discovery"
+    sentence = "Two enterprise renewals (one at $400k ARR) list the report as a contract obligation."
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server + call)
+    button = page.get_by_role("button", name="Mark as quote")
+    expect(button).to_be_hidden()
+    # Select the sentence (it runs over a line break of the file), as a reader's mouse would.
+    page.evaluate(
+        """(sentence) => {
+            const all = [...document.querySelectorAll('#call-body p')];
+            const node = all.find(e => e.textContent.includes('Two enterprise')).firstChild;
+            const at = node.textContent.indexOf('Two enterprise');
+            const range = document.createRange();
+            range.setStart(node, at);
+            range.setEnd(node, node.textContent.indexOf('obligation.') + 'obligation.'.length);
+            getSelection().removeAllRanges();
+            getSelection().addRange(range);
+        }""",
+        sentence,
+    )
+    expect(button).to_be_visible()
+    button.click()
+    expect(page.locator("#quote-block")).to_have_value("two-enterprise-renewals-one")
+    expect(page.locator("#quote-block")).to_be_focused()
+    assert " ".join(page.locator("#quote-selection").input_value().split()) == sentence
+    page.locator("#quote-tags").fill("renewals")
+    page.screenshot(path=str(tmp_path / "mark-quote-1280.png"))
+    page.get_by_role("button", name="Save quote").click()
+
+    expect(page).to_have_url(live_server + call + "#q-two-enterprise-renewals-one")
+    expect(page.locator("main")).to_contain_text("Saved content/interviews/2026-01/2026-01-09-orchard-hr-discovery.md")
+    quote = page.locator("#call-body blockquote", has=page.locator("#q-two-enterprise-renewals-one"))
+    expect(quote).to_contain_text("Two enterprise renewals (one at $400k ARR)")
+    expect(quote).to_have_css("background-color", "rgb(254, 249, 195)")
+    page.screenshot(path=str(tmp_path / "marked-1280.png"))
+    text = (fresh_demo_root / "content/interviews/2026-01/2026-01-09-orchard-hr-discovery.md").read_text()
+    assert f"\n> {sentence} #renewals ^two-enterprise-renewals-one\n" in text
+
+    # At 390 px: the button under the selection, the form over the bottom of the window.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server + call)
+    page.locator("#call-body p", has_text="Options she named").select_text()
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    button.click()
+    expect(page.locator("#mark-quote")).to_have_class(re.compile("is-open"))
+    page.screenshot(path=str(tmp_path / "mark-quote-390.png"))
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("#mark-quote")).not_to_have_class(re.compile("is-open"))
+    page.screenshot(path=str(tmp_path / "call-390.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_without_javascript_the_words_are_pasted_into_the_form(browser, fresh_demo_root):
+    app = create_app(fresh_demo_root)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        with serve(app) as url:
+            enter(page, url, app)
+            page.goto(url + "/interviews/2026-01-09-orchard-hr-discovery")
+            page.get_by_label("Words").fill("hire a compliance analyst")
+            page.get_by_role("button", name="Save quote").click()
+            expect(page).to_have_url(url + "/interviews/2026-01-09-orchard-hr-discovery#q-hire-a-compliance-analyst")
+            quote = page.locator("#call-body blockquote", has=page.locator("#q-hire-a-compliance-analyst"))
+            expect(quote).to_have_text(re.compile(r"^\s*hire a compliance analyst\s+\^hire-a-compliance-analyst\s*$"))
+            # A refusal comes back to the form, in view, with the message and the words kept.
+            page.get_by_label("Words").fill("the consultant")
+            page.get_by_role("button", name="Save quote").click()
+            expect(page.locator("#mark-quote-error")).to_contain_text("occur")
+            expect(page.locator("#mark-quote-error")).to_be_in_viewport()
+            expect(page.get_by_label("Words")).to_have_value("the consultant")
+            expect(page.get_by_role("button", name="Close")).to_be_hidden()
+    finally:
+        context.close()
+        close_app(app)
