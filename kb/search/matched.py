@@ -30,8 +30,8 @@ from whoosh.util.numeric import byte_to_length
 from kb.search.codec import LengthsReader
 from kb.search.parsing import ExactFirst
 
-# Words a query may have for this path: past it, the collector's time budget is the safer way.
-MAX_WORDS = 16
+# Different words (and forms of them) a query may read here: past it, the collector's time budget is the safer way.
+MAX_WORDS = 32
 # How far below the last ranked estimate a record is still scored exactly, relative to the best
 # estimate: summing the same positive scores in another order changes only the last bits (about
 # 1e-16 of the sum each), so any record that could rank is within it.
@@ -57,6 +57,10 @@ class _Segment:
         self.lengths: dict[str, Sequence[int] | None] = {}
         self.expansions: dict[ExactFirst, wq.Query] = {}
 
+    def live(self) -> set[int]:
+        """Every record of the segment but the deleted ones."""
+        return set(range(self.reader.doc_count_all())) - self.deleted
+
     def expanded(self, q: ExactFirst) -> wq.Query:
         """The word's query in plain Whoosh terms for this segment (as its matcher expands it)."""
         found = self.expansions.get(q)
@@ -76,6 +80,8 @@ class _Segment:
         key = (fieldname, btext)
         found = self.postings.get(key)
         if found is None:
+            if len(self.postings) >= MAX_WORDS:
+                raise _Unsupported
             found = self.postings[key] = self._read(fieldname, btext)
         return found
 
@@ -119,22 +125,19 @@ class _Segment:
         return self.lengths[fieldname]
 
 
-def _matches(q: wq.Query, seg: _Segment, words: list[int]) -> set[int]:
+def _matches(q: wq.Query, seg: _Segment) -> set[int]:
     """The live records of the segment that `q` matches."""
     kind = type(q)
     if kind is ExactFirst:
-        return _matches(seg.expanded(q), seg, words)
+        return _matches(seg.expanded(q), seg)
     if kind is wq.Term:
         if q.minquality:
-            raise _Unsupported
-        words[0] += 1
-        if words[0] > MAX_WORDS:
             raise _Unsupported
         return set(seg.term(q.fieldname, q.text))
     if kind is wq.And or kind is wq.Or:
         if kind is wq.Or and (q.minmatch or q.scale):
             raise _Unsupported
-        parts = [_matches(sub, seg, words) for sub in q.subqueries]
+        parts = [_matches(sub, seg) for sub in q.subqueries]
         if not parts:
             return set()
         if kind is wq.And:
@@ -142,7 +145,9 @@ def _matches(q: wq.Query, seg: _Segment, words: list[int]) -> set[int]:
             return parts[0].intersection(*parts[1:])
         return set().union(*parts)
     if kind is wq.AndNot:
-        return _matches(q.a, seg, words) - _matches(q.b, seg, words)
+        return _matches(q.a, seg) - _matches(q.b, seg)
+    if kind is wq.Not:
+        return seg.live() - _matches(q.query, seg)
     raise _Unsupported
 
 
@@ -180,7 +185,9 @@ def _estimates(q: wq.Query, seg: _Segment, within: set[int]) -> dict[int, float]
             summed = {d: s * q.boost for d, s in summed.items()}
         return summed
     if kind is wq.AndNot:
-        return _estimates(q.a, seg, within - _matches(q.b, seg, [0]))
+        return _estimates(q.a, seg, within - _matches(q.b, seg))
+    if kind is wq.Not:  # Whoosh's inverse matcher scores each record it matches 1
+        return dict.fromkeys(within - _matches(q.query, seg), 1.0)
     raise _Unsupported
 
 
@@ -229,7 +236,7 @@ def matched_search(
         matched: list[int] = []
         per_segment: list[tuple[_Segment, int, set[int], dict[int, float]]] = []
         for seg, offset in segments:
-            found = _matches(parsed, seg, [0])
+            found = _matches(parsed, seg)
             if allowed is not None:
                 found = {d for d in found if d + offset in allowed}
             if not found:
