@@ -93,7 +93,13 @@ def queries(draw, depth: int = 0) -> str:
 
 
 filters = st.sampled_from(
-    [None, Filters(kind="demo"), Filters(customer="acme"), Filters(type="interview"), Filters(customer="acme", kind="demo")]
+    [
+        None,
+        Filters(kind="demo"),
+        Filters(customer="acme"),
+        Filters(type="interview"),
+        Filters(customer="acme", kind="demo"),
+    ]
 )
 
 
