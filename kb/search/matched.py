@@ -15,12 +15,17 @@ Any other query (phrases, prefixes, ranges, another weighting) answers None: the
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+import io
+import pickle
+import struct
+import zlib
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import chain
+from itertools import accumulate, chain
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import SegmentReader
 from whoosh.scoring import BM25F, BM25FScorer
@@ -38,6 +43,8 @@ MAX_WORDS = 32
 MARGIN = 1e-9
 
 _LENGTHS = [byte_to_length(b) for b in range(256)]
+_INT = struct.Struct("!i")  # a block's length, as Whoosh's StructFile.read_int reads it
+_ONES = array("f", [1.0])
 
 
 class _Unsupported(Exception):
@@ -94,13 +101,7 @@ class _Segment:
         ids: list[int] = []
         weights: list[float] = []
         if type(m) is W3LeafMatcher:
-            # A block at a time, as the matcher itself decodes each block.
-            while m.is_active():
-                m._read_ids()
-                m._read_weights()
-                ids.extend(m._ids[m._i :])
-                weights.extend(m._weights[m._i :])
-                m._next_block()
+            ids, weights = _w3_postings(m)
         else:  # postings kept in the term's entry: a few records
             while m.is_active():
                 ids.append(m.id())
@@ -123,6 +124,38 @@ class _Segment:
                     column = [_LENGTHS[b] if b else 0 for b in loaded]
             self.lengths[fieldname] = column
         return self.lengths[fieldname]
+
+
+def _w3_postings(m: W3LeafMatcher) -> tuple[list[int], list[float]]:
+    """Every posting's record and term frequency, decoded block by block as the matcher decodes each
+    (its `_goto`, `_read_ids` and `_read_weights`), from one read of the whole list."""
+    extent = m._length
+    if isinstance(extent, tuple):  # Whoosh 2.7's term info keeps the length in a 1-tuple
+        (extent,) = extent
+    raw = m._postfile.get(m._startoffset, extent)
+    if raw[:4] != WHOOSH3_HEADER_MAGIC:
+        raise _Unsupported
+    stream = io.BytesIO(raw)
+    ids: list[int] = []
+    weights: list[float] = []
+    position = 4
+    while True:
+        (length,) = _INT.unpack_from(raw, position)
+        following = position + _INT.size + abs(length)
+        stream.seek(position + _INT.size)
+        count, _, _, compressed, _, _ = pickle.load(stream)
+        data = raw[stream.tell() : following]
+        block = pickle.loads(zlib.decompress(data) if compressed else data)
+        ids.extend(block[0] if m._byteids else accumulate(block[0]))
+        if block[1] is None:
+            weights.extend(_ONES * count)
+        elif isinstance(block[1], float):
+            weights.extend(array("f", [block[1]]) * count)
+        else:
+            weights.extend(block[1])
+        if length < 0 or following >= len(raw):  # the last block has its length negated
+            return ids, weights
+        position = following
 
 
 def _matches(q: wq.Query, seg: _Segment) -> set[int]:
@@ -170,12 +203,16 @@ def _estimates(q: wq.Query, seg: _Segment, within: set[int]) -> dict[int, float]
             raise _Unsupported
         top = boost * scorer.idf * (k1 + 1)
         base, per_length = k1 * (1 - b), k1 * b / scorer.avgfl
-        lengths = seg.field_lengths(q.fieldname)
-        docs = within & found.keys() if len(within) < len(found) else [d for d in found if d in within]
-        if lengths is None:
-            length = seg.reader.doc_field_length
-            return {d: top * found[d] / (found[d] + base + per_length * length(d, q.fieldname, 1)) for d in docs}
-        return {d: top * found[d] / (found[d] + base + per_length * lengths[d]) for d in docs}
+        column = seg.field_lengths(q.fieldname)
+        lengths: Mapping[int, int] | Sequence[int]
+        if column is None:  # no length column: the reader's own answer, record by record
+            length, name = seg.reader.doc_field_length, q.fieldname
+            lengths = {d: length(d, name, 1) for d in within & found.keys()}
+        else:
+            lengths = column
+        if 2 * len(within) < len(found):
+            return {d: top * found[d] / (found[d] + base + per_length * lengths[d]) for d in within & found.keys()}
+        return {d: top * w / (w + base + per_length * lengths[d]) for d, w in found.items() if d in within}
     if kind is wq.And or kind is wq.Or:
         parts = [_estimates(sub, seg, within) for sub in q.subqueries]
         summed = _summed(parts, kind is wq.And)

@@ -9,6 +9,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 
 from whoosh import index, qparser, sorting
 from whoosh import query as wq
@@ -231,9 +232,9 @@ def _facet_counts(searcher: Searcher, matched: list[int]) -> dict[str, dict[str,
     for name in FACETS:
         of_record = values[name]
         if name == "tag":
-            counted = Counter(value for docnum in matched for value in of_record[docnum])
+            counted = Counter(chain.from_iterable(map(of_record.__getitem__, matched)))
         else:
-            counted = Counter(of_record[docnum] for docnum in matched)
+            counted = Counter(map(of_record.__getitem__, matched))
         counts[name] = _counts(counted)
     return counts
 
