@@ -20,12 +20,14 @@ import pickle
 import struct
 import zlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import accumulate, chain
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
+from whoosh.matching import ListMatcher, ReadTooFar
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import SegmentReader
 from whoosh.scoring import BM25F, BM25FScorer
@@ -84,6 +86,10 @@ class _Segment:
             btext = schema[fieldname].to_bytes(text)
         except ValueError:
             return {}
+        return self.term_bytes(fieldname, btext)
+
+    def term_bytes(self, fieldname: str, btext: bytes) -> dict[int, float]:
+        """`term`, of the word as the index stores it."""
         key = (fieldname, btext)
         found = self.postings.get(key)
         if found is None:
@@ -296,7 +302,10 @@ def matched_search(
             candidates = sorted(d for d, s in guess.items() if s >= bar)
             if not candidates:
                 continue
-            exact = _exact_scores(parsed, seg.searcher, context, candidates)
+            try:
+                exact = _exact_scores(parsed, seg, context, candidates)
+            except _Unsupported:
+                return None
             if exact is None:
                 return None
             scored.extend((s, d + offset) for d, s in exact)
@@ -305,10 +314,44 @@ def matched_search(
     return _Counted(searcher, parsed, top_n, matched), matched
 
 
-def _exact_scores(parsed: wq.Query, searcher: Searcher, context, docs: list[int]) -> list[tuple[int, float]] | None:
+class _ReadSearcher:
+    """A segment's searcher whose postings are those the segment read already, as a list matcher with the
+    scorer Whoosh's own `Searcher.postings` gives the word: the query's own matcher built on it steps
+    through the same records with the same frequencies, and so scores as it does on the index, without
+    decoding each block again."""
+
+    def __init__(self, seg: _Segment):
+        self._seg = seg
+        self._searcher = seg.searcher
+
+    def __getattr__(self, name: str):
+        return getattr(self._searcher, name)
+
+    def postings(self, fieldname: str, text: bytes, weighting=None, qf=1) -> _Postings:
+        """The word's live records and frequencies, scored by the weighting's scorer for this segment."""
+        searcher = self._searcher
+        scorer = (weighting or searcher.weighting).scorer(searcher, fieldname, text, qf=qf)
+        found = self._seg.term_bytes(fieldname, text)
+        terminfo = searcher.reader().term_info(fieldname, text)
+        return _Postings(list(found), list(found.values()), scorer=scorer, term=(fieldname, text), terminfo=terminfo)
+
+
+class _Postings(ListMatcher):
+    """Whoosh's list matcher, skipping ahead by bisection (its own steps one record at a time)."""
+
+    def skip_to(self, id) -> None:
+        """To the first record from `id` on."""
+        if not self.is_active():
+            raise ReadTooFar
+        at: int = self._i  # type: ignore[has-type]  # Whoosh's attribute, set in its __init__
+        if id > self._ids[at]:
+            self._i = bisect_left(self._ids, id, at)
+
+
+def _exact_scores(parsed: wq.Query, seg: _Segment, context, docs: list[int]) -> list[tuple[int, float]] | None:
     """The score the query's own matcher gives each of `docs` (in increasing order), or None when the
     matcher does not match one of them."""
-    m = parsed.matcher(searcher, context)
+    m = parsed.matcher(_ReadSearcher(seg), context)
     found = []
     for docnum in docs:
         if not m.is_active():
