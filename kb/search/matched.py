@@ -44,7 +44,7 @@ MAX_WORDS = 32
 # 1e-16 of the sum each), so any record that could rank is within it.
 MARGIN = 1e-9
 
-_LENGTHS = [byte_to_length(b) for b in range(256)]
+_LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]
 _INT = struct.Struct("!i")  # a block's length, as Whoosh's StructFile.read_int reads it
 _ONES = array("f", [1.0])
 
@@ -118,16 +118,15 @@ class _Segment:
             del found[docnum]
         return found
 
-    def field_lengths(self, fieldname: str) -> Sequence[int] | None:
-        """Each record's length of the field as the scorer reads it, or None to ask the reader each time."""
+    def length_bytes(self, fieldname: str) -> Sequence[int] | None:
+        """Each record's length of the field as a byte (Whoosh's coding of lengths), or None when the
+        reader has no such column to hand: then ask it record by record."""
         if fieldname not in self.lengths:
             column = None
             perdoc = getattr(self.reader, "_perdoc", None)
             if isinstance(perdoc, LengthsReader):
                 perdoc.doc_field_length(0, fieldname)  # loads the column
-                loaded = perdoc._lengths.get(fieldname)
-                if loaded is not None:
-                    column = [_LENGTHS[b] if b else 0 for b in loaded]
+                column = perdoc._lengths.get(fieldname)
             self.lengths[fieldname] = column
         return self.lengths[fieldname]
 
@@ -164,7 +163,7 @@ def _w3_postings(m: W3LeafMatcher) -> tuple[list[int], list[float]]:
         position = following
 
 
-def _matches(q: wq.Query, seg: _Segment) -> set[int]:
+def _matches(q: wq.Query, seg: _Segment) -> AbstractSet[int]:
     """The live records of the segment that `q` matches."""
     kind = type(q)
     if kind is ExactFirst:
@@ -172,17 +171,23 @@ def _matches(q: wq.Query, seg: _Segment) -> set[int]:
     if kind is wq.Term:
         if q.minquality:
             raise _Unsupported
-        return set(seg.term(q.fieldname, q.text))
+        return seg.term(q.fieldname, q.text).keys()
     if kind is wq.And or kind is wq.Or:
         if kind is wq.Or and (q.minmatch or q.scale):
             raise _Unsupported
         parts = [_matches(sub, seg) for sub in q.subqueries]
-        if not parts:
-            return set()
+        if len(parts) < 2:
+            return parts[0] if parts else set()
         if kind is wq.And:
             parts.sort(key=len)
-            return parts[0].intersection(*parts[1:])
-        return set().union(*parts)
+            every = parts[0] & parts[1]
+            for part in parts[2:]:
+                every &= part
+            return every
+        anyone = parts[0] | parts[1]
+        for part in parts[2:]:
+            anyone |= part
+        return anyone
     if kind is wq.AndNot:
         return _matches(q.a, seg) - _matches(q.b, seg)
     if kind is wq.Not:
@@ -190,7 +195,7 @@ def _matches(q: wq.Query, seg: _Segment) -> set[int]:
     raise _Unsupported
 
 
-def _estimates(q: wq.Query, seg: _Segment, within: set[int]) -> dict[int, float]:
+def _estimates(q: wq.Query, seg: _Segment, within: AbstractSet[int]) -> dict[int, float]:
     """An estimate of the score `q` gives each record of `within` that it matches (BM25, as Whoosh's)."""
     kind = type(q)
     if kind is ExactFirst:
@@ -209,16 +214,19 @@ def _estimates(q: wq.Query, seg: _Segment, within: set[int]) -> dict[int, float]
             raise _Unsupported
         top = boost * scorer.idf * (k1 + 1)
         base, per_length = k1 * (1 - b), k1 * b / scorer.avgfl
-        column = seg.field_lengths(q.fieldname)
-        lengths: Mapping[int, int] | Sequence[int]
-        if column is None:  # no length column: the reader's own answer, record by record
+        column = seg.length_bytes(q.fieldname)
+        # The length's part of the denominator: by length byte, or by record when there is no column.
+        below: Mapping[int, float] | Sequence[float]
+        key: Mapping[int, int] | Sequence[int]
+        if column is None:
             length, name = seg.reader.doc_field_length, q.fieldname
-            lengths = {d: length(d, name, 1) for d in within & found.keys()}
+            below = {d: base + per_length * length(d, name, 1) for d in within & found.keys()}
+            key = {d: d for d in below}
         else:
-            lengths = column
+            below, key = [base + per_length * n for n in _LENGTHS], column
         if 2 * len(within) < len(found):
-            return {d: top * found[d] / (found[d] + base + per_length * lengths[d]) for d in within & found.keys()}
-        return {d: top * w / (w + base + per_length * lengths[d]) for d, w in found.items() if d in within}
+            return {d: top * found[d] / (found[d] + below[key[d]]) for d in within & found.keys()}
+        return {d: top * w / (w + below[key[d]]) for d, w in found.items() if d in within}
     if kind is wq.And or kind is wq.Or:
         parts = [_estimates(sub, seg, within) for sub in q.subqueries]
         summed = _summed(parts, kind is wq.And)
@@ -277,7 +285,7 @@ def matched_search(
     try:
         segments = [(_Segment(sub), offset) for sub, offset in searcher.leaf_searchers()]
         matched: list[int] = []
-        per_segment: list[tuple[_Segment, int, set[int], dict[int, float]]] = []
+        per_segment: list[tuple[_Segment, int, AbstractSet[int], dict[int, float]]] = []
         for seg, offset in segments:
             found = _matches(parsed, seg)
             if allowed is not None:
@@ -287,7 +295,7 @@ def matched_search(
             guess = _estimates(parsed, seg, found)
             if guess.keys() != found:  # the two readings disagree: let Whoosh answer
                 return None
-            matched.extend(d + offset for d in found)
+            matched.extend(map(offset.__add__, found))
             per_segment.append((seg, offset, found, guess))
     except _Unsupported:
         return None
