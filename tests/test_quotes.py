@@ -91,7 +91,8 @@ def test_a_citation_names_the_call_and_the_quote():
 
 def story_citing(*targets: str) -> str:
     links = " ".join(f"[[{target}]]" for target in targets)
-    return f"---\ncustomer: acme\nperson: Maya Chen, Controller\nstatus: draft\n---\n## Why did they have to change?\nBecause {links}.\n"
+    front = "---\ncustomer: acme\nperson: Maya Chen, Controller\nstatus: draft\n---\n"
+    return f"{front}## Why did they have to change?\nBecause {links}.\n"
 
 
 def problems(runner, kb_root) -> list[dict]:

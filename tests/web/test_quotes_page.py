@@ -48,7 +48,8 @@ def test_the_story_shows_each_cited_quote_under_its_answer(client, kb_root):
     why = page[page.index('id="why_change"') : page.index('id="success"')]
     assert 'data-state="cited"' in why
     assert "<blockquote>We failed the #audit twice.</blockquote>" in why
-    assert re.search(r'Maya Chen, <a href="/interviews/2026-01-12-acme-discovery#q-failed-audit"[^>]*>2026-01-12 discovery</a>', why)
+    call = "/interviews/2026-01-12-acme-discovery#q-failed-audit"
+    assert re.search(rf'Maya Chen, <a href="{call}"[^>]*>2026-01-12 discovery</a>', why)
     assert "Cites 1 quote from" in why
     # The link written in the answer leads to the quote's place too.
     assert 'href="/interviews/2026-01-12-acme-discovery#q-failed-audit"' in why.split("<blockquote>")[0]
