@@ -163,3 +163,12 @@ def test_a_rare_word_or_a_common_one_counts_every_record_and_facet(workspace):
     alone = search(ix, "zebra").total + search(ix, "access").total - search(ix, "zebra AND access").total
     assert both.total == alone
     assert sum(both.facets["kind"].values()) == both.total
+
+
+def test_the_time_budget_stops_a_query_of_words(workspace, monkeypatch):
+    ix = workspace.index()
+    whole = search(ix, "audit OR access", limit=5)
+    assert whole.notice is None and whole.total > 0
+    monkeypatch.setattr(limits, "TIME_BUDGET", 0.0)
+    stopped = search(ix, "audit OR access", limit=5)
+    assert stopped.notice == limits.stopped_notice() and stopped.total < whole.total

@@ -180,12 +180,12 @@ def budgeted_search(
     if sortedby is None and wanted is not None and wanted < searcher.doc_count():
         # A query of words alone: its matches as sets of postings, only its best hits scored one by one.
         allowed = None if filter is None else set(searcher.docs_for_query(filter))
-        fast = matched_search(searcher, parsed, wanted, allowed)
+        fast = matched_search(searcher, parsed, wanted, allowed, deadline=time.monotonic() + TIME_BUDGET)
         if fast is not None:
-            found, numbers = fast
+            found, numbers, stopped = fast
             if matched is not None:
                 matched.extend(numbers)
-            return found, list(ResultsPage(found, page, limit)), False
+            return found, list(ResultsPage(found, page, limit)), stopped
     return collected_search(searcher, parsed, limit, page, filter, sortedby, matched)
 
 

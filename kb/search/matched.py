@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import heapq
 import io
+import math
 import pickle
 import struct
 import threading
+import time
 import zlib
 from array import array
 from bisect import bisect_left
@@ -79,11 +81,16 @@ class _Unsupported(Exception):
     """The query has a part this path does not evaluate."""
 
 
+class _OutOfTime(Exception):
+    """The query's time budget ran out before a segment was read."""
+
+
 class _Segment:
     """One segment's postings and field lengths, read once per query."""
 
-    def __init__(self, searcher: Searcher):
+    def __init__(self, searcher: Searcher, deadline: float = math.inf):
         self.searcher = searcher
+        self.deadline = deadline
         self.reader = searcher.reader()
         if not isinstance(self.reader, SegmentReader):
             raise _Unsupported
@@ -134,6 +141,8 @@ class _Segment:
             if decoded is not None:
                 _DECODED.move_to_end(key)
         if decoded is None:
+            if time.monotonic() > self.deadline:
+                raise _OutOfTime
             decoded = self._decode(fieldname, btext)
             _keep(key, decoded)
         found = dict(zip(*decoded, strict=True))
@@ -313,19 +322,31 @@ class _Counted(Results):
 
 
 def matched_search(
-    searcher: Searcher, parsed: wq.Query, wanted: int, allowed: set[int] | None = None
-) -> tuple[Results, list[int]] | None:
+    searcher: Searcher,
+    parsed: wq.Query,
+    wanted: int,
+    allowed: set[int] | None = None,
+    deadline: float = math.inf,
+) -> tuple[Results, list[int], bool] | None:
     """The best `wanted` hits of a query of words (by score, then record number, as Whoosh's collector
-    ranks them) and the number of every record it matches, in `allowed` when given (a filter's records);
+    ranks them), the number of every record it matches, in `allowed` when given (a filter's records),
+    and whether the clock (time.monotonic) passed `deadline`: then the segments read by then answer.
     None when the query is not only words joined by AND, OR and NOT: then search as before."""
     if type(searcher.weighting) is not BM25F or searcher.weighting.use_final:
         return None
+    stopped = False
     try:
-        segments = [(_Segment(sub), offset) for sub, offset in searcher.leaf_searchers()]
+        segments = [(_Segment(sub, deadline), offset) for sub, offset in searcher.leaf_searchers()]
         matched: list[int] = []
         per_segment: list[tuple[_Segment, int, AbstractSet[int], dict[int, float]]] = []
         for seg, offset in segments:
-            found = _matches(parsed, seg)
+            try:
+                if time.monotonic() > deadline:
+                    raise _OutOfTime
+                found = _matches(parsed, seg)
+            except _OutOfTime:
+                stopped = True
+                break
             if allowed is not None:
                 found = {d for d in found if d + offset in allowed}
             if not found:
@@ -357,7 +378,7 @@ def matched_search(
             scored.extend((s, d + offset) for d, s in exact)
         scored.sort(key=lambda item: (-item[0], item[1]))
         top_n = scored[:wanted]
-    return _Counted(searcher, parsed, top_n, matched), matched
+    return _Counted(searcher, parsed, top_n, matched), matched, stopped
 
 
 class _ReadSearcher:
