@@ -111,8 +111,7 @@ def _both(workspace: Workspace, text: str, flt: Filters | None, limit: int, page
         slow_matched: list[int] = []
         fast = limits.budgeted_search(searcher, parsed, limit, page, filter=query, matched=fast_matched)
         slow = limits.collected_search(searcher, parsed, limit, page, filter=query, matched=slow_matched)
-        allowed = None if query is None else set(searcher.docs_for_query(query))
-        assert matched.matched_search(searcher, parsed, limit * page, allowed) is not None, text  # the sets path
+        assert matched.matched_search(searcher, parsed, limit * page, query) is not None, text  # the sets path
         every = set(searcher.docs_for_query(parsed))
         if query is not None:
             every &= set(searcher.docs_for_query(query))

@@ -179,8 +179,7 @@ def budgeted_search(
     wanted = None if limit is None else page * limit
     if sortedby is None and wanted is not None and wanted < searcher.doc_count():
         # A query of words alone: its matches as sets of postings, only its best hits scored one by one.
-        allowed = None if filter is None else set(searcher.docs_for_query(filter))
-        fast = matched_search(searcher, parsed, wanted, allowed, deadline=time.monotonic() + TIME_BUDGET)
+        fast = matched_search(searcher, parsed, wanted, filter, deadline=time.monotonic() + TIME_BUDGET)
         if fast is not None:
             found, numbers, stopped = fast
             if matched is not None:

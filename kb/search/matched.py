@@ -3,7 +3,7 @@ posting lists as sets, and its best hits scored by Whoosh's own matchers, only w
 
 Whoosh's collector steps every word's postings together in Python and scores every match, some thirty
 calls a match (at 10,000 records, `access AND policy` matched 4,354 records, 40 ms). Here each word's
-postings are read a block at a time (the ids and the term frequencies, as Whoosh stores them), the
+postings are read whole, its records and term frequencies (kb.search.decoded, once per segment), the
 matched records are set operations on them, and each matched record gets an estimate of its BM25 score
 (the same formula, summed in another order: equal but for the last bits). Only the records whose
 estimate comes within a margin far wider than those bits of the best `wanted` estimates are then scored
@@ -15,30 +15,22 @@ Any other query (phrases, prefixes, ranges, another weighting) answers None: the
 from __future__ import annotations
 
 import heapq
-import io
 import math
-import pickle
-import struct
-import threading
 import time
-import zlib
-from array import array
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import accumulate, chain
+from itertools import chain
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
 from whoosh.matching import ListMatcher, ReadTooFar
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import SegmentReader
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Results, Searcher
 from whoosh.util.numeric import byte_to_length
 
 from kb.search.codec import LengthsReader
+from kb.search.decoded import decode, keep, kept
 from kb.search.parsing import ExactFirst
 
 # Different words (and forms of them) a query may read here: past it, the collector's time budget is the safer way.
@@ -49,32 +41,6 @@ MAX_WORDS = 32
 MARGIN = 1e-9
 
 _LENGTHS = [byte_to_length(b) if b else 0 for b in range(256)]
-_INT = struct.Struct("!i")  # a block's length, as Whoosh's StructFile.read_int reads it
-_ONES = array("f", [1.0])
-
-
-# Decoded posting lists, by segment and word: a segment never changes once written (a deletion only
-# hides records, left out at each query), so a word's postings are decoded once, not at each query
-# (decoding is most of a query of common words: 2 to 3 ms for a word in 6,000 records). At most this
-# many postings are kept (12 bytes each), the least recently used let go first.
-MAX_DECODED_POSTINGS = 1_000_000
-_DECODED: OrderedDict[tuple[str, int, str, bytes], tuple[array, array]] = OrderedDict()
-_DECODED_SIZE = [0]
-_DECODED_LOCK = threading.Lock()
-
-
-def _keep(key: tuple[str, int, str, bytes], decoded: tuple[array, array]) -> None:
-    size = len(decoded[0])
-    if size > MAX_DECODED_POSTINGS // 4:
-        return
-    with _DECODED_LOCK:
-        if key in _DECODED:
-            return
-        _DECODED[key] = decoded
-        _DECODED_SIZE[0] += size
-        while _DECODED_SIZE[0] > MAX_DECODED_POSTINGS:
-            _, (gone, _) = _DECODED.popitem(last=False)
-            _DECODED_SIZE[0] -= len(gone)
 
 
 class _Unsupported(Exception):
@@ -134,36 +100,17 @@ class _Segment:
     def _read(self, fieldname: str, btext: bytes) -> dict[int, float]:
         if (fieldname, btext) not in self.reader:
             return {}
-        segment = self.reader.segment()
-        key = (segment.segment_id(), self.reader.doc_count_all(), fieldname, btext)
-        with _DECODED_LOCK:
-            decoded = _DECODED.get(key)
-            if decoded is not None:
-                _DECODED.move_to_end(key)
+        key = (self.reader.segment().segment_id(), self.reader.doc_count_all(), fieldname, btext)
+        decoded = kept(key)
         if decoded is None:
             if time.monotonic() > self.deadline:
                 raise _OutOfTime
-            decoded = self._decode(fieldname, btext)
-            _keep(key, decoded)
+            decoded = decode(self.reader, fieldname, btext)
+            keep(key, decoded)
         found = dict(zip(*decoded, strict=True))
         for docnum in self.deleted & found.keys() if self.deleted else ():
             del found[docnum]
         return found
-
-    def _decode(self, fieldname: str, btext: bytes) -> tuple[array, array]:
-        m = self.reader.postings(fieldname, btext)
-        if isinstance(m, FilterMatcher):  # the segment's deleted records, left out by the caller
-            m = m.child
-        ids: list[int] = []
-        weights: list[float] = []
-        if type(m) is W3LeafMatcher:
-            ids, weights = _w3_postings(m)
-        else:  # postings kept in the term's entry: a few records
-            while m.is_active():
-                ids.append(m.id())
-                weights.append(m.weight())
-                m.next()
-        return array("q", ids), array("d", weights)
 
     def length_bytes(self, fieldname: str) -> Sequence[int] | None:
         """Each record's length of the field as a byte (Whoosh's coding of lengths), or None when the
@@ -176,38 +123,6 @@ class _Segment:
                 column = perdoc._lengths.get(fieldname)
             self.lengths[fieldname] = column
         return self.lengths[fieldname]
-
-
-def _w3_postings(m: W3LeafMatcher) -> tuple[list[int], list[float]]:
-    """Every posting's record and term frequency, decoded block by block as the matcher decodes each
-    (its `_goto`, `_read_ids` and `_read_weights`), from one read of the whole list."""
-    extent = m._length
-    if isinstance(extent, tuple):  # Whoosh 2.7's term info keeps the length in a 1-tuple
-        (extent,) = extent
-    raw = m._postfile.get(m._startoffset, extent)
-    if raw[:4] != WHOOSH3_HEADER_MAGIC:
-        raise _Unsupported
-    stream = io.BytesIO(raw)
-    ids: list[int] = []
-    weights: list[float] = []
-    position = 4
-    while True:
-        (length,) = _INT.unpack_from(raw, position)
-        following = position + _INT.size + abs(length)
-        stream.seek(position + _INT.size)
-        count, _, _, compressed, _, _ = pickle.load(stream)
-        data = raw[stream.tell() : following]
-        block = pickle.loads(zlib.decompress(data) if compressed else data)
-        ids.extend(block[0] if m._byteids else accumulate(block[0]))
-        if block[1] is None:
-            weights.extend(_ONES * count)
-        elif isinstance(block[1], float):
-            weights.extend(array("f", [block[1]]) * count)
-        else:
-            weights.extend(block[1])
-        if length < 0 or following >= len(raw):  # the last block has its length negated
-            return ids, weights
-        position = following
 
 
 def _matches(q: wq.Query, seg: _Segment) -> AbstractSet[int]:
@@ -321,19 +236,31 @@ class _Counted(Results):
         self._total = len(self.docset)
 
 
+def _words_only(q: wq.Query) -> bool:
+    kind = type(q)
+    if kind is ExactFirst or kind is wq.Term:
+        return True
+    if kind is wq.And or kind is wq.Or:
+        return all(_words_only(sub) for sub in q.subqueries)
+    if kind is wq.AndNot:
+        return _words_only(q.a) and _words_only(q.b)
+    return kind is wq.Not and _words_only(q.query)
+
+
 def matched_search(
     searcher: Searcher,
     parsed: wq.Query,
     wanted: int,
-    allowed: set[int] | None = None,
+    filter: wq.Query | None = None,
     deadline: float = math.inf,
 ) -> tuple[Results, list[int], bool] | None:
     """The best `wanted` hits of a query of words (by score, then record number, as Whoosh's collector
-    ranks them), the number of every record it matches, in `allowed` when given (a filter's records),
+    ranks them), the number of every record it matches (of those the `filter` query allows, when given),
     and whether the clock (time.monotonic) passed `deadline`: then the segments read by then answer.
     None when the query is not only words joined by AND, OR and NOT: then search as before."""
-    if type(searcher.weighting) is not BM25F or searcher.weighting.use_final:
+    if type(searcher.weighting) is not BM25F or searcher.weighting.use_final or not _words_only(parsed):
         return None
+    allowed = None if filter is None else set(searcher.docs_for_query(filter))
     stopped = False
     try:
         segments = [(_Segment(sub, deadline), offset) for sub, offset in searcher.leaf_searchers()]
