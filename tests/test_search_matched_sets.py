@@ -138,7 +138,9 @@ def test_words_take_the_sets_path(workspace, text):
         assert matched.matched_search(searcher, parse_query(searcher, text), 10) is not None
 
 
-@pytest.mark.parametrize("text", ['"audit policy"', "aud*", "audit?", "date:>2026-01-10", "customer:acme audit"])
+@pytest.mark.parametrize(
+    "text", ['"audit policy"', "aud*", "audit?", "date:>2026-01-10", "customer:acme audit", "kind:demo"]
+)
 def test_other_queries_are_left_to_the_collector(workspace, text):
     with searchers(workspace.index()).searcher() as searcher:
         assert matched.matched_search(searcher, parse_query(searcher, text), 10) is None
@@ -171,3 +173,22 @@ def test_the_time_budget_stops_a_query_of_words(workspace, monkeypatch):
     monkeypatch.setattr(limits, "TIME_BUDGET", 0.0)
     stopped = search(ix, "audit OR access", limit=5)
     assert stopped.notice == limits.stopped_notice() and stopped.total < whole.total
+
+
+def test_a_word_kept_decoded_answers_for_the_records_as_they_are_now(tmp_path):
+    kb = KbFolder(tmp_path)
+    kb.customer("acme")
+    for n in range(12):
+        kb.interview(f"call-{n}", "acme", "2026-01-05", body=f"Call {n}: the audit of access.")
+    workspace = Workspace(Kb(tmp_path))
+    workspace.refresh()
+    assert search(workspace.index(), "audit access", limit=3).total == 12
+    kb.interview("call-3", "acme", "2026-01-05", body="Call 3: nothing of the kind.")  # deleted in the old segment
+    workspace.refresh()
+    with searchers(workspace.index()).searcher() as searcher:
+        parsed = parse_query(searcher, "audit access")
+        fast = limits.budgeted_search(searcher, parsed, 3, 1)
+        slow = limits.collected_search(searcher, parsed, 3, 1)
+        assert len(fast[0]) == len(slow[0]) == 11
+        assert [(h.docnum, h.score) for h in fast[1]] == [(h.docnum, h.score) for h in slow[1]]
+    workspace.close()

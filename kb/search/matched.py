@@ -236,15 +236,19 @@ class _Counted(Results):
         self._total = len(self.docset)
 
 
-def _words_only(q: wq.Query) -> bool:
+def _words_only(q: wq.Query, schema) -> bool:
+    # Words of fields scored by their frequency and length (BM25): a keyword field (customer:, kind:)
+    # scores otherwise, and is left to the collector.
     kind = type(q)
-    if kind is ExactFirst or kind is wq.Term:
-        return True
+    if kind is ExactFirst:
+        return _words_only(q.child, schema)
+    if kind is wq.Term:
+        return q.fieldname in schema and schema[q.fieldname].scorable
     if kind is wq.And or kind is wq.Or:
-        return all(_words_only(sub) for sub in q.subqueries)
+        return all(_words_only(sub, schema) for sub in q.subqueries)
     if kind is wq.AndNot:
-        return _words_only(q.a) and _words_only(q.b)
-    return kind is wq.Not and _words_only(q.query)
+        return _words_only(q.a, schema) and _words_only(q.b, schema)
+    return kind is wq.Not and _words_only(q.query, schema)
 
 
 def matched_search(
@@ -258,7 +262,11 @@ def matched_search(
     ranks them), the number of every record it matches (of those the `filter` query allows, when given),
     and whether the clock (time.monotonic) passed `deadline`: then the segments read by then answer.
     None when the query is not only words joined by AND, OR and NOT: then search as before."""
-    if type(searcher.weighting) is not BM25F or searcher.weighting.use_final or not _words_only(parsed):
+    if (
+        type(searcher.weighting) is not BM25F
+        or searcher.weighting.use_final
+        or not _words_only(parsed, searcher.schema)
+    ):
         return None
     allowed = None if filter is None else set(searcher.docs_for_query(filter))
     stopped = False
