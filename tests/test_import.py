@@ -120,6 +120,18 @@ def test_the_notes_of_an_export_go_in_notes_with_headings_below_the_records_sect
     assert "Date:" not in text.split("---", 2)[2]  # taken into the front matter, not left as a note
 
 
+def test_subtitle_markup_and_character_references_are_not_words_of_the_call():
+    srt = b"1\n00:00:01,000 --> 00:00:03,000\n<i>Jane:</i> We use <b>spreadsheets</b> {\\an8}for it.\n\n"
+    srt += b'2\n00:00:03,500 --> 00:00:06,000\nBob: <font color="#fff">Painful</font>.\n'
+    vtt = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Jane>Audit &amp; close</v>\n"
+
+    assert [(t.speaker, t.text) for t in read_transcript("call.srt", srt).turns] == [
+        ("Jane", "We use spreadsheets for it."),
+        ("Bob", "Painful."),
+    ]
+    assert [(t.speaker, t.text) for t in read_transcript("call.vtt", vtt).turns] == [("Jane", "Audit & close")]
+
+
 def test_a_second_import_writes_nothing(runner, kb_root):
     name = "GMT20260112-150312_Recording.transcript.vtt"
     first = import_one(runner, kb_root, name)

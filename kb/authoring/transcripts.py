@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import io
 import re
 from collections.abc import Callable
@@ -102,6 +103,8 @@ def _reader_for(name: str, data: bytes) -> Callable[[str, bytes, Transcript], No
 
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
+# What SRT writers put around words: <i>, <b>, <u>, <font color=…> and positioning such as {\an8}.
+SRT_MARKUP = re.compile(r"</?(?:i|b|u|font)\b[^>]*>|\{\\[^}]*\}", re.I)
 SRT_START = re.compile(r"\d+\s*\n\s*\d+:\d\d:\d\d[,.]\d+\s*-->")
 ZOOM_NAME = re.compile(r"GMT(\d{4})(\d\d)(\d\d)-\d{6}")
 
@@ -133,7 +136,8 @@ def _read_vtt(name: str, data: bytes, transcript: Transcript) -> None:
     # Teams writes cues out of order (their ids are GUIDs, not numbers): the call is told by start time.
     captions = sorted(captions, key=lambda caption: caption.start_time.in_milliseconds())
     voiced = [caption.voice for caption in captions]
-    cues = [(c.start_time.in_milliseconds() / 1000, " ".join(c.text.split())) for c in captions]
+    # webvtt-py drops the cue's tags but leaves its character references (`&amp;`) as written.
+    cues = [(c.start_time.in_milliseconds() / 1000, html.unescape(" ".join(c.text.split()))) for c in captions]
     if any(voiced):
         transcript.format = "Teams WebVTT"
         transcript.turns = [Turn(voice, start, text) for voice, (start, text) in zip(voiced, cues, strict=True)]
@@ -166,7 +170,7 @@ def _read_srt(name: str, data: bytes, transcript: Transcript) -> None:
         raise UnreadableTranscript(
             name, "SRT subtitles: a number, a timing line such as 00:01:02,000 --> …, text", str(exc)
         ) from None
-    cues = [(subtitle.start.total_seconds(), " ".join(subtitle.content.split())) for subtitle in subtitles]
+    cues = [(s.start.total_seconds(), " ".join(SRT_MARKUP.sub("", s.content).split())) for s in subtitles]
     transcript.turns, _named = _named_cues(cues)
     transcript.format = "SRT"
 
