@@ -69,11 +69,11 @@ class ImportOptions:
 
 
 class NotImported(KbError):
-    """The upload cannot become a call: the message is shown beside `field` with the form again."""
+    """The upload cannot become a call: each message is shown beside its field, with the form again."""
 
-    def __init__(self, message: str, field: str = "file"):
-        self.field = field
-        super().__init__(message)
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
 
 
 def _customer(slug: str) -> record_pages.CustomerPage:
@@ -86,16 +86,15 @@ def _plan(slug: str, name: str, data: bytes, options: ImportOptions) -> tuple[Tr
     """Read the file and plan its import for this customer; NotImported says what is wrong."""
     errors = options.errors()
     if errors:
-        field = next(iter(errors))
-        raise NotImported(errors[field], field)
+        raise NotImported(errors)
     transcript = read_transcript(name, data)  # UnreadableTranscript names the file and what was expected
     try:
         plan = plan_import(core.workspace().kb, transcript, slug, options.kind, options.day, options.owner)
     except KbError as exc:
         if options.day is None and transcript.date is None:
             # Neither the file, its metadata nor its name tells the day: the form asks for it.
-            raise NotImported(f"{name}: the file tells no day of the call: give it here", "date") from None
-        raise NotImported(str(exc)) from None
+            raise NotImported({"date": f"{name}: the file tells no day of the call: give it here"}) from None
+        raise NotImported({"file": str(exc)}) from None
     return transcript, plan
 
 
@@ -158,7 +157,7 @@ def import_preview(slug: str):
     try:
         transcript, plan = _plan(slug, name, data, options)
     except NotImported as exc:
-        return _form_page(slug, options, {exc.field: str(exc)}, status=400)
+        return _form_page(slug, options, exc.errors, status=400)
     except KbError as exc:
         return _form_page(slug, options, {"file": str(exc)}, status=400)
     return _preview_page(slug, name, data, options, transcript, plan)
@@ -177,7 +176,7 @@ def import_save(slug: str):
     try:
         transcript, plan = _plan(slug, name, data, options)
     except NotImported as exc:
-        return _form_page(slug, options, {exc.field: str(exc)}, status=400)
+        return _form_page(slug, options, exc.errors, status=400)
     except KbError as exc:
         return _form_page(slug, options, {"file": str(exc)}, status=400)
     if plan.already_imported:
