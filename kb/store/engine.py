@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel, col, create_engine
 
 from kb.config import STATE_VERSION, Kb, Settings
 from kb.errors import Problem
-from kb.records.parse import Record
+from kb.records.parse import Link, Record
 from kb.store import cross_problems
 from kb.store.models import (
     PER_FILE_TABLES,
@@ -119,6 +119,20 @@ def touch(session: Session, path: str, size: int, mtime_ns: int) -> None:
         session.add(row)
 
 
+def link_values(path: str, link: Link) -> dict:
+    """The columns of a link's row (`LinkRow`) in the file at `path`."""
+    return dict(
+        path=path,
+        slug=link.slug,
+        target_type=link.target_type,
+        label=link.label,
+        line=link.line,
+        question=link.question,
+        source_field=link.source_field,
+        block=link.block,
+    )
+
+
 def write_records(session: Session, records: Iterable[Record], fresh: bool = False) -> None:
     """Replace the stored rows of each record's file with what the record says now.
 
@@ -164,18 +178,7 @@ def write_records(session: Session, records: Iterable[Record], fresh: bool = Fal
         for tag in record.fields.get("tags") or [] if record.type == "casestudy" else []:
             rows[Tag].append(dict(path=record.path, tag=tag))
         for link in record.links:
-            rows[LinkRow].append(
-                dict(
-                    path=record.path,
-                    slug=link.slug,
-                    target_type=link.target_type,
-                    label=link.label,
-                    line=link.line,
-                    question=link.question,
-                    source_field=link.source_field,
-                    block=link.block,
-                )
-            )
+            rows[LinkRow].append(link_values(record.path, link))
         for quote in record.quotes:
             rows[QuoteRow].append(
                 dict(

@@ -15,6 +15,7 @@ from kb.records.parse import parse_bytes
 from kb.records.quotes import BLOCK_SEPARATOR, anchor
 from kb.store.catalog import Catalog
 from kb.store.cross_problems import BROKEN, link_problems
+from kb.store.engine import link_values
 from kb.store.models import Interview, LinkRow
 from kb.views.lists import Urls
 
@@ -137,19 +138,6 @@ def broken_links(catalog: Catalog, text: str, path: str) -> list[str]:
     lacks (with a "did you mean"), judged as `kb check` would once it is saved at `path`."""
     record = parse_bytes(text.encode("utf-8"), path, "casestudy")
     # `customer:` is left out: saving makes the file of a new customer.
-    links = [
-        LinkRow(
-            path=path,
-            slug=link.slug,
-            target_type=link.target_type,
-            label=link.label,
-            line=link.line,
-            question=link.question,
-            source_field=link.source_field,
-            block=link.block,
-        )
-        for link in record.links
-        if link.source_field != "customer"
-    ]
+    links = [LinkRow(**link_values(path, link)) for link in record.links if link.source_field != "customer"]
     catalog.prefetch(link.slug for link in links)
     return [found.problem.message for found in link_problems(links, catalog) if found.kind == BROKEN]

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kb.authoring.importing import ImportPlan, plan_import, write_import
@@ -98,6 +98,16 @@ def _plan(slug: str, name: str, data: bytes, options: ImportOptions) -> tuple[Tr
     return transcript, plan
 
 
+def _planned(slug: str, name: str, data: bytes, options: ImportOptions):
+    """`_plan`'s transcript and plan, or the form again saying what is wrong (a 400 response)."""
+    try:
+        return _plan(slug, name, data, options)
+    except NotImported as exc:
+        return make_response(_form_page(slug, options, exc.errors, status=400))
+    except KbError as exc:
+        return make_response(_form_page(slug, options, {"file": str(exc)}, status=400))
+
+
 def _form_page(slug: str, options: ImportOptions | None = None, errors: dict[str, str] | None = None, status=200):
     page = render_template(
         "write/import_form.html",
@@ -154,12 +164,10 @@ def import_preview(slug: str):
     if upload is None or not upload.filename:
         return _form_page(slug, options, {"file": f"choose a file: {EXPECTED}"}, status=400)
     name, data = upload.filename[:255], upload.read()
-    try:
-        transcript, plan = _plan(slug, name, data, options)
-    except NotImported as exc:
-        return _form_page(slug, options, exc.errors, status=400)
-    except KbError as exc:
-        return _form_page(slug, options, {"file": str(exc)}, status=400)
+    planned = _planned(slug, name, data, options)
+    if not isinstance(planned, tuple):
+        return planned
+    transcript, plan = planned
     return _preview_page(slug, name, data, options, transcript, plan)
 
 
@@ -173,12 +181,10 @@ def import_save(slug: str):
     except (binascii.Error, ValueError):
         message = "the preview's copy of the file did not come back intact, so nothing was saved: choose the file again"
         return _form_page(slug, options, {"file": message}, status=400)
-    try:
-        transcript, plan = _plan(slug, name, data, options)
-    except NotImported as exc:
-        return _form_page(slug, options, exc.errors, status=400)
-    except KbError as exc:
-        return _form_page(slug, options, {"file": str(exc)}, status=400)
+    planned = _planned(slug, name, data, options)
+    if not isinstance(planned, tuple):
+        return planned
+    transcript, plan = planned
     if plan.already_imported:
         return _preview_page(slug, name, data, options, transcript, plan, notice="Nothing was saved.")
     previewed = (request.form.get("path", ""), request.form.get("text_sha256", ""))
