@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from kb.records.front_matter import FrontMatterError, load_yaml
+from kb.records.headings import BREAK_RE, FENCE_RE, find_headings
 
 
 class Turn(NamedTuple):
@@ -43,9 +44,6 @@ INLINE_TURN = re.compile(
 OTTER_HEAD = re.compile(rf"^(?P<name>{NAME})\s+(?P<time>{TIME})\s*$")
 FATHOM_HEAD = re.compile(rf"^@?(?P<time>{TIME})\s+-\s+(?P<name>{NAME})\s*$")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 PROPERTY = re.compile(
     r"^\s*(?:[-*]\s+)?(?:\*\*)?(?P<key>[A-Za-z][A-Za-z ]{1,20}?)(?:\*\*)?\s*:(?:\*\*)?\s*(?P<value>.*)$"
 )
@@ -127,7 +125,7 @@ def read_text(text: str, call: TextCall | None = None) -> TextCall:
             turn = None
 
     for line in lines:
-        if FENCE.match(line):
+        if FENCE_RE.match(line):
             in_fence = not in_fence
         heading = None if in_fence else HEADING.match(line)
         if heading:
@@ -255,38 +253,16 @@ def _front_matter(lines: list[str], call: TextCall) -> list[str]:
 
 def demoted(notes: str) -> str:
     """Notes with their headings written `###` and below: inside a record's `## Notes`, a `#` or `##` heading
-    of the export (or an underlined one) would start a section of its own. A rule ending the notes is dropped."""
-    lines = _atx_headings(notes.split("\n"))
-    while lines and (not lines[-1].strip() or RULE.match(lines[-1])):
+    of the export (or an underlined one) would start a section of its own. The headings are those kb's parser
+    reads (kb.records.headings), so that none is missed and no other line is made one. A rule ending the
+    notes is dropped."""
+    lines = notes.split("\n")
+    while lines and (not lines[-1].strip() or BREAK_RE.fullmatch(lines[-1])):
         lines.pop()
-    levels, in_fence = [], False
-    for line in lines:
-        if FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and (heading := HEADING.match(line)):
-            levels.append(len(heading.group(1)))
-    shift = max(0, 3 - min(levels)) if levels else 0
-    out, in_fence = [], False
-    for line in lines:
-        if FENCE.match(line):
-            in_fence = not in_fence
-        elif shift and not in_fence and (heading := HEADING.match(line)):
-            line = f"{'#' * min(len(heading.group(1)) + shift, 6)} {heading.group(2)}"
-        out.append(line)
-    return "\n".join(out)
-
-
-def _atx_headings(lines: list[str]) -> list[str]:
-    """Underlined (setext) headings written with `#`: a line of text over `===` or `---` is a heading."""
-    out: list[str] = []
-    in_fence = False
-    for line in lines:
-        if FENCE.match(line):
-            in_fence = not in_fence
-        underline = None if in_fence else SETEXT.match(line)
-        above = out[-1] if out else ""
-        if underline and above.strip() and not re.match(r"\s{0,3}([-*+>#]|\d+[.)]\s|(```|~~~))", above):
-            out[-1] = f"{'#' if underline.group(1).startswith('=') else '##'} {above.strip()}"
-            continue
-        out.append(line)
-    return out
+    headings = find_headings(lines, questions=False)
+    shift = max(0, 3 - min(heading.level for heading in headings)) if headings else 0
+    for heading in reversed(headings):  # from the end: an underlined heading's two lines become one
+        if shift or heading.underlined:
+            written = f"{'#' * min(heading.level + shift, 6)} {heading.title}"
+            lines[heading.at : heading.at + (2 if heading.underlined else 1)] = [written]
+    return "\n".join(lines)
