@@ -15,6 +15,7 @@ from kb.authoring.saving import SLUG_RE, Conflict, Saved, save
 from kb.config import Kb
 from kb.errors import KbError
 from kb.records.document import Document, clean_line, shown_value
+from kb.records.parse import COMMENT_RE
 from kb.vocabulary import INTERVIEW_KINDS, TYPE_DIRS, is_date_text, slug_of
 
 CALL_FIELDS = ("customer", "date", "kind", "people", "owner")
@@ -48,8 +49,9 @@ class CallForm:
         )
 
 
-def call_text(kb: Kb, form: CallForm, customer: str) -> str:
-    """The Markdown of a logged call: the KB's interview skeleton with the form's values and notes."""
+def call_text(kb: Kb, form: CallForm, customer: str, only_filled: bool = False) -> str:
+    """The Markdown of a logged call: the KB's interview skeleton with the form's values and notes
+    (`only_filled`: without the skeleton's sections that hold nothing but its comments)."""
     # The skeleton writes its values unquoted: render it with safe ones, then set what differs.
     document = Document(
         skeleton(
@@ -76,7 +78,20 @@ def call_text(kb: Kb, form: CallForm, customer: str) -> str:
     notes = form.notes.strip("\n").rstrip()
     if notes:
         document.set_notes(notes)
+    if only_filled:
+        drop_unfilled_sections(document)
     return document.text
+
+
+def drop_unfilled_sections(document: Document) -> None:
+    """Remove the sections that hold nothing but the skeleton's comments: a logged call shows only what was
+    written, not empty "Quotes" and "Next steps" headings."""
+    for span in reversed(document.sections(questions=False)):
+        if COMMENT_RE.sub("", span.text).strip():
+            continue
+        del document.lines[span.heading : span.end]
+    while len(document.lines) > 1 and not document.lines[-1].strip() and not document.lines[-2].strip():
+        document.lines.pop()  # one line break at the end, as the skeleton has
 
 
 def log_call(kb: Kb, form: CallForm) -> Saved:
@@ -96,7 +111,7 @@ def log_call(kb: Kb, form: CallForm) -> Saved:
         raise Invalid(errors)
     on_disk = RecordsOnDisk(kb)  # every slug question below is answered from one scan
     customer, name = customer_for(form.customer, on_disk.slugs("customer"))
-    text = call_text(kb, form, customer)
+    text = call_text(kb, form, customer, only_filled=True)
     folder = calls_folder(kb, day)
     base, taken = f"{day.isoformat()}-{customer}-{form.kind}", on_disk.slugs("interview")
     errors = form_problems(text, f"{folder}/{base}.md", "interview", CALL_FIELDS)
@@ -109,6 +124,20 @@ def log_call(kb: Kb, form: CallForm) -> Saved:
     path = save_new_call(kb, folder, base, text, taken)
     created = make_customer(kb, customer, name, on_disk.slugs("customer")) if name else []
     return Saved(path, slug_of(path), text, created)
+
+
+def after_as_of(day_text: str, pinned: dt.date | None) -> str | None:
+    """What to tell the user of a call dated after the as-of date kb.toml pins (None when it is not)."""
+    try:
+        day = dt.date.fromisoformat(day_text)
+    except ValueError:
+        return None
+    if pinned is None or day <= pinned:
+        return None
+    return (
+        f"This call is dated {day.isoformat()}, after the as-of date {pinned.isoformat()} pinned in kb.toml: "
+        "Home and the method count it only once as_of in kb.toml is moved to that day or later."
+    )
 
 
 def calls_folder(kb: Kb, day: dt.date) -> str:

@@ -65,7 +65,13 @@ def new_casestudy(ctx, customer, slug, person, no_edit):
 
 @new.command("interview")
 @click.argument("customer")
-@click.option("--date", "day", callback=date_option, metavar="YYYY-MM-DD", help="Day of the call (default: today).")
+@click.option(
+    "--date",
+    "day",
+    callback=date_option,
+    metavar="YYYY-MM-DD",
+    help="Day of the call (default: as_of in kb.toml, else today).",
+)
 @click.option(
     "--kind", default="other", show_default=True, help=f"{', '.join(INTERVIEW_KINDS[:-1])} or {INTERVIEW_KINDS[-1]}."
 )
@@ -76,7 +82,8 @@ def new_interview(ctx, customer, day, kind, no_edit):
     from kb.authoring.create import new_interview as make
 
     workspace = workspace_for(ctx, refresh=False)
-    _made(make(workspace.kb, customer, date=day, kind=kind), not no_edit)
+    # A KB pinned to an as-of date counts only the calls up to that day: a new call is of that day.
+    _made(make(workspace.kb, customer, date=day or workspace.settings.as_of, kind=kind), not no_edit)
 
 
 @new.command("customer")

@@ -113,11 +113,13 @@ def _save_story(form: story_form.StoryForm, path: str | None):
     return _saved(saved)
 
 
-def _saved(saved: Saved):
+def _saved(saved: Saved, note: str | None = None):
     root = core.workspace().kb.root
     core.refresh_now([str(root / path) for path in (saved.path, *saved.created)])  # the next page shows them at once
     made = f" and made {', '.join(saved.created)} for the new customer" if saved.created else ""
     flash(f"Saved {saved.path}{made}.", "saved")
+    if note:
+        flash(note, "as-of")
     endpoint = "browse.interview" if saved.path.startswith("content/interviews/") else "browse.casestudy"
     return redirect(url_for(endpoint, slug=saved.slug), code=303)
 
@@ -268,9 +270,11 @@ def resolve_conflict():
 @bp.route("/new/interview", methods=["GET", "POST"])
 def log_call():
     """Log a call: a short form that writes a new interview (and the customer, when new)."""
+    pinned = core.workspace().settings.as_of
     if request.method == "GET":
-        form = call_form.CallForm(customer=request.args.get("customer", "")[:200], date=dt.date.today().isoformat())
-        return _call_page(form)
+        # A KB pinned to an as-of date shows only the calls up to that day: a new call is of that day.
+        day = (pinned or dt.date.today()).isoformat()
+        return _call_page(call_form.CallForm(customer=request.args.get("customer", "")[:200], date=day))
     form = call_form.CallForm.from_fields(request.form)
     try:
         saved = call_form.log_call(core.workspace().kb, form)
@@ -278,7 +282,7 @@ def log_call():
         return _call_page(form, exc.errors, status=400)
     except KbError as exc:
         return _call_page(form, [FieldProblem("form", str(exc))], status=400)
-    return _saved(saved)
+    return _saved(saved, call_form.after_as_of(form.date, pinned))
 
 
 def _call_page(form: call_form.CallForm, errors=(), status: int = 200):
