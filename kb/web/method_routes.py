@@ -6,8 +6,6 @@ what it computes as of D, and renders it; the `/api/` twins hold the same facts 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 
 from kb.errors import GateShut
@@ -17,8 +15,10 @@ from kb.method.compare import comparison_of, first_sentence, question_page, summ
 from kb.method.metrics import metrics as company_metrics
 from kb.method.status import Status, status
 from kb.views.charts import metric_svg
+from kb.views.lists import Urls
 from kb.views.paging import Paging
-from kb.web.core import arg_date, arg_int, catalog, memo, table_response, table_routes, workspace
+from kb.views.recent_edits import recent_edits
+from kb.web.core import arg_date, arg_int, catalog, memo, record_url, table_response, table_routes, workspace
 
 bp = Blueprint("method", __name__)
 
@@ -45,16 +45,8 @@ def home():
         status=found,
         gate=found.gate,
         calls=catalog().recent_calls(found.company.day),
-        edits=_recent_edits(),
+        edits=recent_edits(catalog(), Urls(record=record_url), workspace().kb.root, found.company.day),
     )
-
-
-def _recent_edits() -> list[dict]:
-    edits = []
-    for row in catalog().recent_edits():
-        changed = dt.datetime.fromtimestamp(row.mtime_ns / 1e9)
-        edits.append({"type": row.type, "slug": row.slug, "path": row.path, "when": changed.strftime("%Y-%m-%d %H:%M")})
-    return edits
 
 
 @bp.get("/api/status")
