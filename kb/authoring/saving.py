@@ -20,6 +20,8 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 # The names of the folders and files kb makes: no leading dot, no "..", no separators.
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 WRITABLE_DIRS = (TYPE_DIRS["casestudy"], TYPE_DIRS["interview"])
+# A customer's file is edited from its form, never made by `save` (new customers come from kb's skeleton).
+EDITABLE_DIRS = (*WRITABLE_DIRS, TYPE_DIRS["customer"])
 _write_lock = threading.Lock()  # one check-then-write at a time within this process
 
 
@@ -68,9 +70,10 @@ def _checked_path(kb: Kb, relative_path: str, new: bool) -> Path:
         raise refuse("not a plain relative path")
     if posixpath.normpath(relative_path) != relative_path or relative_path.startswith("/"):
         raise refuse("the path does not normalize to itself")
-    folder = next((d for d in WRITABLE_DIRS if relative_path.startswith(d + "/")), None)
+    folders = WRITABLE_DIRS if new else EDITABLE_DIRS
+    folder = next((d for d in folders if relative_path.startswith(d + "/")), None)
     if folder is None:
-        raise refuse(f"kb writes only under {' and '.join(d + '/' for d in WRITABLE_DIRS)}")
+        raise refuse(f"kb writes only under {', '.join(d + '/' for d in folders)}")
     parts = relative_path[len(folder) + 1 :].split("/")
     stem = slug_of(parts[-1])
     if not parts[-1].endswith(".md") or not all(_name_allowed(p, new) for p in [*parts[:-1], stem]):

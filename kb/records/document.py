@@ -140,8 +140,10 @@ class Document:
         """The front matter's values by key (the last one of a key set twice, as records read it)."""
         return self._front()[2]
 
-    def set_value(self, key: str, value: str | list[str], block: bool | None = None) -> None:
-        """Rewrite one key's lines (or add the key at the end of the front matter); others stay as written."""
+    def set_value(self, key: str, value: str | list[str], block: bool | None = None, plain: bool = False) -> None:
+        """Rewrite one key's lines (or add the key at the end of the front matter); others stay as written.
+
+        `plain` writes a text value as it is, unquoted: for a date or a number the caller has checked."""
         closing, blocks, _values = self._front()
         known = blocks.get(key)
         if isinstance(value, list):
@@ -152,6 +154,8 @@ class Document:
                 written = [f"{key}:", *(f"  - {_scalar(item)}" for item in value)]
             else:
                 written = [f"{key}: {_flow(value)}"]
+        elif plain and value:
+            written = [f"{key}: {value}"]
         else:
             written = [f"{key}: {_scalar(value)}" if value else f"{key}:"]
         if known is None:
@@ -162,6 +166,11 @@ class Document:
     def body(self) -> str:
         """The text after the front matter."""
         return "\n".join(self.lines[self._closing() + 1 :])
+
+    def set_body(self, body: str) -> None:
+        """Replace the whole text after the front matter (a blank line after it, one line break at the end)."""
+        closing = self._closing()
+        self.lines[closing + 1 :] = ["", *body.split("\n"), ""] if body else [""]
 
     def sections(self, questions: bool = True) -> list[Span]:
         """The body's sections, found as a record's are (kb.records.headings); `questions` for a case study."""

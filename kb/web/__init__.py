@@ -15,6 +15,7 @@ from kb.web import (
     import_routes,
     method_routes,
     quote_routes,
+    record_edit_routes,
     record_routes,
     recovery,
     search_routes,
@@ -58,7 +59,14 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
     app.json = InOrderJSON(app)
     core.init_app(app, kb)
     recovery.init_recovery(app)
-    blueprints = (record_routes.bp, search_routes.bp, writing_routes.bp, import_routes.bp, quote_routes.bp)
+    blueprints = (
+        record_routes.bp,
+        search_routes.bp,
+        writing_routes.bp,
+        record_edit_routes.bp,
+        import_routes.bp,
+        quote_routes.bp,
+    )
     for blueprint in (*blueprints, method_routes.bp):
         app.register_blueprint(blueprint)
     if app.config.get("KB_WATCH"):

@@ -120,7 +120,9 @@ def _saved(saved: Saved, note: str | None = None):
     flash(f"Saved {saved.path}{made}.", "saved")
     if note:
         flash(note, "as-of")
-    endpoint = "browse.interview" if saved.path.startswith("content/interviews/") else "browse.casestudy"
+    endpoint = "browse.casestudy"
+    if saved.path.startswith(("content/interviews/", "content/customers/")):
+        endpoint = "browse.interview" if saved.path.startswith("content/interviews/") else "browse.customer"
     return redirect(url_for(endpoint, slug=saved.slug), code=303)
 
 
