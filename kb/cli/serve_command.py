@@ -46,7 +46,7 @@ def serve(ctx, host, port, no_token):
 
     workspace = workspace_for(ctx)  # index before listening, so that the first page is quick
     token = None if no_token else secrets.token_urlsafe(32)
-    app = create_app(workspace.kb.root, {"KB_PORT": port, "KB_WATCH": True, "KB_TOKEN": token})
+    app = create_app(workspace.kb.root, {"KB_PORT": port, "KB_WATCH": True, "KB_REFRESHER": True, "KB_TOKEN": token})
     bind = host.strip("[]")
     try:
         # A thread a request: a page then never queues behind a save that waits for its refresh (with 8

@@ -294,6 +294,28 @@ class _ParallelWriter(MpWriter):
 SEGMENTS_PER_TIER = 10
 
 
+# A commit that must not wait for a merge (a server's, under load) merges only past this many segments;
+# the server merges when it is idle (`merge_segments`), and before that its refreshes index again the
+# records of the smallest segments (`crowding_records`).
+CROWDED_SEGMENTS = 40
+# Past this many segments, a server's refresh indexes again (from their files) the records of the smallest
+# segments, at most ABSORBED_RECORDS of them, leaving those segments empty: Whoosh merges by reading every
+# posting back one at a time (1.25 s for 14 records at 10,000), ten times what indexing them costs.
+ABSORBING_SEGMENTS = 12
+ABSORBED_RECORDS = 16
+# A refresh a request waits for absorbs only this few records, and only past twice as many segments.
+URGENT_ABSORBED_RECORDS = 8
+
+
+def _to_merge(segments: list) -> list:
+    """The segments `merge_like_sizes` merges: the smallest tier of SEGMENTS_PER_TIER segments of like size."""
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tiers.setdefault(len(str(segment.doc_count_all())), []).append(segment)
+    full = [tier for tier, members in sorted(tiers.items()) if len(members) >= SEGMENTS_PER_TIER]
+    return tiers[full[0]] if full else []
+
+
 def merge_like_sizes(writer, segments: list) -> list:
     """Whoosh merge policy: drop the segments with nothing live; when SEGMENTS_PER_TIER segments have the
     same number of digits in their record count, merge those (the smallest such tier) into the new one."""
@@ -301,18 +323,59 @@ def merge_like_sizes(writer, segments: list) -> list:
 
     # A segment whose every record was deleted since holds nothing: drop it without reading it.
     segments = [segment for segment in segments if segment.doc_count() > 0]
-    tiers: dict[int, list] = {}
-    for segment in segments:
-        tiers.setdefault(len(str(segment.doc_count_all())), []).append(segment)
-    full = [tier for tier, members in sorted(tiers.items()) if len(members) >= SEGMENTS_PER_TIER]
-    if not full:
+    merged = _to_merge(segments)
+    if not merged:
         return segments
-    merged = tiers[full[0]]
     for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
         reader.close()
     return [segment for segment in segments if segment not in merged]
+
+
+def merge_only_when_crowded(writer, segments: list) -> list:
+    """Whoosh merge policy for a commit that must be quick: drop the segments with nothing live, and merge
+    as `merge_like_sizes` does only once there are more than CROWDED_SEGMENTS."""
+    live = [segment for segment in segments if segment.doc_count() > 0]
+    return merge_like_sizes(writer, live) if len(live) > CROWDED_SEGMENTS else live
+
+
+def crowding_records(state_dir: Path, above: int, records: int) -> list[str]:
+    """The records (their paths as shown) of the smallest segments, at most `records` of them from two
+    segments at least, to be indexed again so that those segments empty, once there are more than `above`
+    segments; none before."""
+    from whoosh.reading import SegmentReader
+
+    ix = open_index(state_dir)
+    try:
+        segments = sorted((s for s in ix._segments() if s.doc_count() > 0), key=lambda s: s.doc_count())
+        if len(segments) <= above:
+            return []
+        paths: set[str] = set()
+        taken = 0
+        for segment in segments:
+            if len(paths) + segment.doc_count() > records:
+                break
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+            try:
+                paths |= {fields["path"].split(BLOCK_SEPARATOR)[0] for _number, fields in reader.iter_docs()}
+            finally:
+                reader.close()
+            taken += 1
+        # Two segments at least: the refresh's own new segment then leaves one fewer.
+        return sorted(paths) if taken >= 2 else []
+    finally:
+        ix.close()
+
+
+def merge_segments(ix: KbIndex) -> bool:
+    """Merge the segments `merge_like_sizes` would (when there are such); whether there were. The caller
+    holds the KB's lock."""
+    if not _to_merge([segment for segment in ix._segments() if segment.doc_count() > 0]):
+        return False
+    writer = ix.writer(limitmb=128, codec=KbCodec(compression=0))
+    writer.commit(mergetype=merge_like_sizes)
+    return True
 
 
 class IndexWriter:
@@ -350,12 +413,12 @@ class IndexWriter:
         for quote in quote_documents(record, doc):
             self.writer.add_document(**quote)
 
-    def commit(self) -> None:
-        """Write the changes for good."""
+    def commit(self, merge: bool = True) -> None:
+        """Write the changes for good; without `merge`, merging segments only when they are crowded."""
         if self.fresh:
             self.writer.commit()
         else:
-            self.writer.commit(mergetype=merge_like_sizes)
+            self.writer.commit(mergetype=merge_like_sizes if merge else merge_only_when_crowded)
 
     def cancel(self) -> None:
         """Drop the changes."""

@@ -49,6 +49,8 @@ def create_app(root: str | os.PathLike | None, test_config: dict | None = None) 
         # The token every request must carry (kb.web.guard); None lets every request in, as tests do.
         KB_TOKEN=None,
         KB_WATCH=False,
+        # With the watcher, refresh in a process of its own (kb.workspace.refresher), as `kb serve` does.
+        KB_REFRESHER=False,
         # The largest request read: an imported call's file, carried again base64-encoded by its preview's
         # Save (Flask's own limit on one form field, 500 kB, would refuse a long transcript there).
         MAX_CONTENT_LENGTH=import_routes.LARGEST_POST,

@@ -33,6 +33,7 @@ sets the security headers on every response; every POST needs a CSRF token; a `K
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -57,6 +58,9 @@ from kb.views.markdown import render_markdown
 from kb.vocabulary import is_date_text
 from kb.web.guard import init_guard
 from kb.workspace import Workspace
+from kb.workspace.refresher import Refresher, RefresherGone
+
+log = logging.getLogger(__name__)
 
 RECORD_ENDPOINTS = {"casestudy": "browse.casestudy", "customer": "browse.customer", "interview": "browse.interview"}
 T = TypeVar("T")
@@ -88,6 +92,9 @@ class WebState:
         self.fresh_since = 0
         self.changed: set[str] | None = None  # None: the next refresh scans every file (as the first does)
         self.changed_lock = threading.Lock()
+        # The process that runs the refreshes while a watcher follows the files (kb.workspace.refresher);
+        # None: they run in this process.
+        self.refresher: Refresher | None = None
 
     def _open_index(self) -> KbIndex:
         """The index, frozen to its latest commit, its files mapped and a searcher opened."""
@@ -97,12 +104,14 @@ class WebState:
             # this opening has yet to map: it then opens the newer commit. A rebuild, which replaces the
             # whole index, is waited for.
             with self.workspace.steady():
-                ix = self.workspace.index()
+                ix = None
                 try:
+                    ix = self.workspace.index()
                     searcher_for(ix)
                     return ix
                 except FileNotFoundError:  # a commit (this server's or another process's) removed its files
-                    ix.close()
+                    if ix is not None:
+                        ix.close()
                     attempts -= 1
                     if not attempts:
                         raise
@@ -141,10 +150,18 @@ def files_changed(state: WebState, paths: Iterable[str] | None) -> int:
         return state.refreshes_started
 
 
-def refresh_now(changed: Iterable[str] | None = None) -> None:
+def refresh_now(changed: Iterable[str] | None = None, urgent: bool = True) -> None:
     """Bring `.kb/` up to date now: after this request wrote the files `changed` (their paths), or after the
     file watcher saw them change; with `changed` None, after a scan of every file."""
     state = _state()
+    refresher = state.refresher
+    if refresher is not None and refresher.alive:
+        try:
+            _refreshed_by(state, refresher, changed, urgent)
+            return
+        except RefresherGone:
+            log.warning("kb: the refresher process has ended; refreshing in the server's process")
+            files_changed(state, None)  # what it took may not be in .kb/: the next refresh scans every file
     ticket = files_changed(state, changed)  # a refresh numbered above this takes these files (or scans them all)
     with state.lock:
         if state.fresh_since > ticket:
@@ -173,6 +190,19 @@ def refresh_now(changed: Iterable[str] | None = None) -> None:
     if changes.any or changes.rebuilt:
         # What was read before the refresh is out of date: start this request's reads afresh, and let go
         # of the index object of the old commit as soon as no request uses it.
+        _close_request_state()
+        state.indexes.retire()
+
+
+def _refreshed_by(state: WebState, refresher: Refresher, changed: Iterable[str] | None, urgent: bool) -> None:
+    """Have the refresher process take the files `changed` and wait for it; then read afresh."""
+    # Without a watcher that saw every change, only a scan of the KB finds what else changed.
+    changes = refresher.refresh(changed if state.watched else None, urgent)
+    state.workspace.settings = state.workspace.kb.settings()  # the pages' as_of and thresholds, as refreshed
+    if changes.stale:
+        files_changed(state, None)
+    _refreshed(state, changes)
+    if changes.any or changes.rebuilt:
         _close_request_state()
         state.indexes.retire()
 

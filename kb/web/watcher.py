@@ -26,6 +26,7 @@ from flask import Flask, g
 from kb.config import CONFIG_FILE
 from kb.vocabulary import TYPE_DIRS
 from kb.web import core
+from kb.workspace.refresher import Refresher
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,13 @@ class Watcher:
         return self.app.extensions["kb"]
 
     def start(self) -> Watcher:
+        # The refreshes run in a process of their own, on another core than the requests (see
+        # kb.workspace.refresher); without it (it could not start, or ended) they run in this one.
+        if self.app.config.get("KB_REFRESHER"):
+            try:
+                self._state.refresher = Refresher(str(self.root))
+            except OSError:
+                log.exception("kb: cannot start the refresher process; refreshing in this one")
         for name, target in zip(WATCHES, (self._watch_records, self._watch_root), strict=True):
             thread = threading.Thread(target=target, name=f"kb-watch-{name}", daemon=True)
             thread.start()
@@ -82,6 +90,9 @@ class Watcher:
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout)
+        refresher, self._state.refresher = self._state.refresher, None
+        if refresher is not None:
+            refresher.close()
 
     @property
     def alive(self) -> bool:
@@ -176,7 +187,7 @@ class Watcher:
         while not self.stopping.is_set():
             try:
                 with self.app.app_context():
-                    core.refresh_now(paths)
+                    core.refresh_now(paths, urgent=False)  # requests' refreshes may go first
                     stale = g.get("kb_stale", False)
             except Exception:  # the next change, or the next request, tries again
                 self._state.watched = False

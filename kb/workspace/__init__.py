@@ -134,6 +134,8 @@ class Workspace:
         progress: Progress | None = None,
         need_store: bool = True,
         changed: Iterable[str] | None = None,
+        merge: bool = True,
+        absorb: tuple[int, int] | None = None,
     ) -> Changes:
         """Bring `.kb/` up to date with the files; rebuild it from nothing when asked or when broken.
 
@@ -141,6 +143,10 @@ class Workspace:
         command that reads it comes, so an edit is searchable without loading the database's libraries.
         `changed` (a file watcher's) names every file that may have changed since this workspace's last
         refresh: when the last refresh ended well, only those are looked at, not every file of the KB.
+        Without `merge`, the commit leaves the index's segments unmerged unless they are crowded (a server
+        merges them when no refresh is asked for: `merge_index`). With `absorb` (segments, records) and
+        `changed`: past that many segments, up to that many records of the smallest segments are indexed
+        again, which empties those segments.
         """
         scanned, self._scanned = self._scanned, None  # kept again only by a refresh that ends well
         check_state_folder(self.kb)
@@ -159,6 +165,7 @@ class Workspace:
             # The freshness check every command pays: nothing is opened (nor its libraries
             # imported) when the snapshot vouches for .kb/ and no file changed.
             looked = None
+            again: list[str] = []
             # Only what this workspace committed, all in step, is known well enough to look at some files alone.
             if (
                 changed is not None
@@ -167,11 +174,18 @@ class Workspace:
                 and snapshot.store_in_step
                 and not snapshot.unreadable
             ):
+                if absorb:
+                    from kb.search.index import crowding_records
+
+                    again = crowding_records(self.kb.state_dir, *absorb)
+                if again:
+                    changed = {*changed, *(str(self.kb.root / shown) for shown in again)}
                 looked = rescan(self.kb, scanned, changed)
             on_disk, only = looked or (scan(self.kb), None)
             blocked = still_unreadable(snapshot.unreadable, on_disk)
             if (
                 blocked is not None
+                and not again
                 and unchanged(
                     snapshot.files,
                     on_disk if not blocked else {path: file for path, file in on_disk.items() if path not in blocked},
@@ -184,7 +198,30 @@ class Workspace:
                 if not ours and only is None:  # checked against every file: as good as written by this workspace
                     self._written = (state_stamp(self.kb), snapshot)  # the lock held: no other process wrote since
                 return Changes(total=len(on_disk), unreadable=blocked)
-            return self._sync(on_disk, snapshot, progress, need_store, only=only)
+            return self._sync(on_disk, snapshot, progress, need_store, only=only, merge=merge, again=frozenset(again))
+
+    def merge_index(self) -> bool:
+        """Merge the index's small segments now, as a server does when no refresh is asked for (its refreshes
+        leave them unmerged); whether it did. Nothing is done while another process holds `.kb/` or wrote it
+        since this workspace last did."""
+        if self.read_only:
+            return False
+        with index_lock(self.kb, wait=0) as locked:
+            if not locked:
+                return False
+            snapshot, ours = self._snapshot()
+            if snapshot is None or not ours:
+                return False
+            from kb.search.index import merge_segments, open_index
+
+            ix = open_index(self.kb.state_dir)
+            try:
+                if not merge_segments(ix):
+                    return False
+            finally:
+                ix.close()
+            self._write_snapshot(snapshot)  # the same files, in the index's new files
+            return True
 
     def recover(self, damage: Exception) -> Changes:
         """The index failed to read although the snapshot vouched for it: rebuild `.kb/` now, saying why."""
@@ -328,14 +365,16 @@ class Workspace:
         need_store: bool,
         fresh: bool = False,
         only: list[str] | None = None,
+        merge: bool = True,
+        again: frozenset[str] = frozenset(),
     ) -> Changes:
         """Parse what changed since the index (and, with `need_store`, the database) last saw it (of the
         files `only` names, when it does), write the index and commit it, then the database."""
         session = self.session() if need_store else None
         try:
             stored = None if session is None else {} if fresh else stored_fingerprints(session, only)
-            todo = plan_refresh(on_disk, snapshot.files, stored, only)
-            sync = Sync(self.kb, todo, session, stored or {}, fresh)
+            todo = plan_refresh(on_disk, snapshot.files, stored, only, again)
+            sync = Sync(self.kb, todo, session, stored or {}, fresh, merge=merge)
             sync.write_index(progress)
             # The index is committed: say so before the database is touched, so that a kb killed
             # from here on redoes only the database's part. The database is still in step when no

@@ -16,6 +16,7 @@ class Read:
     file: FileOnDisk
     for_index: bool  # its stat is not the one the index's fingerprint has
     for_store: bool  # its stat is not the one the database's fingerprint has
+    again: bool = False  # indexed again whatever its content (to empty the small segment holding it)
 
 
 @dataclass
@@ -37,12 +38,14 @@ def plan_refresh(
     indexed: dict[str, Fingerprint],
     stored: dict[str, Fingerprint] | None,
     only: list[str] | None = None,
+    again: frozenset[str] = frozenset(),
 ) -> RefreshPlan:
     """Compare the files on disk with what the index holds and, unless `stored` is None (the database
     is not needed now), with what the database holds.
 
     With `only`, the shown paths of the files that may have changed (a file watcher saw every change
     since the last refresh): the other files are as the index holds them, and `stored` need hold only these.
+    The files `again` names (of those looked at) are indexed again whatever their content.
     """
     todo = RefreshPlan()
     looked = on_disk if only is None else [shown for shown in only if shown in on_disk]
@@ -51,8 +54,8 @@ def plan_refresh(
         in_index = indexed.get(shown)
         in_store = None if stored is None else stored.get(shown)
         store_stale = stored is not None and (in_store is None or not in_store.same_stat(file))
-        if in_index is None or not in_index.same_stat(file):
-            todo.reads.append(Read(file, for_index=True, for_store=store_stale))
+        if in_index is None or not in_index.same_stat(file) or shown in again:
+            todo.reads.append(Read(file, for_index=True, for_store=store_stale, again=shown in again))
         elif not store_stale:
             continue
         elif in_store is not None and in_store.same_content(file.type, in_index.sha256):
@@ -84,6 +87,6 @@ class Needs:
 def needs(read: Read, sha256: str, in_index: Fingerprint | None, in_store: Fingerprint | None) -> Needs:
     """Compare a read file's hash with what the index and the database hold of it."""
     file = read.file
-    index = read.for_index and not (in_index is not None and in_index.same_content(file.type, sha256))
+    index = read.for_index and (read.again or not (in_index is not None and in_index.same_content(file.type, sha256)))
     store = read.for_store and not (in_store is not None and in_store.same_content(file.type, sha256))
     return Needs(index, store, touch=read.for_store and not store)

@@ -34,8 +34,11 @@ class Sync:
     """One refresh applying a plan: read and hash the files it names, write the index and commit it,
     then write the database and commit it."""
 
-    def __init__(self, kb: Kb, todo: RefreshPlan, session, stored: dict[str, Fingerprint], fresh: bool):
+    def __init__(
+        self, kb: Kb, todo: RefreshPlan, session, stored: dict[str, Fingerprint], fresh: bool, merge: bool = True
+    ):
         self.kb = kb
+        self.merge = merge  # False: the commit merges segments only when they are crowded
         self.todo = todo
         self.session = session
         self.stored = stored
@@ -76,7 +79,7 @@ class Sync:
                 for path in self.todo.gone:
                     writer.delete(path)
             if self.writer is not None:
-                self.writer.commit()
+                self.writer.commit(merge=self.merge)
                 self.writer = None
         finally:
             if self.writer is not None:
