@@ -4,8 +4,10 @@ For views (every blueprint uses these, never `Workspace` directly):
 
 - `workspace()` returns the app's `kb.workspace.Workspace`, up to date with the files: while a file
   watcher follows them (`kb serve`: `kb.web.watcher`), as the watcher keeps it, with no scan of the
-  KB; without one, after a scan (`refresh(need_store=True)`) at most once per request. Refreshes are
-  serialized across the server's threads by one lock, which readers never take: a page reads the state
+  KB; without one, after a scan (`refresh(need_store=True)`) at most once per request. Under `kb serve`
+  the refreshes run in the refresher process (`kb.workspace.refresher`), which takes the requests waiting
+  at once together; without it (tests, or once it ended) they run here, serialized across the server's
+  threads by one lock. Readers never wait for a refresh: a page reads the state
   as last committed while a refresh runs (SQLite in WAL mode; the index's commits), and waits only
   while a rebuild replaces the database or the index (`Workspace.steady`). Call it first in a view that
   reads the KB; after writing files, call `refresh_now(paths)` so that the same request (and the next)

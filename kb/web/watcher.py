@@ -3,7 +3,8 @@ to kb.toml brings `.kb/` up to date at once, so a reload in the browser shows it
 
 Two daemon threads use watchfiles: one watches `casestudies/` and `content/` recursively, one watches
 the KB's folder itself (not recursively: a KB may sit in a big repository) for kb.toml and for those
-folders appearing. Every refresh goes through the web core's lock, like a request's.
+folders appearing. Every refresh goes through the web core like a request's (to the refresher process
+under `kb serve`, which lets a request's refresh go first).
 
 While both watches are in place and the watcher's last refresh succeeded, requests answer from the
 state it keeps and do not scan the KB (`WebState.watched`). A watch is in place once watchfiles first
