@@ -61,12 +61,26 @@ def pages_of(root: Path) -> dict[str, str]:
 
 
 def peak_mb(server: Server) -> float:
-    """The server process's peak resident memory so far (VmHWM), in MB."""
-    with open(f"/proc/{server.process.pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    """The server's peak resident memory so far (VmHWM), in MB: its process's plus that of each process it
+    started (the refresher), an upper bound of their peak together."""
+    pids = [server.process.pid]
+    try:
+        with open(f"/proc/{server.process.pid}/task/{server.process.pid}/children") as children:
+            pids += [int(pid) for pid in children.read().split()]
+    except OSError:
+        pass
+    return sum(_hwm_kb(pid) for pid in pids) / 1024
+
+
+def _hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:  # ended meanwhile
+        pass
+    return 0
 
 
 def measure_pages(server: Server, root: Path, runs: int) -> dict[str, dict]:

@@ -107,8 +107,8 @@ def web_section(size: dict, f: dict) -> list[str]:
         )
     alone = f" ({fmt_n(web['peak_mb_pages'])} MB after the pages alone)" if web.get("peak_mb_pages") else ""
     out.append(
-        f"Server peak memory (VmHWM of the `kb serve` process): {fmt_n(web.get('peak_mb'))} MB{alone}; it "
-        f"listened {fmt_s(web.get('ready_s'))} s after it was started.\n"
+        "Server peak memory (VmHWM of the `kb serve` process plus its refresher process's): "
+        f"{fmt_n(web.get('peak_mb'))} MB{alone}; it listened {fmt_s(web.get('ready_s'))} s after it was started.\n"
     )
     load = web.get("load")
     if load:
