@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 
 import pytest
@@ -78,8 +79,8 @@ def assert_side_by_side(section: str, key: str) -> None:
     assert "elm-story" not in section
 
 
-def test_compare_text_sets_hell_yes_answers_side_by_side_with_the_others_for_contrast(stories, runner):
-    text = compare(runner, stories)
+def test_compare_full_text_sets_hell_yes_answers_side_by_side_with_the_others_for_contrast(stories, runner):
+    text = compare(runner, stories, "--full")
 
     for key, section in sections(text, "").items():
         assert_side_by_side(section, key)
@@ -88,6 +89,37 @@ def test_compare_text_sets_hell_yes_answers_side_by_side_with_the_others_for_con
             assert name in section and person in section, (key, slug)
     assert "Lee Elm" not in text and "draft-only" not in text and "Elm Inc" not in text
     assert "2026-01-10-acme-discovery" in sections(text, "")["why_change"]  # the answer cites its call
+
+
+def test_compare_text_prints_one_line_per_story_and_question_by_default(stories, runner):
+    text = compare(runner, stories)
+
+    for key, section in sections(text, "").items():
+        assert_side_by_side(section, key)
+        for slug in (*HELL_YES, *CONTRAST):
+            _, name, _person, status, _ = STORIES[slug]
+            [line] = [line for line in section.splitlines() if answer(slug, key) in line]
+            assert line.strip().startswith(name), line
+            assert (f"({status})" in line) == (status != "hell-yes"), line
+        # Two stories are too few a side to tell terms apart: it says so rather than rank noise.
+        assert "Too few answers to tell terms apart" not in section  # two a side is enough to try
+        assert "no term stands out" in section
+    assert len(text.splitlines()) < 80
+
+
+@pytest.mark.parametrize("fmt", ["text", "csv", "markdown", "md", "json"])
+def test_compare_tags_works_in_every_format(stories, runner, fmt):
+    text = compare(runner, stories, "--tags", "--format", fmt)
+
+    if fmt == "json":
+        rows = {row["tag"]: (row["hell_yes"], row["others"]) for row in json.loads(text)["rows"]}
+        assert {tag: rows[tag] for tag in SHARED} == SHARED
+        text = "\n".join(f"{tag} {h} {o}" for tag, (h, o) in rows.items())
+    for tag, (hell_yes, others) in SHARED.items():
+        assert re.search(rf"\b{tag}\b\W+{hell_yes}\b\W+{others}\b", text), (fmt, tag, text)
+    for tag in ONLY_OTHERS:
+        assert tag in text, (fmt, tag)
+    assert "acme-story answers" not in text  # the tags, not the answers
 
 
 def test_compare_is_never_gated(stories, runner):

@@ -91,31 +91,93 @@ def metrics(ctx, as_of, as_json, svg_dir):
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "markdown", "csv"]),
+    type=click.Choice(["text", "markdown", "md", "csv", "json"]),
     default="text",
     show_default=True,
-    help="text for the terminal; markdown or csv to export.",
+    help="text for the terminal; markdown, csv or json to export.",
 )
-@click.option("--tags", is_flag=True, help="With --format csv: the tags table instead of the answers.")
+@click.option("--full", is_flag=True, help="Every answer in full (text), instead of one line per story.")
+@click.option("--tags", is_flag=True, help="The tags table instead of the answers (any format).")
+@click.option("--terms", is_flag=True, help="The distinguishing terms table instead of the answers (any format).")
+@click.option("--people", is_flag=True, help="The roles, sources and tags as counts instead of the answers.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["hell-yes", "meh", "churned"]),
+    help="Only stories of this status (repeatable).",
+)
+@click.option(
+    "--tag", "tags_wanted", multiple=True, metavar="TAG", help="Only stories with this tag (repeatable: all of them)."
+)
+@click.option("--source", default="", metavar="TEXT", help="Only customers from this source.")
+@click.option("--owner", default="", metavar="TEXT", help="Only customers of this owner.")
+@click.option("--segment", default="", metavar="NAME", help="Only stories tagged segment:NAME (or NAME).")
+@click.option("--won-from", callback=date_option, metavar="YYYY-MM-DD", help="Only customers won on or after this day.")
+@click.option("--won-to", callback=date_option, metavar="YYYY-MM-DD", help="Only customers won on or before this day.")
 @output_option
 @click.pass_context
-def compare(ctx, as_of, fmt, tags, output):
-    """Compare the five answers of hell-yes stories side by side, with meh and churned ones for contrast."""
+def compare(
+    ctx, as_of, fmt, full, tags, terms, people, statuses, tags_wanted, source, owner, segment, won_from, won_to, output
+):
+    """Compare hell-yes stories with meh and churned ones: per question the terms that set them apart and
+    one line per story (everything with --full); then the people, the triggers and the tags."""
+    from kb.errors import UsageError
     from kb.method.as_of import resolve_as_of
     from kb.method.company import company_of
     from kb.method.compare import comparison_of
+    from kb.method.compare_filters import CompareFilter
     from kb.store.catalog import Catalog
-    from kb.views.terminal import compare_text
+    from kb.views.compare_text import compare_full_text, compare_summary_text
+    from kb.views.terminal import table_text
 
+    if sum((tags, terms, people)) > 1:
+        raise UsageError("compare: choose one of --tags, --terms and --people")
+    if won_from and won_to and won_from > won_to:
+        raise UsageError(f"--won-to: expected a day on or after --won-from ({won_from}); got {won_to}")
+    filters = CompareFilter(
+        tuple(statuses),
+        tuple(t.strip().lower() for t in tags_wanted if t.strip()),
+        source.strip(),
+        owner.strip(),
+        segment.strip(),
+        won_from,
+        won_to,
+    )
     workspace = workspace_for(ctx)
     when = resolve_as_of(as_of, workspace.settings)
     with workspace.session() as session:
         catalog = Catalog(session)
-        comparison = comparison_of(catalog, company_of(catalog, workspace.settings, when))
-    if fmt == "markdown":
+        comparison = comparison_of(catalog, company_of(catalog, workspace.settings, when), filters)
+    table = None
+    if tags:
+        table = comparison.tags_table()
+    elif terms:
+        table = comparison.terms_table()
+    elif people:
+        table = comparison.people_table()
+    if table is not None:
+        if fmt == "csv":
+            text = table.to_csv()
+        elif fmt in ("markdown", "md"):
+            text = table.to_markdown()
+        elif fmt == "json":
+            text = json.dumps(table.to_json(), indent=2, ensure_ascii=False) + "\n"
+        else:
+            text = table_text(table)
+    elif fmt in ("markdown", "md"):
         text = comparison.to_markdown()
     elif fmt == "csv":
-        text = (comparison.tags_table() if tags else comparison.answers_table()).to_csv()
+        text = comparison.answers_table().to_csv()
+    elif fmt == "json":
+        data = {
+            **comparison.answers_table().to_json(),
+            "filters": comparison.filters.as_args(),
+            "terms": comparison.terms_table().to_json()["rows"],
+            "people": comparison.people_table().to_json()["rows"],
+            "tags": comparison.tags_table().to_json()["rows"],
+        }
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
-        text = compare_text(comparison)
+        text = compare_full_text(comparison) if full else compare_summary_text(comparison)
     write_out(text, output)

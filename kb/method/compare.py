@@ -1,33 +1,47 @@
-"""The compare view: per question, hell-yes answers side by side, meh and churned for contrast.
+"""The compare view: per question, what hell-yes answers share and the others lack, then every answer.
 
 Never gated: comparing the stories is the work that earns the metrics.
 
-- The hell-yes column holds every story whose status is `hell-yes`, counting or not (each says which);
-  the contrast column holds the `meh` stories, then the `churned` ones. Drafts stay out.
+- The hell-yes side holds every story whose status is `hell-yes`, counting or not (each says which); the
+  contrast side holds the `meh` stories, then the `churned` ones. Drafts stay out. A filter
+  (`compare_filters.CompareFilter`) narrows both sides, and everything below is computed on what it keeps.
+- Per question, the terms hell-yes answers use and the others do not, and the reverse (`synthesis`), each
+  with its counts of answers; then one line per story: the summary the author wrote for that answer, else
+  its first sentence, and the quotes it cites.
 - Tags are compared case-insensitively. *Shared by hell-yes stories*: a tag on at least two hell-yes
   stories (with only one hell-yes story, its tags). *Only the others*: a tag on meh or churned stories
   that no hell-yes story carries. Each comes with how many stories of each side carry it.
+- The people and the triggers: the ONE person's role, the source and the tags of each side, as counts.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
-
-from sqlalchemy import select
-from sqlmodel import col
 
 from kb.errors import UsageError
 from kb.method.company import Company
+from kb.method.compare_filters import CompareFilter, Options, People, options_of, people_of, sides_of
+from kb.method.compare_reading import CitedQuote, read_answers
+from kb.method.synthesis import Distinguishing, TermScore, distinguishing, terms_of
 from kb.records.fields import QUESTIONS
-from kb.records.parse import COMMENT_RE
 from kb.search.plain import plain_text
-from kb.store.catalog import RESOLUTION_ORDER, Catalog
-from kb.store.models import AnswerRow, FileState, LinkRow
+from kb.store.catalog import Catalog
 from kb.table import Table
 
-CONTRAST_STATUSES = ("meh", "churned")
+SIDES = ("hell-yes", "contrast")
+FIRST_SENTENCE_CHARS = 240
+_SENTENCE_RE = re.compile(r"^(.+?[.!?])(?=\s|$)", re.S)
+
+
+def first_sentence(text: str) -> str:
+    """An answer's first sentence as a reader reads it (links as their labels), at most 240 characters."""
+    shown = " ".join(plain_text(text).split("\n\n")[0].split())
+    match = _SENTENCE_RE.match(shown)
+    if match:
+        shown = match.group(1)
+    return shown if len(shown) <= FIRST_SENTENCE_CHARS else shown[: FIRST_SENTENCE_CHARS - 1].rstrip() + "…"
 
 
 @dataclass
@@ -42,11 +56,20 @@ class ComparedAnswer:
     person: str | None
     counts: bool  # a hell-yes story that makes its customer a hell-yes customer
     text: str  # "" when not answered
-    cites: list[str] = field(default_factory=list)
+    cites: list[str] = field(default_factory=list)  # the calls it cites
+    line: str = ""  # the author's summary of it, else its first sentence
+    quotes: list[CitedQuote] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # the question's distinguishing terms it uses, as shown
+    summarised: bool = False  # `line` is the author's summary
 
     @property
     def answered(self) -> bool:
         return bool(self.text.strip())
+
+    @property
+    def not_counting(self) -> bool:
+        """A hell-yes story whose customer is not (yet) a hell-yes customer."""
+        return self.status == "hell-yes" and not self.counts
 
 
 @dataclass
@@ -56,6 +79,22 @@ class QuestionRow:
     question: str
     hell_yes: list[ComparedAnswer]
     contrast: list[ComparedAnswer]
+    terms: Distinguishing = field(default_factory=lambda: Distinguishing([], [], 0, 0))
+
+    def side(self, name: str) -> list[ComparedAnswer]:
+        """The answers of one side (`hell-yes` or `contrast`)."""
+        return self.hell_yes if name == "hell-yes" else self.contrast
+
+    def quotes_behind(self) -> list[tuple[ComparedAnswer, CitedQuote]]:
+        """The quotes the hell-yes answers cite, each once, with the first answer citing it."""
+        seen: set[str] = set()
+        found = []
+        for answer in self.hell_yes:
+            for quote in answer.quotes:
+                if quote.ref not in seen:
+                    seen.add(quote.ref)
+                    found.append((answer, quote))
+        return found
 
 
 @dataclass
@@ -63,6 +102,22 @@ class TagCount:
     tag: str
     hell_yes: int
     others: int
+
+
+ANSWER_COLUMNS = [
+    ("question", "Question"),
+    ("side", "Side"),
+    ("status", "Status"),
+    ("story", "Story"),
+    ("customer", "Customer"),
+    ("person", "Person"),
+    ("counts", "Counts yet"),
+    ("line", "Line"),
+    ("answer", "Answer"),
+    ("cites", "Cites calls"),
+    ("quotes", "Quotes cited"),
+    ("terms", "Distinguishing terms used"),
+]
 
 
 @dataclass
@@ -73,25 +128,18 @@ class Comparison:
     hell_yes_stories: int
     contrast_stories: int
     as_of_text: str = ""  # "as of 2026-03-18, pinned in kb.toml": every view names D
+    people: People = field(default_factory=lambda: People([], [], []))
+    filters: CompareFilter = field(default_factory=CompareFilter)
+    options: Options = field(default_factory=Options)
 
-    def answers_table(self) -> Table:
-        """Every answer as one row: the question, then the hell-yes answers, then the contrast ones."""
-        table = Table(
-            "Compare: the five questions",
-            [
-                ("question", "Question"),
-                ("side", "Side"),
-                ("status", "Status"),
-                ("story", "Story"),
-                ("customer", "Customer"),
-                ("person", "Person"),
-                ("answer", "Answer"),
-                ("cites", "Cites calls"),
-            ],
-        )
+    def answers_table(self, per_side: int | None = None) -> Table:
+        """Every answer as one row (the first `per_side` of each side, when given): the question, then the
+        hell-yes answers, then the contrast ones."""
+        table = Table("Compare: the five questions", list(ANSWER_COLUMNS))
         for row in self.rows:
-            for side, answers in (("hell-yes", row.hell_yes), ("contrast", row.contrast)):
-                for answer in answers:
+            for side in SIDES:
+                for answer in row.side(side)[:per_side]:
+                    counts = ("yes" if answer.counts else "not yet") if answer.status == "hell-yes" else None
                     table.add(
                         {
                             "question": row.key,
@@ -100,13 +148,40 @@ class Comparison:
                             "story": answer.story,
                             "customer": answer.customer,
                             "person": answer.person,
+                            "counts": counts,
+                            "line": answer.line,
                             "answer": answer.text,
                             "cites": list(answer.cites),
+                            "quotes": [q.ref for q in answer.quotes],
+                            "terms": list(answer.terms),
                         }
                     )
         return table
 
+    def terms_table(self) -> Table:
+        """Per question, the terms hell-yes answers use more, then those the others use more, with counts."""
+        table = Table(
+            "Compare: distinguishing terms",
+            [
+                ("question", "Question"),
+                ("side", "Used more by"),
+                ("term", "Term"),
+                ("stem", "Stem"),
+                ("hell_yes", "Hell-yes answers using it"),
+                ("hell_yes_of", "Hell-yes answers"),
+                ("others", "Other answers using it"),
+                ("others_of", "Other answers"),
+                ("z", "Score (z)"),
+            ],
+        )
+        for row in self.rows:
+            for side, terms in (("hell-yes", row.terms.hell_yes), ("contrast", row.terms.others)):
+                for term in terms:
+                    table.add({"question": row.key, "side": side, **term.as_dict()})
+        return table
+
     def tags_table(self) -> Table:
+        """The tags hell-yes stories share, then those only the others carry, with counts of stories."""
         table = Table(
             "Compare: tags",
             [
@@ -121,53 +196,96 @@ class Comparison:
                 table.add({"group": group, "tag": tag.tag, "hell_yes": tag.hell_yes, "others": tag.others})
         return table
 
+    def people_table(self) -> Table:
+        """The ONE person's role, the source and the tags of each side, as counts of stories."""
+        table = Table(
+            "Compare: people and triggers",
+            [("group", "Group"), ("value", "Value"), ("hell_yes", "Hell-yes stories"), ("others", "Other stories")],
+        )
+        for group, _title, counts in self.people.groups():
+            for count in counts:
+                table.add({"group": group, "value": count.value, "hell_yes": count.hell_yes, "others": count.others})
+        return table
+
     def to_markdown(self) -> str:
-        """The compare view as a Markdown document: per question, then the tags."""
-        lines = [
-            "# Compare the stories",
-            "",
-            f"{self.hell_yes_stories} hell-yes stories side by side; {self.contrast_stories} meh and "
-            f"churned stories for contrast; {self.as_of_text}.",
-            "",
-        ]
-        for row in self.rows:
-            lines += [f"## {row.heading}", "", f"*{row.question}*", ""]
-            for title, answers in (("Hell-yes", row.hell_yes), ("For contrast: meh and churned", row.contrast)):
-                lines += [f"### {title}", ""]
-                if not answers:
-                    lines += ["No stories.", ""]
-                for answer in answers:
-                    who = ", ".join(x for x in (answer.customer_name or answer.customer, answer.person) if x)
-                    flag = "" if answer.status != "hell-yes" or answer.counts else " (does not count yet)"
-                    lines += [f"**{answer.story}** — {who} — {answer.status}{flag}", ""]
-                    lines += [_quote(answer.text) if answer.answered else "> (not answered)", ""]
-                    if answer.cites:
-                        lines += [f"Cites: {', '.join(f'[[{c}]]' for c in answer.cites)}", ""]
-        lines += ["## Tags", ""] + self.tags_table().to_markdown().splitlines()[2:]
-        return "\n".join(lines).rstrip() + "\n"
+        """The compare view as one Markdown document."""
+        return markdown_document(self)
+
+    @property
+    def answer_chars(self) -> int:
+        """How long every answer is, together: whether a page can carry them all."""
+        return sum(len(a.text) for row in self.rows for side in SIDES for a in row.side(side))
 
 
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
 
 
-def compare(
-    company,
-    answers: dict[str, dict[str, list[str]]],
-    citations: dict[str, dict[str, list[str]]],
-    tags: dict[str, list[str]],
-) -> Comparison:
-    """Build the compare view from the company's stories, their answer texts, citations and tags by path."""
+def term_counts(term: TermScore) -> str:
+    """A term with its plain counts: `auditor: 9 of 12 hell-yes, 1 of 10 others`."""
+    return f"{term.shown}: {term.hell_yes} of {term.hell_yes_of} hell-yes, {term.others} of {term.others_of} others"
+
+
+def markdown_document(comparison: Comparison) -> str:
+    """The compare view as a Markdown document: per question its terms and answers, then the tags."""
+    c = comparison
+    filtered = f" Filtered: {c.filters.describe()}." if c.filters.active else ""
+    lines = [
+        "# Compare the stories",
+        "",
+        f"{c.hell_yes_stories} hell-yes stories side by side; {c.contrast_stories} meh and "
+        f"churned stories for contrast; {c.as_of_text}.{filtered}",
+        "",
+    ]
+    for row in c.rows:
+        lines += [f"## {row.heading}", "", f"*{row.question}*", ""]
+        lines += _terms_markdown(row.terms)
+        for title, answers in (("Hell-yes", row.hell_yes), ("For contrast: meh and churned", row.contrast)):
+            lines += [f"### {title}", ""]
+            if not answers:
+                lines += ["No stories.", ""]
+            for answer in answers:
+                who = ", ".join(x for x in (answer.customer_name or answer.customer, answer.person) if x)
+                flag = " (does not count yet)" if answer.not_counting else ""
+                lines += [f"**{answer.story}** — {who} — {answer.status}{flag}", ""]
+                lines += [_quote(answer.text) if answer.answered else "> (not answered)", ""]
+                if answer.cites:
+                    lines += [f"Cites: {', '.join(f'[[{c}]]' for c in answer.cites)}", ""]
+                for quote in answer.quotes:
+                    said = f" — {quote.speaker}" if quote.speaker else ""
+                    lines += [f"- [[{quote.ref}]]: {quote.text or '(no such quote)'}{said}"]
+                if answer.quotes:
+                    lines.append("")
+    lines += ["## People and triggers", ""] + c.people_table().to_markdown().splitlines()[2:] + [""]
+    lines += ["## Tags", ""] + c.tags_table().to_markdown().splitlines()[2:]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _terms_markdown(terms: Distinguishing) -> list[str]:
+    if terms.notice:
+        return [terms.notice, ""]
+    lines = ["Hell-yes answers share: " + ("; ".join(term_counts(t) for t in terms.hell_yes) or "no term stands out.")]
+    lines += ["", "Only the others: " + ("; ".join(term_counts(t) for t in terms.others) or "no term stands out."), ""]
+    return lines
+
+
+def comparison_of(catalog: Catalog, company: Company, filters: CompareFilter | None = None) -> Comparison:
+    """The compare view of a company as the store holds it, as of D, of the stories `filters` keeps."""
+    filters = filters or CompareFilter()
+    tags = catalog.story_tags()
+    sides = sides_of(company, tags, filters)
+    stories = sides["hell-yes"] + sides["contrast"]
+    keys = [q.key for q in QUESTIONS]
+    read = read_answers(catalog, stories, keys)
     counting = {v.story.path for v in company.hell_yes.verdicts if v.counts}
-    hell = sorted((s for s in company.stories if s.status == "hell-yes"), key=lambda s: (s.customer or "", s.slug))
-    contrast = sorted(
-        (s for s in company.stories if s.status in CONTRAST_STATUSES),
-        key=lambda s: (CONTRAST_STATUSES.index(s.status), s.customer or "", s.slug),
-    )
+    terms = {s.path: {k: terms_of(t) for k, t in read.texts.get(s.path, {}).items() if t} for s in stories}
+    background = Counter(term for by in terms.values() for found in by.values() for term in found)
+    answers_total = sum(len(by) for by in terms.values())
 
     def answer(story, key: str) -> ComparedAnswer:
         customer = company.customers.get(story.customer or "")
-        texts = [t.strip() for t in answers.get(story.path, {}).get(key, []) if t.strip()]
+        text = read.texts.get(story.path, {}).get(key, "")
+        summary = read.summaries.get(story.path, {}).get(key, "")
         return ComparedAnswer(
             story.slug,
             story.path,
@@ -176,16 +294,41 @@ def compare(
             customer.name if customer else None,
             story.person,
             story.path in counting,
-            "\n\n".join(texts),
-            list(citations.get(story.path, {}).get(key, [])),
+            text,
+            list(read.calls.get(story.path, {}).get(key, [])),
+            summary or (first_sentence(text) if text else ""),
+            list(read.quotes.get(story.path, {}).get(key, [])),
+            summarised=bool(summary),
         )
 
-    rows = [
-        QuestionRow(q.key, q.heading, q.prompt, [answer(s, q.key) for s in hell], [answer(s, q.key) for s in contrast])
-        for q in QUESTIONS
-    ]
-    shared, others = _tags_compared(hell, contrast, tags)
-    return Comparison(rows, shared, others, len(hell), len(contrast), company.as_of.describe())
+    rows = []
+    for q in QUESTIONS:
+        row = QuestionRow(
+            q.key,
+            q.heading,
+            q.prompt,
+            [answer(s, q.key) for s in sides["hell-yes"]],
+            [answer(s, q.key) for s in sides["contrast"]],
+        )
+        used = {side: [terms[a.path][q.key] for a in row.side(side) if q.key in terms[a.path]] for side in SIDES}
+        row.terms = distinguishing(used["hell-yes"], used["contrast"], background, answers_total)
+        shown = row.terms.hell_yes + row.terms.others
+        for a in row.hell_yes + row.contrast:
+            mine = terms[a.path].get(q.key, {})
+            a.terms = [t.shown for t in shown if t.term in mine]
+        rows.append(row)
+    shared, others = _tags_compared(sides["hell-yes"], sides["contrast"], tags)
+    return Comparison(
+        rows,
+        shared,
+        others,
+        len(sides["hell-yes"]),
+        len(sides["contrast"]),
+        company.as_of.describe(),
+        people_of(company, sides, tags),
+        filters,
+        options_of(company, tags),
+    )
 
 
 def _tags_compared(hell, contrast, tags: dict[str, list[str]]) -> tuple[list[TagCount], list[TagCount]]:
@@ -213,178 +356,6 @@ def _tag_counts(stories, tags: dict[str, list[str]]) -> dict[str, tuple[str, int
     return {key: (written[key], n) for key, n in counts.items()}
 
 
-def comparison_of(catalog: Catalog, company: Company) -> Comparison:
-    """The compare view of a company as the store holds it, as of D."""
-    catalog.paths  # noqa: B018 (every file's slug read at once: each citation then resolves without a query)
-    return compare(company, catalog.answer_texts(), catalog.citations(), catalog.story_tags())
-
-
-# -- the compare page: a summary per question, and each question's answers a page at a time ----------------
-
-# Stories a question's summary shows per side; the rest are on that question's own pages.
-SHOWN_PER_SIDE = 5
-FIRST_SENTENCE_CHARS = 240
-SIDES = ("hell-yes", "contrast")
-_SENTENCE_RE = re.compile(r"^(.+?[.!?])(?=\s|$)", re.S)
-
-
-def first_sentence(text: str) -> str:
-    """An answer's first sentence as a reader reads it (links as their labels), at most 240 characters."""
-    shown = " ".join(plain_text(text).split("\n\n")[0].split())
-    match = _SENTENCE_RE.match(shown)
-    if match:
-        shown = match.group(1)
-    return shown if len(shown) <= FIRST_SENTENCE_CHARS else shown[: FIRST_SENTENCE_CHARS - 1].rstrip() + "…"
-
-
-@dataclass
-class SideSummary:
-    """One side of one question: how many stories of each status answer it, and the first few answers."""
-
-    side: str
-    stories: int
-    answered: dict[str, int]  # status → stories of that status that answer the question
-    of_status: dict[str, int]  # status → stories of that status on this side
-    shown: list[ComparedAnswer]
-
-    @property
-    def answered_total(self) -> int:
-        return sum(self.answered.values())
-
-
-@dataclass
-class QuestionSummary:
-    key: str
-    heading: str
-    question: str
-    sides: dict[str, SideSummary]
-
-
-@dataclass
-class CompareSummary:
-    """The compare page: per question, each side's counts and first answers; the tags; as of D."""
-
-    rows: list[QuestionSummary]
-    shared_tags: list[TagCount]
-    other_tags: list[TagCount]
-    hell_yes_stories: int
-    contrast_stories: int
-    as_of_text: str = ""
-
-    def tags_table(self) -> Table:
-        """The tags compared, as `Comparison.tags_table`."""
-        return Comparison(
-            [], self.shared_tags, self.other_tags, self.hell_yes_stories, self.contrast_stories
-        ).tags_table()
-
-    def shown_table(self) -> Table:
-        """The answers the page shows, as rows of `Comparison.answers_table` (same columns, same order)."""
-        shown = Comparison(
-            [
-                QuestionRow(r.key, r.heading, r.question, r.sides["hell-yes"].shown, r.sides["contrast"].shown)
-                for r in self.rows
-            ],
-            [],
-            [],
-            self.hell_yes_stories,
-            self.contrast_stories,
-        )
-        return shown.answers_table()
-
-
-def _sides(company: Company) -> dict[str, list]:
-    hell = sorted((s for s in company.stories if s.status == "hell-yes"), key=lambda s: (s.customer or "", s.slug))
-    contrast = sorted(
-        (s for s in company.stories if s.status in CONTRAST_STATUSES),
-        key=lambda s: (CONTRAST_STATUSES.index(s.status), s.customer or "", s.slug),
-    )
-    return {"hell-yes": hell, "contrast": contrast}
-
-
-def _answers_of(catalog: Catalog, company: Company, stories: list, keys: list[str]) -> dict[str, list[ComparedAnswer]]:
-    """Per question key, the answers of these stories only (in their order): texts and citations read for them alone."""
-    paths = [s.path for s in stories]
-    texts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    cites: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    session = catalog.session
-    for start in range(0, len(paths), 500):
-        chunk = paths[start : start + 500]
-        rows = session.execute(
-            select(col(AnswerRow.path), col(AnswerRow.question), col(AnswerRow.text), col(AnswerRow.answered))
-            .where(col(AnswerRow.path).in_(chunk), col(AnswerRow.question).in_(keys))
-            .order_by(col(AnswerRow.path), col(AnswerRow.line))
-        ).all()
-        for row in rows:
-            texts[row.path][row.question].append(COMMENT_RE.sub("", row.text).strip() if row.answered else "")
-        links = session.execute(
-            select(col(LinkRow.path), col(LinkRow.question), col(LinkRow.slug), col(LinkRow.target_type))
-            .where(col(LinkRow.path).in_(chunk), col(LinkRow.question).in_(keys))
-            .order_by(col(LinkRow.id))
-        ).all()
-        kinds = _record_types(catalog, {link.slug for link in links})
-        for link in links:
-            have = kinds.get(link.slug, set())
-            # Where the link resolves, by the catalog's rule: a bare slug is a customer, else a story, else a call.
-            target = link.target_type if link.target_type in have else None
-            if link.target_type is None:
-                target = next((t for t in RESOLUTION_ORDER if t in have), None)
-            if target == "interview" and link.slug not in cites[link.path][link.question]:
-                cites[link.path][link.question].append(link.slug)
-    counting = {v.story.path for v in company.hell_yes.verdicts if v.counts}
-    found: dict[str, list[ComparedAnswer]] = {}
-    for key in keys:
-        found[key] = []
-        for story in stories:
-            customer = company.customers.get(story.customer or "")
-            written = [t.strip() for t in texts[story.path][key] if t.strip()]
-            found[key].append(
-                ComparedAnswer(
-                    story.slug,
-                    story.path,
-                    story.status,
-                    story.customer,
-                    customer.name if customer else None,
-                    story.person,
-                    story.path in counting,
-                    "\n\n".join(written),
-                    list(cites[story.path][key]),
-                )
-            )
-    return found
-
-
-def _record_types(catalog: Catalog, slugs: set[str]) -> dict[str, set[str]]:
-    """Per slug, the record types that have a file of that slug."""
-    found: dict[str, set[str]] = defaultdict(set)
-    wanted = sorted(slugs)
-    for start in range(0, len(wanted), 500):
-        query = select(col(FileState.slug), col(FileState.type)).where(
-            col(FileState.slug).in_(wanted[start : start + 500])
-        )
-        for slug, record_type in catalog.session.execute(query).all():
-            found[slug].add(record_type)
-    return found
-
-
-def summary_of(catalog: Catalog, company: Company, shown: int = SHOWN_PER_SIDE) -> CompareSummary:
-    """The compare page as of D: per question and side, stories by status that answer it and the first `shown`."""
-    sides = _sides(company)
-    keys = [q.key for q in QUESTIONS]
-    first = {side: _answers_of(catalog, company, stories[:shown], keys) for side, stories in sides.items()}
-    rows = []
-    for q in QUESTIONS:
-        summaries = {}
-        for side, stories in sides.items():
-            of_status = Counter(s.status for s in stories)
-            answered = Counter(s.status for s in stories if q.key not in s.missing)
-            summaries[side] = SideSummary(side, len(stories), dict(answered), dict(of_status), first[side][q.key])
-        rows.append(QuestionSummary(q.key, q.heading, q.prompt, summaries))
-    shared, others = _tags_compared(sides["hell-yes"], sides["contrast"], catalog.story_tags())
-    return CompareSummary(
-        rows, shared, others, len(sides["hell-yes"]), len(sides["contrast"]), company.as_of.describe()
-    )
-
-
 class UnknownQuestion(UsageError):
     """No question has that key: a page about it does not exist (404 on the web)."""
 
@@ -393,7 +364,7 @@ class UnknownQuestion(UsageError):
 
 @dataclass
 class QuestionPage:
-    """One question's answers, a page of each side at a time, in full."""
+    """One question's answers, a page of each side at a time, in full (only those using `term`, when given)."""
 
     key: str
     heading: str
@@ -403,21 +374,48 @@ class QuestionPage:
     page: int
     per: int
     as_of_text: str = ""
+    term: TermScore | None = None
+    term_asked: str = ""
 
     @property
     def pages(self) -> int:
         return max(1, -(-max(self.totals.values(), default=0) // self.per))
 
 
-def question_page(catalog: Catalog, company: Company, key: str, page: int = 1, per: int = 10) -> QuestionPage:
-    """Question `key`'s answers on page `page`: `per` of the hell-yes stories and `per` of the others."""
+def question_of(key: str):
+    """The question of this key, else UnknownQuestion naming the keys."""
     question = next((q for q in QUESTIONS if q.key == key), None)
     if question is None:
         raise UnknownQuestion(f"question: expected one of {', '.join(q.key for q in QUESTIONS)}; got {key[:40]!r}")
-    sides = _sides(company)
+    return question
+
+
+def question_page(comparison: Comparison, key: str, page: int = 1, per: int = 10, term: str = "") -> QuestionPage:
+    """Question `key`'s answers on page `page`: `per` of the hell-yes stories and `per` of the others; with
+    `term` (a stem, or the term as shown), only the answers that use it."""
+    question = question_of(key)
+    row = next(r for r in comparison.rows if r.key == key)
+    found = None
+    sides = {side: row.side(side) for side in SIDES}
+    if term:
+        wanted = term.strip().casefold()
+        found = next((t for t in row.terms.hell_yes + row.terms.others if wanted in (t.term, t.shown)), None)
+        probe = terms_of(term)
+        stem = found.term if found else next(iter(sorted(probe, key=len, reverse=True)), wanted)
+        sides = {side: [a for a in answers if stem in terms_of(a.text)] for side, answers in sides.items()}
+        if found is None:
+            found = TermScore(
+                stem,
+                term.strip(),
+                len(sides["hell-yes"]),
+                len(row.hell_yes),
+                len(sides["contrast"]),
+                len(row.contrast),
+                0.0,
+            )
     start = (page - 1) * per
-    answers = {
-        side: _answers_of(catalog, company, stories[start : start + per], [key])[key] for side, stories in sides.items()
-    }
-    totals = {side: len(stories) for side, stories in sides.items()}
-    return QuestionPage(key, question.heading, question.prompt, answers, totals, page, per, company.as_of.describe())
+    answers = {side: found_answers[start : start + per] for side, found_answers in sides.items()}
+    totals = {side: len(found_answers) for side, found_answers in sides.items()}
+    return QuestionPage(
+        key, question.heading, question.prompt, answers, totals, page, per, comparison.as_of_text, found, term.strip()
+    )

@@ -1,4 +1,5 @@
-"""What a terminal shows: `kb search` hits, and `kb status`, `kb metrics` and `kb compare` in plain text."""
+"""What a terminal shows: `kb search` hits, and `kb status` and `kb metrics` in plain text (`kb compare`'s is
+kb.views.compare_text)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import TYPE_CHECKING
 from kb.search.snippets import MARK_END, MARK_START
 
 if TYPE_CHECKING:  # annotations only: `kb search` must not load the database's libraries
-    from kb.method.compare import Comparison
     from kb.method.status import Status
     from kb.search.query import SearchResult
     from kb.table import Table
@@ -91,37 +91,6 @@ def metrics_text(as_of_text: str, found) -> str:
     for metric in found:
         parts.append(f"{metric.title}\n{metric.note}\n\n{table_text(metric.table)}")
     return "\n".join(parts)
-
-
-def compare_text(comparison: Comparison) -> str:
-    """`kb compare`: per question, the hell-yes answers, then meh and churned ones for contrast; then tags."""
-    lines = [
-        f"Compare · {comparison.as_of_text}",
-        f"{comparison.hell_yes_stories} hell-yes stories side by side, "
-        f"{comparison.contrast_stories} meh and churned for contrast",
-        "",
-    ]
-    for row in comparison.rows:
-        lines += [f"== {row.heading}", f"   {row.question}", ""]
-        for title, answers in (("HELL-YES", row.hell_yes), ("FOR CONTRAST (meh, churned)", row.contrast)):
-            lines.append(f"  {title}")
-            if not answers:
-                lines.append("    (no stories)")
-            for answer in answers:
-                who = ", ".join(x for x in (answer.customer_name or answer.customer, answer.person) if x)
-                flag = "" if answer.status != "hell-yes" or answer.counts else ", does not count yet"
-                lines.append(f"  - {answer.story} ({who}; {answer.status}{flag})")
-                text = answer.text if answer.answered else "(not answered)"
-                for paragraph in text.split("\n\n"):
-                    lines += _wrap(" ".join(paragraph.split()), "      ")
-                if answer.cites:
-                    lines.append(f"      cites: {', '.join(answer.cites)}")
-            lines.append("")
-    lines.append("Tags shared by hell-yes stories (hell-yes / others carrying them):")
-    lines += _wrap(", ".join(f"{t.tag} ({t.hell_yes}/{t.others})" for t in comparison.shared_tags) or "none", "  ")
-    lines.append("Tags only the meh and churned stories carry:")
-    lines += _wrap(", ".join(f"{t.tag} ({t.others})" for t in comparison.other_tags) or "none", "  ")
-    return "\n".join(lines) + "\n"
 
 
 def search_json(result: SearchResult) -> str:

@@ -1,8 +1,9 @@
-"""Compare with hundreds of stories: the page summarises, each question's answers are read a page at a time.
+"""Compare with hundreds of stories: the page is one line per story and question, of a bounded size.
 
-/compare shows, per question and side, how many stories of each status answer it and the first sentence
-of the first five; /compare/questions/<key> shows every answer in full, ten a side a page. The
-downloads, /api/compare and `kb compare` keep every answer of every story.
+/compare shows, per question and side, how many stories answer it and one line each (the first sentence)
+for the first 50 a side (more when the other side has fewer), each opening on its whole answer;
+/compare/questions/<key> shows every answer in full, ten a side a page. The downloads, /api/compare and
+`kb compare` keep every answer of every story.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import random
 import re
 from pathlib import Path
@@ -92,6 +92,12 @@ def sides_of(stories: dict[str, dict]) -> dict[str, list[str]]:
     }
 
 
+SHOWN_PER_SIDE = 50  # lines a side of each question when both sides have more than 50 stories
+LINE_RE = re.compile(
+    r'<li class="line" data-side="([^"]+)" data-story="([^"]+)" data-question="([^"]+)">(.*?)</li>', re.S
+)
+
+
 @pytest.mark.slow
 def test_compare_page_stays_small_and_counts_every_story(client, many_stories):
     _root, stories = many_stories
@@ -101,33 +107,43 @@ def test_compare_page_stays_small_and_counts_every_story(client, many_stories):
     page = response.text
     sides = sides_of(stories)
     for key in KEYS:
-        section = re.search(rf'<section class="question" id="{key}".*?</section>', page, re.S).group(0)
-        counts = " ".join(
-            html.unescape(re.sub(r"<[^>]+>", " ", section.split("data-counts>")[1].split("</p>")[0])).split()
+        section = re.search(
+            rf'<section class="question" id="{key}".*?<p class="small"><a[^>]*data-all-answers', page, re.S
         )
-        for status in ("hell-yes", "meh", "churned"):
-            of_status = [slug for slug, s in stories.items() if s["status"] == status]
-            answering = [slug for slug in of_status if key in stories[slug]["answered"]]
-            assert f"{status} {len(answering)} of {len(of_status)} answered" in counts, (key, counts)
-        assert "draft" not in counts
-        cards = CARD_RE.findall(section)
+        section = section.group(0)
         for side, slugs in sides.items():
-            shown = [story for _row, card_side, story in cards if card_side == side]
-            assert shown == slugs[:5], (key, side)
-            more = re.search(rf'data-more="{side}"><a href="([^"]+)">\s*([\d,]+) more', section)
-            assert more and int(more.group(2).replace(",", "")) == len(slugs) - 5
+            group = re.search(rf'data-group="{side}">.*?</section>', section, re.S).group(0)
+            heading = " ".join(re.sub(r"<[^>]+>", " ", group.split("</h3>")[0]).split())
+            answering = [slug for slug in slugs if key in stories[slug]["answered"]]
+            assert f"{len(answering)} of {len(slugs)} answered" in heading, (key, side, heading)
+            lines = LINE_RE.findall(group)
+            assert [story for _side, story, _key, _body in lines] == slugs[:SHOWN_PER_SIDE], (key, side)
+            more = re.search(rf'data-more="{side}"><a href="([^"]+)">\s*([\d,]+) more', group)
+            assert more and int(more.group(2).replace(",", "")) == len(slugs) - SHOWN_PER_SIDE
             assert html.unescape(more.group(1)) == f"/compare/questions/{key}"
-        # What a reader sees of each card (its data-row holds the answer as the downloads do).
-        visible = re.sub(r"data-row='[^']*'", "", section)
-        for _row, _side, story in cards:
-            if key in stories[story]["answered"]:
-                assert first_sentence_of(story, key) in visible  # the first sentence only
-            assert f"Last words of {story} on {key}" not in visible
-    # Each card's data-row is its row of the page's table, in the order of the full download's.
-    rows = [json.loads(html.unescape(raw)) for raw, _side, _story in CARD_RE.findall(page)]
-    assert [(row["side"], row["story"], row["question"]) for row in rows] == [
-        (side, story, key) for key in KEYS for side, slugs in sides.items() for story in slugs[:5]
-    ]
+            for _side, story, _key, body in lines:
+                if key in stories[story]["answered"]:
+                    assert first_sentence_of(story, key) in body  # its first sentence
+                    assert f"/compare/questions/{key}/{story}" in body  # its whole answer, a click away
+                else:
+                    assert "Not answered." in body and "<details" not in body
+                assert f"Last words of {story} on {key}" not in body  # long answers are read when opened
+    assert not [slug for slug, s in stories.items() if s["status"] == "draft" and f'data-story="{slug}"' in page]
+    # The lines are the rows of the downloads, in their order (the first of each side).
+    rows = [(side, story, key) for side, story, key, _body in LINE_RE.findall(page)]
+    assert rows == [(side, story, key) for key in KEYS for side, slugs in sides.items() for story in slugs[:50]]
+
+
+@pytest.mark.slow
+def test_a_line_opens_on_its_whole_answer_and_its_quotes(client, many_stories):
+    _root, stories = many_stories
+    story = next(slug for slug, s in stories.items() if s["status"] == "meh" and "fit" in s["answered"])
+    page = client.get(f"/compare/questions/fit/{story}")
+    assert page.status_code == 200
+    assert f"Last words of {story} on fit" in page.text and "data-full-answer" in page.text
+    draft = next(slug for slug, s in stories.items() if s["status"] == "draft")
+    assert client.get(f"/compare/questions/fit/{draft}").status_code == 404
+    assert client.get("/compare/questions/nope/" + story).status_code == 404
 
 
 @pytest.mark.slow
