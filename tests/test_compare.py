@@ -103,7 +103,7 @@ def test_compare_text_prints_one_line_per_story_and_question_by_default(stories,
             assert (f"({status})" in line) == (status != "hell-yes"), line
         # Two stories are too few a side to tell terms apart: it says so rather than rank noise.
         assert "Too few answers to tell terms apart" not in section  # two a side is enough to try
-        assert "no term stands out" in section
+        assert "No word or phrase sets one side apart yet." in section
     assert len(text.splitlines()) < 80
 
 
@@ -231,3 +231,20 @@ def test_compare_names_D_and_says_when_it_is_pinned(stories, runner):
     result = runner(stories, "compare")
     assert result.exit_code == 0, result.output
     assert D in result.stdout and "pinned" in result.stdout, result.stdout[:300]
+
+
+def test_a_summary_the_author_wrote_is_the_line_of_that_answer(stories, runner):
+    path = stories.root / "casestudies/acme-story.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("tags:", "summary:\n  fit: 'Finance owns it; IT never had to.'\ntags:", 1), encoding="utf-8"
+    )
+
+    found = comparison(stories.root)
+    fit = next(row for row in found.rows if row.key == "fit")
+    acme = next(a for a in fit.hell_yes if a.story == "acme-story")
+    assert (acme.line, acme.summarised) == ("Finance owns it; IT never had to.", True)
+    assert acme.text == answer("acme-story", "fit")  # the answer itself is as written
+    why = next(a for a in found.rows[0].hell_yes if a.story == "acme-story")
+    assert why.line == answer("acme-story", "why_change")  # no summary for it: its first sentence
+    assert "Finance owns it; IT never had to." in compare(runner, stories)

@@ -19,8 +19,9 @@ import pytest
 from kb.config import Kb
 from kb.method.as_of import resolve_as_of
 from kb.method.company import company_of
-from kb.method.compare import comparison_of, question_page
+from kb.method.compare import comparison_of
 from kb.method.compare_filters import CompareFilter
+from kb.method.compare_question import question_page
 from kb.store.catalog import Catalog
 from kb.workspace import Workspace
 from tests.helpers import KbFolder

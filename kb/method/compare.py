@@ -20,7 +20,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kb.errors import UsageError
 from kb.method.company import Company
 from kb.method.compare_filters import CompareFilter, Options, People, options_of, people_of, sides_of
 from kb.method.compare_reading import CitedQuote, read_answers
@@ -33,11 +32,19 @@ from kb.table import Table
 SIDES = ("hell-yes", "contrast")
 FIRST_SENTENCE_CHARS = 240
 _SENTENCE_RE = re.compile(r"^(.+?[.!?])(?=\s|$)", re.S)
+# A citation written bare ([[2026-01-12-acme-discovery]]): the line names the quotes it cites beside it.
+_BARE_LINK_RE = re.compile(r"\s*\[\[[^\]|]+\]\]")
+
+
+def reading_text(text: str) -> str:
+    """An answer's words as a reader reads them: links as their labels, bare citations left out."""
+    return plain_text(_BARE_LINK_RE.sub("", text))
 
 
 def first_sentence(text: str) -> str:
-    """An answer's first sentence as a reader reads it (links as their labels), at most 240 characters."""
-    shown = " ".join(plain_text(text).split("\n\n")[0].split())
+    """An answer's first sentence as a reader reads it (links as their labels, bare citations left out), at
+    most 240 characters."""
+    shown = " ".join(reading_text(text).split("\n\n")[0].split())
     match = _SENTENCE_RE.match(shown)
     if match:
         shown = match.group(1)
@@ -278,7 +285,9 @@ def comparison_of(catalog: Catalog, company: Company, filters: CompareFilter | N
     keys = [q.key for q in QUESTIONS]
     read = read_answers(catalog, stories, keys)
     counting = {v.story.path for v in company.hell_yes.verdicts if v.counts}
-    terms = {s.path: {k: terms_of(t) for k, t in read.texts.get(s.path, {}).items() if t} for s in stories}
+    terms = {
+        s.path: {k: terms_of(reading_text(t)) for k, t in read.texts.get(s.path, {}).items() if t} for s in stories
+    }
     background = Counter(term for by in terms.values() for found in by.values() for term in found)
     answers_total = sum(len(by) for by in terms.values())
 
@@ -354,68 +363,3 @@ def _tag_counts(stories, tags: dict[str, list[str]]) -> dict[str, tuple[str, int
             written.setdefault(key, shown)
             counts[key] += 1
     return {key: (written[key], n) for key, n in counts.items()}
-
-
-class UnknownQuestion(UsageError):
-    """No question has that key: a page about it does not exist (404 on the web)."""
-
-    http_status = 404
-
-
-@dataclass
-class QuestionPage:
-    """One question's answers, a page of each side at a time, in full (only those using `term`, when given)."""
-
-    key: str
-    heading: str
-    question: str
-    answers: dict[str, list[ComparedAnswer]]
-    totals: dict[str, int]
-    page: int
-    per: int
-    as_of_text: str = ""
-    term: TermScore | None = None
-    term_asked: str = ""
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-max(self.totals.values(), default=0) // self.per))
-
-
-def question_of(key: str):
-    """The question of this key, else UnknownQuestion naming the keys."""
-    question = next((q for q in QUESTIONS if q.key == key), None)
-    if question is None:
-        raise UnknownQuestion(f"question: expected one of {', '.join(q.key for q in QUESTIONS)}; got {key[:40]!r}")
-    return question
-
-
-def question_page(comparison: Comparison, key: str, page: int = 1, per: int = 10, term: str = "") -> QuestionPage:
-    """Question `key`'s answers on page `page`: `per` of the hell-yes stories and `per` of the others; with
-    `term` (a stem, or the term as shown), only the answers that use it."""
-    question = question_of(key)
-    row = next(r for r in comparison.rows if r.key == key)
-    found = None
-    sides = {side: row.side(side) for side in SIDES}
-    if term:
-        wanted = term.strip().casefold()
-        found = next((t for t in row.terms.hell_yes + row.terms.others if wanted in (t.term, t.shown)), None)
-        probe = terms_of(term)
-        stem = found.term if found else next(iter(sorted(probe, key=len, reverse=True)), wanted)
-        sides = {side: [a for a in answers if stem in terms_of(a.text)] for side, answers in sides.items()}
-        if found is None:
-            found = TermScore(
-                stem,
-                term.strip(),
-                len(sides["hell-yes"]),
-                len(row.hell_yes),
-                len(sides["contrast"]),
-                len(row.contrast),
-                0.0,
-            )
-    start = (page - 1) * per
-    answers = {side: found_answers[start : start + per] for side, found_answers in sides.items()}
-    totals = {side: len(found_answers) for side, found_answers in sides.items()}
-    return QuestionPage(
-        key, question.heading, question.prompt, answers, totals, page, per, comparison.as_of_text, found, term.strip()
-    )

@@ -38,6 +38,8 @@ def _terms(row: QuestionRow) -> list[str]:
 
     if row.terms.notice:
         return _wrap(row.terms.notice, "   ")
+    if not row.terms.hell_yes and not row.terms.others:
+        return ["   No word or phrase sets one side apart yet."]
     lines = []
     for title, terms in (("Hell-yes answers share", row.terms.hell_yes), ("Only the others say", row.terms.others)):
         said = "; ".join(term_counts(t) for t in terms) or "no term stands out"

@@ -11,8 +11,9 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from kb.errors import GateShut
 from kb.method.as_of import resolve_as_of
 from kb.method.company import Company, company_of
-from kb.method.compare import Comparison, comparison_of, question_of, question_page, term_counts
+from kb.method.compare import Comparison, comparison_of, term_counts
 from kb.method.compare_filters import COMPARED_STATUSES, CompareFilter
+from kb.method.compare_question import question_of, question_page
 from kb.method.metrics import metrics as company_metrics
 from kb.method.status import Status, status
 from kb.method.synthesis import term_spans
