@@ -248,3 +248,19 @@ def test_a_summary_the_author_wrote_is_the_line_of_that_answer(stories, runner):
     why = next(a for a in found.rows[0].hell_yes if a.story == "acme-story")
     assert why.line == answer("acme-story", "why_change")  # no summary for it: its first sentence
     assert "Finance owns it; IT never had to." in compare(runner, stories)
+
+
+def test_filters_narrow_both_sides_by_segment_source_and_won_date(stories, runner):
+    stories.customer("acme", name="Acme Corp", won_on="2025-06-01", stage="customer", segment="fintech")
+    stories.customer("dune", name="Dune Ltd", won_on="2025-02-01", stage="customer", source="Cold email")
+    path = stories.root / "casestudies/cedar-story.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("tags: [", "tags: [segment:fintech, "), encoding="utf-8")
+
+    fintech = compare(runner, stories, "--segment", "FinTech", "--format", "csv")
+    assert {row["Story"] for row in csv.DictReader(io.StringIO(fintech))} == {"acme-story", "cedar-story"}
+    cold = compare(runner, stories, "--source", "cold email", "--format", "csv")
+    assert {row["Story"] for row in csv.DictReader(io.StringIO(cold))} == {"dune-story"}
+    early = compare(runner, stories, "--won-to", "2025-03-01")
+    assert "filtered: won … to 2025-03-01" in early and "Dune Ltd" in early and "Acme Corp" not in early
+    wrong = runner(stories, "compare", "--won-from", "2025-06-01", "--won-to", "2025-01-01")
+    assert wrong.exit_code == 2 and "--won-to: expected a day on or after --won-from (2025-06-01)" in wrong.output

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from kb.method.company import Company
 from kb.method.compare_filters import CompareFilter, Options, People, options_of, people_of, sides_of
-from kb.method.compare_reading import CitedQuote, read_answers
+from kb.method.compare_reading import CitedQuote, customer_segments, read_answers
 from kb.method.synthesis import Distinguishing, TermScore, distinguishing, terms_of
 from kb.records.fields import QUESTIONS
 from kb.search.plain import plain_text
@@ -280,7 +280,8 @@ def comparison_of(catalog: Catalog, company: Company, filters: CompareFilter | N
     """The compare view of a company as the store holds it, as of D, of the stories `filters` keeps."""
     filters = filters or CompareFilter()
     tags = catalog.story_tags()
-    sides = sides_of(company, tags, filters)
+    segments = customer_segments(catalog, sorted({s.customer for s in company.stories if s.customer}))
+    sides = sides_of(company, tags, filters, segments)
     stories = sides["hell-yes"] + sides["contrast"]
     keys = [q.key for q in QUESTIONS]
     read = read_answers(catalog, stories, keys)
@@ -336,7 +337,7 @@ def comparison_of(catalog: Catalog, company: Company, filters: CompareFilter | N
         company.as_of.describe(),
         people_of(company, sides, tags),
         filters,
-        options_of(company, tags),
+        options_of(company, tags, segments),
     )
 
 

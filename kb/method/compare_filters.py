@@ -1,7 +1,8 @@
 """Which stories compare compares, and who and what they are about: the filters, and the people and triggers.
 
 A filter narrows both sides at once: by status, tags (every one named), the customer's source and owner
-(case-insensitive), a segment (a tag written `segment:<name>`, or the tag `<name>` itself) and the day the
+(case-insensitive), a segment (the customer's `segment`, a story tag written `segment:<name>`, or the tag
+`<name>` itself) and the day the
 customer was won (a range, both ends included). The people and triggers set hell-yes stories beside the
 others as counts of stories (never rates: counting stories is the work that earns the metrics): the role
 of the ONE person (what `person` says after its first comma, grouped case-insensitively), the customer's
@@ -65,15 +66,17 @@ class CompareFilter:
             parts.append(f"won {self.won_from or '…'} to {self.won_to or '…'}")
         return ", ".join(parts)
 
-    def keeps(self, story: StoryFacts, company: Company, tags: Iterable[str]) -> bool:
-        """Whether the story passes every filter."""
+    def keeps(self, story: StoryFacts, company: Company, tags: Iterable[str], segment: str = "") -> bool:
+        """Whether the story passes every filter (`segment`: its customer's)."""
         if self.statuses and story.status not in self.statuses:
             return False
         carried = {t.strip().casefold() for t in tags}
         if any(t.casefold() not in carried for t in self.tags):
             return False
-        if self.segment and not {p + self.segment.casefold() for p in ("", *SEGMENT_PREFIXES)} & carried:
-            return False
+        wanted = self.segment.strip().casefold()
+        if wanted and wanted != segment.strip().casefold():
+            if not {p + wanted for p in ("", *SEGMENT_PREFIXES)} & carried:
+                return False
         customer = company.customers.get(story.customer or "")
         for name in ("source", "owner"):
             wanted = getattr(self, name)
@@ -86,10 +89,17 @@ class CompareFilter:
         return True
 
 
-def sides_of(company: Company, tags: dict[str, list[str]], filters: CompareFilter) -> dict[str, list[StoryFacts]]:
-    """The hell-yes stories by customer, then the meh and the churned ones by customer, as the filter keeps."""
+def sides_of(
+    company: Company, tags: dict[str, list[str]], filters: CompareFilter, segments: dict[str, str] | None = None
+) -> dict[str, list[StoryFacts]]:
+    """The hell-yes stories by customer, then the meh and the churned ones by customer, as the filter keeps
+    (`segments`: each customer's segment)."""
+    segments = segments or {}
     kept = [
-        s for s in company.stories if s.status in COMPARED_STATUSES and filters.keeps(s, company, tags.get(s.path, []))
+        s
+        for s in company.stories
+        if s.status in COMPARED_STATUSES
+        and filters.keeps(s, company, tags.get(s.path, []), segments.get(s.customer or "", ""))
     ]
     hell = sorted((s for s in kept if s.status == "hell-yes"), key=lambda s: (s.customer or "", s.slug))
     contrast = sorted(
@@ -109,18 +119,19 @@ class Options:
     segments: list[str] = field(default_factory=list)
 
 
-def options_of(company: Company, tags: dict[str, list[str]]) -> Options:
+def options_of(company: Company, tags: dict[str, list[str]], segments: dict[str, str] | None = None) -> Options:
     """The tags, sources, owners and segments of the hell-yes, meh and churned stories, sorted."""
     stories = [s for s in company.stories if s.status in COMPARED_STATUSES]
     carried = {t.strip().casefold() for s in stories for t in tags.get(s.path, []) if t.strip()}
     customers = [company.customers[s.customer] for s in stories if s.customer in company.customers]
-    segments = {t.split(p[-1], 1)[1] for t in carried for p in SEGMENT_PREFIXES if t.startswith(p)}
+    named = {t.split(p[-1], 1)[1] for t in carried for p in SEGMENT_PREFIXES if t.startswith(p)}
+    named |= {v.strip().casefold() for s in stories if (v := (segments or {}).get(s.customer or "", "")).strip()}
 
     def values(name: str) -> list[str]:
         found = {(getattr(c, name) or "").strip() for c in customers}
         return sorted((v for v in {v.casefold(): v for v in found if v}.values()), key=str.casefold)
 
-    return Options(sorted(carried), values("source"), values("owner"), sorted(segments))
+    return Options(sorted(carried), values("source"), values("owner"), sorted(named))
 
 
 @dataclass

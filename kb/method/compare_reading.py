@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from kb.records.parse import COMMENT_RE
 from kb.store.catalog import RESOLUTION_ORDER, Catalog, StoryFacts
-from kb.store.models import AnswerRow, CaseStudy, FileState, Interview, LinkRow, QuoteRow
+from kb.store.models import AnswerRow, CaseStudy, Customer, FileState, Interview, LinkRow, QuoteRow
 
 BATCH = 500
 
@@ -124,6 +124,21 @@ def _quotes(
         path: {key: [found.get(ref) or CitedQuote(*ref) for ref in refs] for key, refs in by.items()}
         for path, by in cited.items()
     }
+
+
+def customer_segments(catalog: Catalog, slugs: Sequence[str]) -> dict[str, str]:
+    """Each of these customers' `segment`, as its file writes it (those with none left out)."""
+    wanted = sorted(set(slugs))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), BATCH):
+        query = select(col(Customer.slug), col(Customer.extra)).where(
+            col(Customer.slug).in_(wanted[start : start + BATCH])
+        )
+        for slug, extra in catalog.session.execute(query).all():
+            segment = (extra or {}).get("segment")
+            if isinstance(segment, str | int | float) and str(segment).strip():
+                found.setdefault(slug, str(segment).strip())
+    return found
 
 
 def _record_types(catalog: Catalog, slugs: set[str]) -> dict[str, set[str]]:

@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from whoosh.analysis.filters import STOP_WORDS
 
@@ -42,8 +43,7 @@ _SENTENCE_END = re.compile(r"[.!?;:\n]")
 _ANALYZER = FastStemmingAnalyzer(stoplist=STOP_WORDS | COMMON_WORDS)
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """One analysed word of a text: its term (stem), as written, and where."""
 
     term: str
@@ -160,22 +160,36 @@ def distinguishing(
     if n < MIN_STORIES or m < MIN_STORIES:
         return Distinguishing([], [], n, m)
     on_hell, on_others = Counter(t for a in hell_yes for t in a), Counter(t for a in others for t in a)
-    written: dict[str, Counter[str]] = {}
-    for answer in (*hell_yes, *others):
-        for term, form in answer.items():
-            written.setdefault(term, Counter())[form] += 1
     total = max(background_answers, n + m)
     strength = min(PRIOR_ANSWERS, max(2.0, (n + m) / 4))
-    scores = []
+    scores: dict[str, float] = {}
     for term in on_hell.keys() | on_others.keys():
         y, z = on_hell[term], on_others[term]
+        if max(y, z) < MIN_STORIES:
+            continue  # shown only when at least MIN_STORIES answers of its side use it
         share = (max(background[term], y + z) + 0.5) / (total + 1)
         score = log_odds_z(y, n, z, m, share, strength)
         if abs(score) >= Z_MIN:
-            form = min(written[term].items(), key=lambda item: (-item[1], item[0]))[0]
-            scores.append(TermScore(term, form, y, n, z, m, score))
-    ranked_hell = _without_repeats(sorted((s for s in scores if s.z > 0 and s.hell_yes >= MIN_STORIES), key=_rank))
-    ranked_others = _without_repeats(sorted((s for s in scores if s.z < 0 and s.others >= MIN_STORIES), key=_rank))
+            scores[term] = score
+    # How each term shown is most often written (read only for those).
+    written: dict[str, Counter[str]] = {term: Counter() for term in scores}
+    for answer in (*hell_yes, *others):
+        for term in scores.keys() & answer.keys():
+            written[term][answer[term]] += 1
+    found = [
+        TermScore(
+            term,
+            min(written[term].items(), key=lambda item: (-item[1], item[0]))[0],
+            on_hell[term],
+            n,
+            on_others[term],
+            m,
+            score,
+        )
+        for term, score in scores.items()
+    ]
+    ranked_hell = _without_repeats(sorted((s for s in found if s.z > 0 and s.hell_yes >= MIN_STORIES), key=_rank))
+    ranked_others = _without_repeats(sorted((s for s in found if s.z < 0 and s.others >= MIN_STORIES), key=_rank))
     return Distinguishing(ranked_hell[:shown], ranked_others[:shown], n, m)
 
 
