@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import NamedTuple
 
 from whoosh.analysis.filters import STOP_WORDS
@@ -159,14 +160,15 @@ def distinguishing(
     n, m = len(hell_yes), len(others)
     if n < MIN_STORIES or m < MIN_STORIES:
         return Distinguishing([], [], n, m)
-    on_hell, on_others = Counter(t for a in hell_yes for t in a), Counter(t for a in others for t in a)
+    on_hell, on_others = Counter(chain.from_iterable(hell_yes)), Counter(chain.from_iterable(others))
     total = max(background_answers, n + m)
     strength = min(PRIOR_ANSWERS, max(2.0, (n + m) / 4))
     scores: dict[str, float] = {}
-    for term in on_hell.keys() | on_others.keys():
-        y, z = on_hell[term], on_others[term]
-        if max(y, z) < MIN_STORIES:
-            continue  # shown only when at least MIN_STORIES answers of its side use it
+    # Shown only when at least MIN_STORIES answers of its side use it: most terms are in one answer alone.
+    candidates = {t for t, c in on_hell.items() if c >= MIN_STORIES}
+    candidates.update(t for t, c in on_others.items() if c >= MIN_STORIES)
+    for term in candidates:
+        y, z = on_hell.get(term, 0), on_others.get(term, 0)
         share = (max(background[term], y + z) + 0.5) / (total + 1)
         score = log_odds_z(y, n, z, m, share, strength)
         if abs(score) >= Z_MIN:
