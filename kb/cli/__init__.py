@@ -7,7 +7,7 @@ and light commands start fast.
 
 from __future__ import annotations
 
-from kb.cli import files_commands, import_command, method_commands, search_command, serve_command
+from kb.cli import files_commands, import_command, lsp_command, method_commands, search_command, serve_command
 from kb.cli.base import cli, main
 from kb.cli.method_commands import metrics
 
@@ -15,6 +15,7 @@ __all__ = [
     "cli",
     "files_commands",
     "import_command",
+    "lsp_command",
     "main",
     "method_commands",
     "metrics",

@@ -11,7 +11,7 @@ from kb.errors import WARNING, Problem
 from kb.method.as_of import AsOf
 from kb.method.hell_yes_rule import hell_yes
 from kb.store import cross_problems
-from kb.store.catalog import Catalog
+from kb.store.catalog import Catalog, StoryFacts
 
 
 def problem_order(problem: Problem) -> tuple:
@@ -41,6 +41,12 @@ def hell_yes_warnings(settings: Settings, catalog: Catalog, as_of: AsOf, path: s
     """A warning for each hell-yes story that does not count as of D (only the story at `path`, when given)."""
     # Only hell-yes stories and their customers are judged: a few rows, never the whole KB's.
     stories = catalog.stories(status="hell-yes", paths=None if path is None else [path])
+    return story_warnings(settings, catalog, as_of, stories)
+
+
+def story_warnings(settings: Settings, catalog: Catalog, as_of: AsOf, stories: list[StoryFacts]) -> list[Problem]:
+    """A warning for each of these hell-yes stories that does not count as of D (an editor's unsaved story too)."""
+    stories = [s for s in stories if s.status == "hell-yes"]
     if not stories:
         return []
     customers = catalog.customers({s.customer for s in stories if s.customer})

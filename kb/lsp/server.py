@@ -1,0 +1,162 @@
+"""`kb lsp`: the language server's wiring (pygls) over stdio; each feature lives in its own module.
+
+No exception reaches the editor as a traceback: a failing request is logged and answered with nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from kb.lsp import completion, diagnostics, navigation
+from kb.lsp.state import Document, KbState, path_of_uri
+
+DEBOUNCE = 0.08  # seconds of quiet typing before a document's diagnostics are judged again
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("kb.lsp")
+
+
+class KbLanguageServer(LanguageServer):
+    """The server and the KB it answers for (None until initialized, and when the folder holds no KB)."""
+
+    def __init__(self) -> None:
+        super().__init__("kb", "0.1.0")
+        self.state: KbState | None = None
+        self.pending: dict[str, asyncio.TimerHandle] = {}
+
+    def document(self, uri: str) -> Document | None:
+        """An open document of the KB, parsed from the editor's text."""
+        if self.state is None:
+            return None
+        return self.state.document(uri, self.workspace.get_text_document(uri).source)
+
+    def publish(self, uri: str) -> None:
+        """Judge one open document and send its diagnostics (none for a file outside the KB)."""
+        self.pending.pop(uri, None)
+        doc = self.document(uri)
+        found = diagnostics.diagnose(self.state, doc) if doc is not None and self.state is not None else []
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+
+    def publish_all(self) -> None:
+        """Judge every open document again (after a save or a change on disk)."""
+        for uri in list(self.workspace.text_documents):
+            safely(self, self.publish)(uri)
+
+    def later(self, uri: str) -> None:
+        """Judge a document once typing pauses."""
+        waiting = self.pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        loop = asyncio.get_running_loop()
+        self.pending[uri] = loop.call_later(DEBOUNCE, safely(self, self.publish), uri)
+
+
+def safely(server: LanguageServer, handler: F) -> F:
+    """The handler, with any exception logged to the editor's log in one line and answered with None."""
+
+    @functools.wraps(handler)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 (an editor gets a line in its log, never a traceback)
+            log.exception("kb lsp: %s failed", getattr(handler, "__name__", "request"))
+            message = f"kb: {getattr(handler, '__name__', 'request')} failed: {exc}"
+            try:
+                server.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=message))
+            except Exception:  # noqa: BLE001 (the log itself may be gone at exit)
+                pass
+            return None
+
+    return run  # type: ignore[return-value]
+
+
+def make_server() -> KbLanguageServer:
+    """The language server with every feature registered."""
+    server = KbLanguageServer()
+
+    def feature(name: str, options: Any = None) -> Callable[[F], F]:
+        def register(handler: F) -> F:
+            server.feature(name, options)(safely(server, handler))
+            return handler
+
+        return register
+
+    @feature(types.INITIALIZED)
+    def initialized(ls: KbLanguageServer, params: types.InitializedParams) -> None:
+        folders = ls.workspace.folders
+        root = next(iter(folders.values())).uri if folders else ls.workspace.root_uri
+        folder = path_of_uri(root) if root else None
+        ls.state = KbState.find(folder)
+        if ls.state is not None:
+            ls.state.refresh()
+
+    @feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: KbLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.publish(params.text_document.uri)
+
+    @feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: KbLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.later(params.text_document.uri)
+
+    @feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: KbLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = path_of_uri(params.text_document.uri)
+        if ls.state is not None and path is not None:
+            ls.state.refresh(changed=[path])
+            ls.publish_all()
+
+    @feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: KbLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+        )
+
+    @feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched(ls: KbLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        paths = [p for p in (path_of_uri(change.uri) for change in params.changes) if p is not None]
+        if ls.state is not None and paths:
+            ls.state.refresh(changed=paths)
+            ls.publish_all()
+
+    def answer(ls: KbLanguageServer, uri: str, use: Callable[..., Any], *args: Any) -> Any:
+        doc = ls.document(uri)
+        if doc is None or ls.state is None:
+            return None
+        with ls.state.catalog() as catalog:
+            return use(ls.state, catalog, doc, *args)
+
+    @feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["[", "^", ":", " ", "#"]))
+    def complete(ls: KbLanguageServer, params: types.CompletionParams):
+        return answer(
+            ls, params.text_document.uri, lambda state, catalog, doc: completion.complete(catalog, doc, params.position)
+        )
+
+    @feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: KbLanguageServer, params: types.HoverParams):
+        return answer(ls, params.text_document.uri, navigation.hover, params.position)
+
+    @feature(types.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: KbLanguageServer, params: types.DefinitionParams):
+        return answer(ls, params.text_document.uri, navigation.definition, params.position)
+
+    @feature(types.TEXT_DOCUMENT_REFERENCES)
+    def references(ls: KbLanguageServer, params: types.ReferenceParams):
+        return answer(ls, params.text_document.uri, navigation.references, params.position)
+
+    @feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def symbols(ls: KbLanguageServer, params: types.DocumentSymbolParams):
+        doc = ls.document(params.text_document.uri)
+        return navigation.symbols(doc) if doc is not None else None
+
+    return server
+
+
+def serve() -> None:
+    """Answer an editor over stdin and stdout until it says exit."""
+    make_server().start_io()
