@@ -115,7 +115,7 @@ class Editor:
 def write_kb(root: Path) -> KbFolder:
     """A small KB: two customers, a call with quotes, two stories."""
     kb = KbFolder(root)
-    kb.write("kb.toml", 'name = "Tests"\nas_of = "2026-03-18"\n')
+    kb.write("kb.toml", 'name = "Tests"\nas_of = 2026-03-18\n')
     kb.customer("acme", name="Acme Corp", stage="customer", won_on="2025-11-02")
     kb.customer("zenith", name="Zenith Labs", stage="qualified")
     kb.interview(
