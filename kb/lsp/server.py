@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from kb.lsp import completion, diagnostics, navigation
+from kb.errors import KbError
+from kb.lsp import completion, diagnostics, navigation, rename
 from kb.lsp.state import Document, KbState, path_of_uri
 
 DEBOUNCE = 0.08  # seconds of quiet typing before a document's diagnostics are judged again
@@ -64,6 +66,8 @@ def safely(server: LanguageServer, handler: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
+        except JsonRpcException:
+            raise  # an answer the user can act on, as its message says
         except Exception as exc:  # noqa: BLE001 (an editor gets a line in its log, never a traceback)
             log.exception("kb lsp: %s failed", getattr(handler, "__name__", "request"))
             message = f"kb: {getattr(handler, '__name__', 'request')} failed: {exc}"
@@ -153,6 +157,27 @@ def make_server() -> KbLanguageServer:
     def symbols(ls: KbLanguageServer, params: types.DocumentSymbolParams):
         doc = ls.document(params.text_document.uri)
         return navigation.symbols(doc) if doc is not None else None
+
+    @feature(types.TEXT_DOCUMENT_RENAME)
+    def rename_slug(ls: KbLanguageServer, params: types.RenameParams):
+        doc = ls.document(params.text_document.uri)
+        if doc is None or ls.state is None:
+            return None
+        unsaved = {}
+        for uri, opened in ls.workspace.text_documents.items():
+            path = path_of_uri(uri)
+            if path is not None:
+                unsaved[path.resolve()] = opened.source
+        try:
+            with ls.state.catalog() as catalog:
+                target = rename.target_of(catalog, doc, params.position)
+                done = rename.rename(ls.state, catalog, target, params.new_name, unsaved)
+        except (KbError, OSError) as exc:
+            raise JsonRpcException(f"kb: not renamed: {exc}", code=rename.REQUEST_FAILED) from None
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=done.report()))
+        ls.publish_all()
+        # The files are written by kb (guarded, atomic): the editor has nothing left to apply.
+        return types.WorkspaceEdit(changes={})
 
     return server
 
