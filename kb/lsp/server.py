@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from kb.errors import KbError
-from kb.lsp import completion, diagnostics, navigation, rename
+from kb.lsp import actions, completion, diagnostics, navigation, rename
 from kb.lsp.state import Document, KbState, path_of_uri
 
 DEBOUNCE = 0.08  # seconds of quiet typing before a document's diagnostics are judged again
@@ -178,6 +178,23 @@ def make_server() -> KbLanguageServer:
         ls.publish_all()
         # The files are written by kb (guarded, atomic): the editor has nothing left to apply.
         return types.WorkspaceEdit(changes={})
+
+    @feature(types.TEXT_DOCUMENT_CODE_ACTION)
+    def code_actions(ls: KbLanguageServer, params: types.CodeActionParams):
+        return answer(
+            ls, params.text_document.uri, lambda state, catalog, doc: actions.actions(catalog, doc, params.range)
+        )
+
+    @server.command(actions.CREATE_CUSTOMER)
+    def create_customer(ls: KbLanguageServer, *arguments: Any) -> None:
+        if ls.state is None or not arguments:
+            return
+        try:
+            message = actions.create_customer(ls.state, str(arguments[0]))
+        except KbError as exc:
+            message = f"kb: no customer file made: {exc}"
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=message))
+        ls.publish_all()
 
     return server
 
