@@ -110,14 +110,14 @@ def titles(catalog: Catalog, record_type: str, typed: str = "") -> list[tuple[st
         ).all()
         return [(row.slug, title_of("customer", row.slug, {"name": row.name})) for row in rows]
     if record_type == "interview":
-        query = select(col(Interview.slug), col(Interview.date), col(Interview.kind), col(Interview.customer))
+        calls = select(col(Interview.slug), col(Interview.date), col(Interview.kind), col(Interview.customer))
         rows = catalog.session.execute(
-            query.where(col(Interview.slug).like(pattern, escape=ESCAPE)).order_by(col(Interview.slug)).limit(LIMIT)
+            calls.where(col(Interview.slug).like(pattern, escape=ESCAPE)).order_by(col(Interview.slug)).limit(LIMIT)
         ).all()
         return [(row.slug, title_of("interview", row.slug, row._asdict(), dated=True)) for row in rows]
-    query = select(col(CaseStudy.slug), col(CaseStudy.customer), col(CaseStudy.person))
+    stories = select(col(CaseStudy.slug), col(CaseStudy.customer), col(CaseStudy.person))
     rows = catalog.session.execute(
-        query.where(col(CaseStudy.slug).like(pattern, escape=ESCAPE)).order_by(col(CaseStudy.slug)).limit(LIMIT)
+        stories.where(col(CaseStudy.slug).like(pattern, escape=ESCAPE)).order_by(col(CaseStudy.slug)).limit(LIMIT)
     ).all()
     return [(row.slug, title_of("casestudy", row.slug, row._asdict())) for row in rows]
 

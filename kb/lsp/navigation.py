@@ -106,10 +106,10 @@ def summary(state: KbState, catalog: Catalog, target: Target) -> str:
     story = catalog.stories(paths=[target.path])
     if not story:
         return f"case study `{target.slug}`"
-    facts = story[0]
-    missing = ", ".join(QUESTION_HEADINGS[k] for k in facts.missing) or "none"
+    told = story[0]
+    missing = ", ".join(QUESTION_HEADINGS[k] for k in told.missing) or "none"
     return (
-        f"**{facts.customer}: {facts.person}** · case study `{target.slug}`  \nstatus: {facts.status}  \n"
+        f"**{told.customer}: {told.person}** · case study `{target.slug}`  \nstatus: {told.status}  \n"
         f"missing answers: {missing}"
     )
 
