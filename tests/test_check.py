@@ -340,7 +340,8 @@ CASES = [
                 "casestudies/half-story.md:4: warning:",
                 (
                     f"hell-yes story does not count (as of {AS_OF}, set with --as-of): "
-                    "half: hell-yes story is missing answers to: options, renewal",
+                    "half: hell-yes story is missing answers to “What options did they consider?” "
+                    "and “Why are they renewing?”",
                 ),
             )
         ],
@@ -724,7 +725,8 @@ def test_a_story_failing_several_rules_names_every_one(kb_root, runner):
         result,
         "casestudies/late-story.md:4: warning:",
         (
-            "late: hell-yes story is missing answers to: success, options; won 12 days ago, counts from 2026-03-31; "
+            "late: hell-yes story is missing answers to “What did success look like?” "
+            "and “What options did they consider?”; won 12 days ago, counts from 2026-03-31; "
             "churned on 2026-03-10",
         ),
     )

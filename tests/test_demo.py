@@ -38,7 +38,7 @@ def test_check_prints_only_the_one_warning_of_the_almost_counting_story(demo_roo
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "casestudies/orchard-controller.md:4: warning: hell-yes story does not count (as of 2026-03-18, pinned "
-        "in kb.toml): orchard-hr: hell-yes story is missing answers to: renewal"
+        "in kb.toml): orchard-hr: hell-yes story is missing an answer to “Why are they renewing?”"
     ]
 
 

@@ -76,13 +76,13 @@ def test_a_hell_yes_story_missing_one_answer_names_the_question(kb_root, runner)
 
     assert data["hell_yes"]["customers"] == []
     assert not_counting(data) == {
-        "acme-story": ["hell-yes story is missing answers to: options"],
-        "birch-story": ["hell-yes story is missing answers to: renewal"],
+        "acme-story": ["hell-yes story is missing an answer to “What options did they consider?”"],
+        "birch-story": ["hell-yes story is missing an answer to “Why are they renewing?”"],
     }
     messages = [v["message"] for v in data["hell_yes"]["not_counting"]]
-    assert "acme: hell-yes story is missing answers to: options" in messages
+    assert "acme: hell-yes story is missing an answer to “What options did they consider?”" in messages
     text = runner(kb_root, "status", "--as-of", D).output
-    assert "acme: hell-yes story is missing answers to: options" in text
+    assert "acme: hell-yes story is missing an answer to “What options did they consider?”" in text
 
 
 @pytest.mark.parametrize(

@@ -345,7 +345,8 @@ def test_html_comment_only_answers_are_not_answered(kb_root, runner):
     assert result.exit_code == 0, result.output
     assert problem_lines(result) == [
         f"casestudies/acme.md:4: warning: hell-yes story does not count (as of {AS_OF}, set with --as-of): "
-        "acme: hell-yes story is missing answers to: success, options, renewal"
+        "acme: hell-yes story is missing answers to “What did success look like?”, "
+        "“What options did they consider?” and “Why are they renewing?”"
     ]
 
 

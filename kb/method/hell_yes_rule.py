@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from kb.records.fields import QUESTION_HEADINGS, missing_answers
 from kb.store.catalog import CustomerFacts, StoryFacts
 
 
@@ -26,6 +27,11 @@ class Verdict:
     def message(self) -> str:
         return f"{self.story.customer}: " + "; ".join(self.reasons)
 
+    @property
+    def missing_questions(self) -> list[str]:
+        """The questions this story has no answer to, in their own words."""
+        return [QUESTION_HEADINGS[key] for key in self.story.missing if key in QUESTION_HEADINGS]
+
 
 def churned_by(customer: CustomerFacts, day: dt.date) -> bool:
     """Not churned by D: no churned_on on or before D, and with no churned_on, stage is not churned."""
@@ -41,7 +47,7 @@ def judge_story(story: StoryFacts, customer: CustomerFacts | None, as_of: dt.dat
     counts_from = None
     if story.missing:
         failed += 1
-        reasons.append(f"hell-yes story is missing answers to: {', '.join(story.missing)}")
+        reasons.append(f"hell-yes story is {missing_answers(story.missing)}")
     if customer is None:
         failed += 1
         reasons.append(f"no customer file content/customers/{story.customer}.md, so it is not won")

@@ -202,6 +202,18 @@ QUESTIONS: tuple[Question, ...] = (
     ),
 )
 QUESTION_KEYS = tuple(q.key for q in QUESTIONS)
+QUESTION_HEADINGS = {q.key: q.heading for q in QUESTIONS}
+
+
+def question_names(keys: list[str] | tuple[str, ...]) -> str:
+    """The questions of `keys` as a reader knows them: “Why are they renewing?”, joined by commas and “and”."""
+    named = [f"“{QUESTION_HEADINGS.get(key, key)}”" for key in keys]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1] if named else ""
+
+
+def missing_answers(keys: list[str] | tuple[str, ...]) -> str:
+    """What a story lacks, in the questions' words: “missing an answer to “Why are they renewing?””."""
+    return f"missing {'an answer' if len(keys) == 1 else 'answers'} to {question_names(keys)}"
 
 
 def _matches(pattern: list[str], words: list[str]) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from kb.errors import Problem
-from kb.records.fields import QUESTIONS, title_of
+from kb.records.fields import QUESTIONS, missing_answers, title_of
 from kb.records.parse import split_sections
 from kb.store.catalog import BATCH, Catalog
 from kb.store.models import RECORD_TABLES, CaseStudy, Customer, Interview
@@ -337,7 +337,7 @@ def customer(catalog: Catalog, slug: str, urls: Urls, problems: list[Problem]) -
             s.slug,
             s.person or s.slug,
             urls.record("casestudy", s.slug),
-            f"{s.status or 'no status'}; " + ("complete" if not s.missing else f"missing {', '.join(s.missing)}"),
+            f"{s.status or 'no status'}; " + ("complete" if not s.missing else missing_answers(s.missing)),
         )
         for s in sorted(stories, key=lambda s: s.slug)
     ]

@@ -155,7 +155,7 @@ def test_case_study_page_shows_the_story_and_its_links(acme, client):
     assert "Told by Ana after the check-in." in html
     assert 'href="/customers/acme">Acme Corp</a>' in html
     assert 'href="/customers/acme">Acme Corp</a>\n    <span class="muted small">· customer, as “the Acme story”' in html
-    assert "hell-yes story does not count" in html and "missing answers to: renewal" in html
+    assert "hell-yes story does not count" in html and "missing an answer to “Why are they renewing?”" in html
     data = client.get("/api/casestudies/acme-story").get_json()
     assert data["customer"]["title"] == "Acme Corp"
     assert [b["slug"] for b in data["backlinks"]] == ["acme"]
@@ -175,9 +175,11 @@ def test_a_story_with_a_broken_link_shows_it_broken_and_says_so(acme, client):
 def test_customers_list_includes_customers_without_a_file(acme, client):
     found = rows(client.get("/customers"))
     assert found == [
-        {"name": "Acme Corp", "stage": "customer", "source": "cold email", "owner": "Ana", "calls": 2, "stories": 1},
-        {"name": "Globex", "stage": "lead", "source": None, "owner": None, "calls": 0, "stories": 0},
-        {"name": "initech", "stage": "no profile yet", "source": None, "owner": None, "calls": 1, "stories": 1},
+        {"name": "Acme Corp", "stage": "customer", "source": "cold email", "owner": "Ana", "won": "2026-01-10"}
+        | {"calls": 2, "stories": 1},
+        {"name": "Globex", "stage": "lead", "source": None, "owner": None, "won": None, "calls": 0, "stories": 0},
+        {"name": "initech", "stage": "no profile yet", "source": None, "owner": None, "won": None}
+        | {"calls": 1, "stories": 1},
     ]
 
 
@@ -316,6 +318,6 @@ def test_every_page_of_the_demo_answers(demo_client, url):
 
 def test_demo_orchard_story_shows_its_missing_answer_as_a_problem(demo_client):
     html = demo_client.get("/casestudies/orchard-controller").text
-    assert "hell-yes story does not count" in html and "missing answers to: renewal" in html
+    assert "hell-yes story does not count" in html and "missing an answer to “Why are they renewing?”" in html
     problems = rows(demo_client.get("/problems"))
     assert [p["path"] for p in problems] == ["casestudies/orchard-controller.md"]

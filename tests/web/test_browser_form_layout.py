@@ -27,7 +27,7 @@ FIELDS = "form.story-form :is(input:not([type=hidden]), select, textarea)"
 def test_answer_now_focuses_the_answer_the_link_names(page: Page, live_server, width):
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(live_server + "/")
-    link = page.get_by_role("link", name="Answer renewal now")
+    link = page.get_by_role("link", name="Answer “Why are they renewing?” now")
     expect(link).to_have_count(1)
     link.click()
     expect(page).to_have_url(live_server + "/casestudies/orchard-controller/edit#answer-renewal")

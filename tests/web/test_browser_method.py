@@ -22,7 +22,7 @@ def test_a_newcomer_understands_the_one_goal_and_the_shut_gate(page: Page, live_
     expect(gate).to_contain_text("4 of 5 hell-yes customers")
     expect(gate).to_contain_text("Metrics wait until 5 customers would renew")
     expect(gate.locator("ol.closest li").first).to_contain_text("orchard-controller")
-    expect(gate.locator("ol.closest li").first).to_contain_text("missing answers to: renewal")
+    expect(gate.locator("ol.closest li").first).to_contain_text("missing an answer to “Why are they renewing?”")
     expect(page.locator("#milestones li[data-milestone='1']")).to_have_attribute("data-reached", "yes")
     expect(page.locator("#milestones li[data-milestone='5']")).not_to_contain_text("%)")
     page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
@@ -35,7 +35,7 @@ def test_a_newcomer_understands_the_one_goal_and_the_shut_gate(page: Page, live_
 
 def test_answering_the_missing_question_opens_the_gate_and_metrics_appear(page: Page, live_server, tmp_path):
     page.goto(live_server + "/")
-    page.locator("#gate").get_by_role("link", name="Answer renewal now").click()
+    page.locator("#gate").get_by_role("link", name="Answer “Why are they renewing?” now").click()
     expect(page.locator("textarea[name='answer_renewal']")).to_be_visible()
     page.locator("textarea[name='answer_renewal']").fill(RENEWAL)
     page.get_by_role("button", name="Save", exact=True).click()

@@ -148,7 +148,7 @@ def test_a_preview_whose_links_all_resolve_lists_nothing(demo_client):
 
 def test_answer_x_now_opens_the_form_at_that_answer(demo_client):
     home = demo_client.get("/")
-    link = re.search(r'href="([^"]+)"[^>]*>Answer renewal now<', home.text)
+    link = re.search(r'href="([^"]+)"[^>]*>Answer “Why are they renewing\?” now<', home.text)
     assert link and link.group(1) == "/casestudies/orchard-controller/edit#answer-renewal"
     form = demo_client.get(link.group(1).split("#")[0]).text
     field = re.search(r'<div class="field answer-field[^"]*" id="answer-renewal">.*?</div>', form, re.S)
@@ -276,7 +276,7 @@ def test_leaving_an_unchanged_form_asks_nothing(page: Page, orchard_form):
 @pytest.mark.browser
 def test_answer_x_now_focuses_that_answer(page: Page, live_server):
     page.goto(live_server + "/")
-    page.locator("#gate").get_by_role("link", name="Answer renewal now").click()
+    page.locator("#gate").get_by_role("link", name="Answer “Why are they renewing?” now").click()
     expect(page).to_have_url(live_server + "/casestudies/orchard-controller/edit#answer-renewal")
     expect(_answer(page, "renewal")).to_be_focused()
     expect(page.locator("#answer-renewal label")).to_be_in_viewport()

@@ -46,7 +46,7 @@ def test_home_shows_the_one_goal_and_the_shut_gate(demo_client):
     assert "5 hell-yes customers" in html and "milestone 4 of 8" in html
     assert 'data-gate="shut"' in html and "4 of 5 hell-yes customers" in html
     assert 'data-story="orchard-controller"' in html
-    assert "hell-yes story is missing answers to: renewal" in html
+    assert "hell-yes story is missing an answer to “Why are they renewing?”" in html
     assert "pinned in kb.toml" in html and "2026-03-18" in html
     assert "This week so far" in html and "2026-W11" in html
     # Recent activity: the latest call before D, and the files edited last.
