@@ -8,61 +8,34 @@ of single records are in `kb.pages`. No Flask here: the web layer passes its URL
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
-from sqlalchemy import case, exists, func, select, union
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from kb.config import Settings
 from kb.errors import KbError, UsageError
 from kb.method.as_of import AsOf
-from kb.method.company import week_label
 from kb.method.problems import find_problems
 from kb.records.fields import QUESTIONS
 from kb.store.catalog import RESOLUTION_ORDER, Catalog
 from kb.store.models import AnswerRow, CaseStudy, Customer, FileState, Interview, LinkRow, Tag
 from kb.table import Table
+from kb.views.customer_list import CUSTOMER_SORTS, customers
+from kb.views.lists_filters import NO_PROFILE, ListPage, Urls, folded_values, parse_week, weeks
 from kb.views.paging import DEFAULT_PER, Paging, Sorts, choices_of, page_of, page_of_query
 from kb.vocabulary import INTERVIEW_KINDS, STATUSES
 
+__all__ = ["CUSTOMER_SORTS", "NO_PROFILE", "ListPage", "Urls", "customers", "parse_week"]
+
 STATUS_ORDER = {"hell-yes": 0, "meh": 1, "churned": 2, "draft": 3}
-NO_PROFILE = "no profile yet"
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-WEEKS_MAX = 260  # the week filter offers the last five years of calls at most
 
 
 class UnknownRecord(KbError):
     """No record of that type has that slug."""
 
     http_status = 404
-
-
-@dataclass
-class Urls:
-    """How the interface links things: a record's page, and this list with other filters."""
-
-    record: Callable[[str, str], str]
-    filtered: Callable[..., str] = field(default=lambda **filters: "")
-
-
-@dataclass
-class ListPage:
-    """A list's rows, and the values each of its filters can take (for the filter form).
-
-    `paging` says which page the rows are (None: every row); `sort` is the order asked for (None: the
-    list's own); `sorts` maps a column key to the sort its header offers. A filter whose choices are
-    None has too many values to list: the form asks for one as text.
-    """
-
-    table: Table
-    choices: dict[str, list[str] | None] = field(default_factory=dict)
-    filters: dict[str, str | None] = field(default_factory=dict)
-    paging: Paging | None = None
-    sort: str | None = None
-    sorts: dict[str, str] = field(default_factory=dict)
 
 
 def customer_names(catalog: Catalog, slugs: Iterable[str] | None = None) -> dict[str, str]:
@@ -131,8 +104,10 @@ def case_studies(
     sort: str | None = None,
     page: int | None = None,
     per: int = DEFAULT_PER,
+    customer: str | None = None,
 ) -> ListPage:
-    """Case studies: customer, person, status, which answers are there and cite a call, tags.
+    """Case studies: customer, person, status, which answers are there and cite a call, tags; filtered by
+    status, tag and customer (its slug).
 
     With `page`, that page's rows only (and the completeness of those alone); without, every row.
     """
@@ -146,6 +121,8 @@ def case_studies(
         conditions.append(col(story.status) == status)
     if tag is not None:
         conditions.append(col(story.path).in_(select(col(Tag.path)).where(col(Tag.tag) == tag)))
+    if customer is not None:
+        conditions.append(col(story.customer) == customer)
     rank = case(STATUS_ORDER, value=col(story.status), else_=9)
     default = (rank, customer_name, col(story.slug), col(story.path))
     order = CASE_STUDY_SORTS.order(sort, default)
@@ -194,8 +171,19 @@ def case_studies(
                 "tags": [urls.filtered(tag=t, page=None) for t in tags],
             },
         )
-    choices = {"status": list(STATUSES), "tag": choices_of(session, col(Tag.tag))}
-    return ListPage(table, choices, {"status": status, "tag": tag}, paging, sort, CASE_STUDY_SORTS.columns)
+    choices = {
+        "status": list(STATUSES),
+        "tag": choices_of(session, col(Tag.tag)),
+        "customer": choices_of(session, col(story.customer)),
+    }
+    filters = {"status": status, "tag": tag, "customer": customer}
+    everything = _count(session, story)
+    return ListPage(table, choices, filters, paging, sort, CASE_STUDY_SORTS.columns, everything)
+
+
+def _count(session: Session, table) -> int:
+    """How many rows a table holds, counted by the database."""
+    return session.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def _customer_name_of(slug_column):
@@ -245,78 +233,7 @@ def completeness_of(session: Session, paths: list[str]) -> dict[str, dict[str, s
     }
 
 
-def customers(
-    session: Session, urls: Urls, sort: str | None = None, page: int | None = None, per: int = DEFAULT_PER
-) -> ListPage:
-    """Every customer with a file, and every customer slug records name without one."""
-    named = union(
-        select(col(Customer.slug).label("slug")),
-        select(col(Interview.customer)).where(col(Interview.customer).is_not(None)),
-        select(col(CaseStudy.customer)).where(col(CaseStudy.customer).is_not(None)),
-    ).subquery()
-    # A duplicated slug shows its first file by path, as the catalog does.
-    first = aliased(Customer)
-    earlier = aliased(Customer)
-    firsts = (
-        select(first)
-        .where(~exists().where(col(earlier.slug) == col(first.slug), col(earlier.path) < col(first.path)))
-        .subquery()
-    )
-    calls = select(func.count()).where(col(Interview.customer) == named.c.slug).scalar_subquery()
-    stories = select(func.count()).where(col(CaseStudy.customer) == named.c.slug).scalar_subquery()
-    name = func.coalesce(func.nullif(firsts.c.name, ""), named.c.slug)
-    stage = case((firsts.c.path.is_(None), NO_PROFILE), else_=firsts.c.stage)
-    columns = {
-        "name": name,
-        "stage": stage,
-        "source": firsts.c.source,
-        "owner": firsts.c.owner,
-        "calls": calls,
-        "stories": stories,
-    }
-    default = (func.lower(name), named.c.slug)
-    sorts = Sorts(
-        {key: (func.lower(e) if key in ("name", "source", "owner") else e,) for key, e in columns.items()},
-        {key: key for key in columns},
-    )
-    query = (
-        select(named.c.slug, *(e.label(key) for key, e in columns.items()))
-        .select_from(named.outerjoin(firsts, firsts.c.slug == named.c.slug))
-        .order_by(*sorts.order(sort, default))
-    )
-    paging = None
-    if page is not None:
-        paging = Paging(page, per, session.execute(select(func.count()).select_from(named)).scalar_one())
-    table = Table(
-        "Customers",
-        [
-            ("name", "Customer"),
-            ("stage", "Stage"),
-            ("source", "Source"),
-            ("owner", "Owner"),
-            ("calls", "Calls"),
-            ("stories", "Stories"),
-        ],
-    )
-    for row in session.execute(page_of(query, paging)).all():
-        table.add({key: getattr(row, key) for key in columns}, {"name": urls.record("customer", row.slug)})
-    return ListPage(table, paging=paging, sort=sort, sorts=sorts.columns)
-
-
 CASE_STUDY_SORTS, INTERVIEW_SORTS = _sorts()
-CUSTOMER_SORTS = ("name", "stage", "source", "owner", "calls", "stories")
-
-
-def parse_week(text: str) -> tuple[dt.date, dt.date]:
-    """An ISO week such as 2026-W09 as its Monday and Sunday."""
-    match = WEEK_RE.match(text.strip())
-    try:
-        if not match:
-            raise ValueError
-        monday = dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        return monday, monday + dt.timedelta(days=6)
-    except (ValueError, OverflowError):
-        raise UsageError(f"week: expected an ISO week such as 2026-W09; got {text[:40]!r}") from None
 
 
 def interviews(
@@ -329,8 +246,10 @@ def interviews(
     sort: str | None = None,
     page: int | None = None,
     per: int = DEFAULT_PER,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> ListPage:
-    """Calls, newest first, filtered by kind, customer, owner and ISO week."""
+    """Calls, newest first, filtered by kind, customer, owner (any case), ISO week and dates (inclusive)."""
     if kind is not None and kind not in INTERVIEW_KINDS:
         raise UsageError(f"kind: expected one of {', '.join(INTERVIEW_KINDS)}; got {kind!r}")
     span = parse_week(week) if week else None
@@ -341,11 +260,13 @@ def interviews(
     if customer is not None:
         conditions.append(col(call.customer) == customer)
     if owner is not None:
-        # Any case matches, as Python folds it (SQL's lower() folds ASCII only): the owners as written.
-        owners = [o for o in session.execute(select(col(call.owner)).distinct()).scalars() if o]
-        conditions.append(col(call.owner).in_([o for o in owners if o.lower() == owner.lower()]))
+        conditions.append(col(call.owner).in_(folded_values(session, col(call.owner), owner)))
     if span is not None:
         conditions.append(col(call.date).between(*span))
+    if since is not None:
+        conditions.append(col(call.date) >= since)
+    if until is not None:
+        conditions.append(col(call.date) <= until)
     default = (col(call.date).is_(None), col(call.date).desc(), col(call.slug).desc(), col(call.path))
     query = (
         select(
@@ -394,24 +315,18 @@ def interviews(
         "kind": list(INTERVIEW_KINDS),
         "customer": choices_of(session, col(call.customer)),
         "owner": sorted(owner_choices, key=str.lower) if owner_choices is not None else None,
-        "week": _weeks(session, week),
+        "week": weeks(session, week),
     }
-    filters = {"kind": kind, "customer": customer, "owner": owner, "week": week}
-    return ListPage(table, choices, filters, paging, sort, INTERVIEW_SORTS.columns)
-
-
-def _weeks(session: Session, chosen: str | None) -> list[str]:
-    """Every ISO week from the newest call's back to the oldest's (at most WEEKS_MAX), newest first."""
-    oldest, newest = session.execute(select(func.min(col(Interview.date)), func.max(col(Interview.date)))).one()
-    weeks: list[str] = []
-    if newest is not None:
-        monday = newest - dt.timedelta(days=newest.weekday())
-        while monday + dt.timedelta(days=6) >= oldest and len(weeks) < WEEKS_MAX:
-            weeks.append(week_label(monday))
-            monday -= dt.timedelta(days=7)
-    if chosen and chosen not in weeks:
-        weeks.insert(0, chosen)
-    return weeks
+    filters = {
+        "kind": kind,
+        "customer": customer,
+        "owner": owner,
+        "week": week,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+    }
+    everything = _count(session, call)
+    return ListPage(table, choices, filters, paging, sort, INTERVIEW_SORTS.columns, everything)
 
 
 def problems(

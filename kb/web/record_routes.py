@@ -21,15 +21,22 @@ def _urls() -> lists.Urls:
 def casestudies(fmt: str):
     status = core.arg_choice("status", STATUSES)
     tag = core.arg_text("tag", max_length=100)
+    customer = core.arg_text("customer", max_length=200)
     sort = core.arg_choice("sort", lists.CASE_STUDY_SORTS.choices())
-    page = lists.case_studies(core.session(), _urls(), status=status, tag=tag, sort=sort, **_paging(fmt))
+    page = lists.case_studies(
+        core.session(), _urls(), status=status, tag=tag, customer=customer, sort=sort, **_paging(fmt)
+    )
     return core.table_response(page.table, fmt, "browse/casestudies.html", page=page)
 
 
 @core.table_routes(bp, "/customers", "customers")
 def customers(fmt: str):
+    stage, source, owner = (core.arg_text(name, max_length=200) for name in ("stage", "source", "owner"))
+    won = core.arg_text("won", max_length=20)
     sort = core.arg_choice("sort", paging.sort_choices(lists.CUSTOMER_SORTS))
-    page = lists.customers(core.session(), _urls(), sort=sort, **_paging(fmt))
+    page = lists.customers(
+        core.session(), _urls(), sort=sort, stage=stage, source=source, owner=owner, won=won, **_paging(fmt)
+    )
     return core.table_response(page.table, fmt, "browse/customers.html", page=page)
 
 
@@ -39,9 +46,19 @@ def interviews(fmt: str):
     customer = core.arg_text("customer", max_length=200)
     owner = core.arg_text("owner", max_length=200)
     week = core.arg_text("week", max_length=20)
+    since, until = core.arg_date("since"), core.arg_date("until")
     sort = core.arg_choice("sort", lists.INTERVIEW_SORTS.choices())
     page = lists.interviews(
-        core.session(), _urls(), kind=kind, customer=customer, owner=owner, week=week, sort=sort, **_paging(fmt)
+        core.session(),
+        _urls(),
+        kind=kind,
+        customer=customer,
+        owner=owner,
+        week=week,
+        sort=sort,
+        since=since,
+        until=until,
+        **_paging(fmt),
     )
     return core.table_response(page.table, fmt, "browse/interviews.html", page=page)
 

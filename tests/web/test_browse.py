@@ -175,9 +175,11 @@ def test_a_story_with_a_broken_link_shows_it_broken_and_says_so(acme, client):
 def test_customers_list_includes_customers_without_a_file(acme, client):
     found = rows(client.get("/customers"))
     assert found == [
-        {"name": "Acme Corp", "stage": "customer", "source": "cold email", "owner": "Ana", "calls": 2, "stories": 1},
-        {"name": "Globex", "stage": "lead", "source": None, "owner": None, "calls": 0, "stories": 0},
-        {"name": "initech", "stage": "no profile yet", "source": None, "owner": None, "calls": 1, "stories": 1},
+        {"name": "Acme Corp", "stage": "customer", "source": "cold email", "owner": "Ana", "won": "2026-01-10"}
+        | {"calls": 2, "stories": 1},
+        {"name": "Globex", "stage": "lead", "source": None, "owner": None, "won": None, "calls": 0, "stories": 0},
+        {"name": "initech", "stage": "no profile yet", "source": None, "owner": None, "won": None}
+        | {"calls": 1, "stories": 1},
     ]
 
 
