@@ -154,7 +154,7 @@ def case_studies(
         ],
     )
     for row in rows:
-        customer = row.customer or ""
+        slug = row.customer or ""
         tags = list(row.tags or [])
         table.add(
             {
@@ -167,7 +167,7 @@ def case_studies(
             },
             {
                 "story": urls.record("casestudy", row.slug),
-                **({"customer": urls.record("customer", customer)} if customer else {}),
+                **({"customer": urls.record("customer", slug)} if slug else {}),
                 "tags": [urls.filtered(tag=t, page=None) for t in tags],
             },
         )

@@ -88,6 +88,8 @@ def test_a_list_without_a_filter_says_how_many_it_shows_of_how_many(client):
     calls = every_row(client, "/interviews")
     assert summary_of(shown(client, "/interviews")) == f"Showing 50 of {len(calls):,} interviews"
     assert summary_of(shown(client, "/interviews?page=2&per=20")) == f"Showing 20 of {len(calls):,} interviews"
+    stories = every_row(client, "/casestudies")
+    assert summary_of(shown(client, "/casestudies")) == f"Showing 50 of {len(stories):,} case studies"
     customers = every_row(client, "/customers")
     assert summary_of(shown(client, "/customers?per=500")) == f"Showing {len(customers)} of {len(customers)} customers"
 
