@@ -110,7 +110,10 @@ def test_a_broken_link_becomes_a_link_once_its_record_is_written(kb_root):
         assert re.search(r'<span class="broken-link"[^>]*>globex-audit</span>', before.text), before.text
         kb_root.interview("globex-audit", "acme", "2026-03-02")
         after = client.get("/casestudies/acme-story")  # a request brings .kb/ up to date with the files
-        assert re.search(r'<a class="kb-link" href="/interviews/globex-audit"[^>]*>globex-audit</a>', after.text)
+        assert re.search(
+            r'<a class="kb-link" href="/interviews/globex-audit" title="globex-audit"[^>]*>Mar 2 discovery</a>',
+            after.text,
+        )
         assert "broken-link" not in after.text.split("Their auditor")[1].split("</p>")[0]
         (kb_root.root / "content/interviews/globex-audit.md").unlink()
         gone = client.get("/casestudies/acme-story")

@@ -80,6 +80,7 @@ class Catalog:
         self._unreadable: set[str] = set()  # files kb could not read: they exist, their content is unknown
         self._slugs: dict[str, dict[str, list[str]]] = {}  # slug -> type -> paths, for the slugs looked up
         self._checked: set[str] = set()  # files whose readability is known without another query
+        self._calls: dict[str, tuple[dt.date | None, str | None]] = {}  # a call's path -> (date, kind)
 
     @property
     def paths(self) -> dict[str, dict[str, list[str]]]:
@@ -135,6 +136,14 @@ class Catalog:
             if paths:
                 found.append(Target(record_type, slug, paths[0]))
         return found
+
+    def call_date_kind(self, path: str) -> tuple[dt.date | None, str | None]:
+        """A call's date and kind (what a citation of it shows), read once per catalog."""
+        if path not in self._calls:
+            query = select(col(Interview.date), col(Interview.kind)).where(col(Interview.path) == path)
+            row = self.session.execute(query).first()
+            self._calls[path] = (row.date, row.kind) if row is not None else (None, None)
+        return self._calls[path]
 
     def record_of_paths(self, paths: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Each of these files (that the store holds) to its record's (type, slug)."""

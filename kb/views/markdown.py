@@ -6,7 +6,9 @@ scheme) URL and no inline style: nh3 cleans the whole output, including the anch
 
 `link_url(slug, target_type)` says where `[[slug]]`, `[[slug|label]]` or `[[type:slug]]` goes
 (`target_type` is None for a bare slug); None marks the link broken, drawn as
-`<span class="broken-link">`. Links inside code spans, fenced code and HTML comments stay as
+`<span class="broken-link">`. It may answer a `LinkTarget` instead of a URL, with a label that a link
+written without its own shows in place of the slug (a call's `Jan 14 check-in`), the slug on hover: as
+it is asked at each render, the cache holds nothing that a label depends on. Links inside code spans, fenced code and HTML comments stay as
 written, as `kb.records` reads them.
 
 Images from other sites are not loaded: a pasted note may carry a tracking image, and opening the
@@ -18,6 +20,7 @@ as the page's Content-Security-Policy would block them anyway.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import re
@@ -34,7 +37,17 @@ import nh3
 from kb.records.parse import visible_links, visible_text
 from kb.records.quotes import BLOCK_ID, anchor, split_target
 
-LinkUrl = Callable[[str, "str | None"], "str | None"]
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """Where a link goes, and what a link written without a label shows instead of its slug (a call's date)."""
+
+    url: str
+    label: str | None = None
+    title: str | None = None  # shown on hover; the link as written when None
+
+
+LinkUrl = Callable[[str, "str | None"], "str | LinkTarget | None"]
 
 EXTENSIONS = ["extra", "sane_lists"]
 ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map", "center"}
@@ -111,6 +124,7 @@ class _Link:
     label: str
     written: str
     block: str | None = None  # the quote it cites in that record: the page's place of it
+    labelled: bool = False  # written with its own label (`[[slug|label]]`), which it always shows
 
 
 @dataclass(frozen=True)
@@ -196,7 +210,7 @@ def _render(text: str, remote_images: bool) -> _Rendered:
     for match in visible_links(text):  # links in code and comments stay as written
         target_type, target, label = match.group(1), match.group(2).strip(), (match.group(3) or "").strip()
         slug, block = split_target(target)
-        links.append(_Link(target_type, slug, label or target, match.group(0), block))
+        links.append(_Link(target_type, slug, label or target, match.group(0), block, bool(label)))
         pieces += [text[cursor : match.start()], f"kblink{nonce}x{len(links) - 1}x"]
         cursor = match.end()
     prepared = "".join(pieces) + text[cursor:]
@@ -241,15 +255,30 @@ def _clean_anchor(fragment: str) -> str:
 
 def _anchor(link: _Link, link_url: LinkUrl) -> str:
     shown = html.escape(link.label)
-    url = link_url(link.slug, link.target_type)
+    found = link_url(link.slug, link.target_type)
+    hover = ""
+    if isinstance(found, LinkTarget):
+        # A label the target offers (a call's date and kind) stands for the slug; the author's own stays.
+        if found.label and not link.labelled:
+            shown = html.escape(found.label)
+            hover = f' title="{html.escape(found.title or link.written.strip("[]"))}"'
+        found = found.url
+    url = found
     if url is not None and link.block:
         url = f"{url}#{anchor(link.block)}"
     if url is None:
         written = html.escape(link.written)
         fragment = f'<span class="broken-link" title="broken link: {written} points to no record">{shown}</span>'
     else:
-        fragment = f'<a class="kb-link" href="{html.escape(url)}">{shown}</a>'
+        fragment = f'<a class="kb-link" href="{html.escape(url)}"{hover}>{shown}</a>'
     return _clean_anchor(fragment)  # as the sanitizer would have written it inside the whole text
+
+
+def call_label(date: dt.date | None, kind: str | None) -> str | None:
+    """What a citation of a call shows in place of its slug: `Jan 14 check-in` (None when neither is known)."""
+    when = f"{date:%b} {date.day}" if date else ""
+    what = kind or ("call" if date else "")
+    return f"{when} {what}".strip() or None
 
 
 def render_markdown(text: str, link_url: LinkUrl, remote_images: bool = False) -> str:

@@ -56,7 +56,7 @@ from kb.search.searchers import SharedIndex
 from kb.store import cross_problems
 from kb.store.catalog import Catalog
 from kb.table import Table
-from kb.views.markdown import render_markdown
+from kb.views.markdown import LinkTarget, call_label, render_markdown
 from kb.vocabulary import is_date_text
 from kb.web.guard import init_guard
 from kb.workspace import Workspace
@@ -306,10 +306,16 @@ def record_url(record_type: str, slug: str) -> str:
     return url_for(RECORD_ENDPOINTS[record_type], slug=slug)
 
 
-def link_url(slug: str, target_type: str | None) -> str | None:
-    """Where a `[[link]]` goes, or None when it points to no record."""
+def link_url(slug: str, target_type: str | None) -> str | LinkTarget | None:
+    """Where a `[[link]]` goes (with a call's date and kind to show), or None when it points to no record."""
     targets = catalog().resolve(slug, target_type)
-    return record_url(targets[0].type, targets[0].slug) if targets else None
+    if not targets:
+        return None
+    url = record_url(targets[0].type, targets[0].slug)
+    if targets[0].type != "interview":
+        return url
+    label = call_label(*catalog().call_date_kind(targets[0].path))
+    return LinkTarget(url, label) if label else url
 
 
 def markdown_filter(text: str | None) -> Markup:

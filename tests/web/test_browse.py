@@ -146,7 +146,11 @@ def test_case_study_page_shows_the_story_and_its_links(acme, client):
     assert page.status_code == 200
     html = page.text
     assert "<strong>14 weeks</strong>" in html
-    assert '<a class="kb-link" href="/interviews/2026-02-10-acme-discovery" rel="noopener noreferrer">' in html
+    # A citation shows the call's date and kind, its slug on hover.
+    assert (
+        '<a class="kb-link" href="/interviews/2026-02-10-acme-discovery" title="2026-02-10-acme-discovery" '
+        'rel="noopener noreferrer">Feb 10 discovery</a>'
+    ) in html
     assert re.search(r'data-question="why_change" data-state="cited"', html)
     assert re.search(r'data-question="renewal" data-state="missing"', html)
     assert "Not answered yet." in html and "What did they REALLY buy?" in html  # the prompt is shown as the question

@@ -1,0 +1,46 @@
+"""Reading polish in real Chromium: long unbroken text wraps inside its column at 1280 and 390 px."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+WORD = "x" * 300
+URL = "https://example.com/" + "a" * 280
+
+
+def _long_records(root) -> None:
+    """A customer, a call and a story, each holding a 300-character word and a long pasted address."""
+    (root / "content/customers/longword.md").write_text(
+        f"---\nname: Long{WORD}\nstage: lead\nowner: {WORD}\n---\nNotes: {WORD} and {URL}\n", encoding="utf-8"
+    )
+    (root / "content/interviews/2026-03-01-longword-discovery.md").write_text(
+        f"---\ncustomer: longword\ndate: 2026-03-01\nkind: discovery\n---\n> {WORD} — Maya ^long-word\n\n{URL}\n",
+        encoding="utf-8",
+    )
+    answers = "".join(
+        f"## {heading}\n{WORD} {URL} [[2026-03-01-longword-discovery]]\n\n"
+        for heading in ("Why did they have to change?", "What did success look like?")
+    )
+    (root / "casestudies/longword-story.md").write_text(
+        f"---\ncustomer: longword\nperson: {WORD}\nstatus: draft\ntags: [{WORD}]\n---\n{answers}", encoding="utf-8"
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_long_word_wraps_inside_its_column(page: Page, live_server, fresh_demo_root, width):
+    _long_records(fresh_demo_root)
+    page.set_viewport_size({"width": width, "height": 800})
+    for url in [
+        "/casestudies/longword-story",
+        "/customers/longword",
+        "/interviews/2026-03-01-longword-discovery",
+        "/casestudies",
+        "/problems",
+        "/search?q=" + "x" * 30,
+    ]:
+        page.goto(live_server + url)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"{url} is {wide} px wide at {width} px"

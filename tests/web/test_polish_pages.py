@@ -1,0 +1,31 @@
+"""Reading polish on the pages: citations of a call read as its date and kind, the slug on hover."""
+
+from __future__ import annotations
+
+import re
+
+QUOTE = "We failed the audit twice. — Maya ^failed-audit"
+
+
+def test_a_citation_shows_the_calls_date_and_kind_with_the_slug_on_hover(kb_root, client):
+    kb_root.customer("acme", name="Acme Corp")
+    kb_root.interview("2026-01-14-acme-check-in", "acme", "2026-01-14", kind="check-in", body=f"> {QUOTE}")
+    kb_root.casestudy(
+        "acme-story",
+        "acme",
+        answers={
+            "why_change": "Audits [[2026-01-14-acme-check-in]] and [[2026-01-14-acme-check-in#^failed-audit]].",
+            "success": "As said [[2026-01-14-acme-check-in|on the call]], and [[acme]].",
+        },
+    )
+    html = client.get("/casestudies/acme-story").text
+    links = re.findall(r'<a class="kb-link" href="([^"]*)"(?: title="([^"]*)")?[^>]*>([^<]*)</a>', html)
+    assert ("/interviews/2026-01-14-acme-check-in", "2026-01-14-acme-check-in", "Jan 14 check-in") in links
+    assert (
+        "/interviews/2026-01-14-acme-check-in#q-failed-audit",
+        "2026-01-14-acme-check-in#^failed-audit",
+        "Jan 14 check-in",
+    ) in links
+    # A label of the author's own stays, and a link to another kind of record is as it was.
+    assert ("/interviews/2026-01-14-acme-check-in", "", "on the call") in links
+    assert ("/customers/acme", "", "acme") in links
