@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from kb.records.fields import missing_answers, question_names
+from kb.views.markdown import call_label, render_markdown
 
 
 def test_a_missing_answer_is_named_by_its_question():
@@ -16,3 +19,23 @@ def test_kb_check_names_the_question_not_its_key(runner, demo_root):
     result = runner(demo_root, "check")
     assert "missing an answer to “Why are they renewing?”" in result.output, result.output
     assert "answers to: renewal" not in result.output
+
+
+def test_a_bare_address_is_a_link_and_javascript_never_is():
+    html = render_markdown(
+        "See https://example.com/a?b=1 and www.acme.io, not javascript:alert(1) nor `https://in.code`.",
+        lambda slug, target_type: None,
+    )
+    assert '<a href="https://example.com/a?b=1" rel="noopener noreferrer">https://example.com/a?b=1</a>' in html
+    assert '<a href="http://www.acme.io" rel="noopener noreferrer">www.acme.io</a>' in html
+    assert "javascript:alert(1)" in html and 'href="javascript' not in html
+    assert "<code>https://in.code</code>" in html
+    # A link written with the scheme itself is still refused by the sanitizer.
+    assert "href" not in render_markdown("[x](javascript:alert(1))", lambda slug, target_type: None)
+
+
+def test_a_calls_label_is_its_date_and_kind():
+    assert call_label(dt.date(2026, 1, 14), "check-in") == "Jan 14 check-in"
+    assert call_label(dt.date(2026, 3, 2), None) == "Mar 2 call"
+    assert call_label(None, "demo") == "demo"
+    assert call_label(None, None) is None

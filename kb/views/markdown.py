@@ -8,8 +8,9 @@ scheme) URL and no inline style: nh3 cleans the whole output, including the anch
 (`target_type` is None for a bare slug); None marks the link broken, drawn as
 `<span class="broken-link">`. It may answer a `LinkTarget` instead of a URL, with a label that a link
 written without its own shows in place of the slug (a call's `Jan 14 check-in`), the slug on hover: as
-it is asked at each render, the cache holds nothing that a label depends on. Links inside code spans, fenced code and HTML comments stay as
-written, as `kb.records` reads them.
+it is asked at each render, the cache holds nothing that a label depends on. Links inside code spans,
+fenced code and HTML comments stay as written, as `kb.records` reads them. A bare web address or
+e-mail address is a link too (pymdownx.magiclink); `javascript:` and the like never are.
 
 Images from other sites are not loaded: a pasted note may carry a tracking image, and opening the
 record would tell its sender. Such an `<img>` becomes a link to the image (class `remote-image`)
@@ -49,7 +50,8 @@ class LinkTarget:
 
 LinkUrl = Callable[[str, "str | None"], "str | LinkTarget | None"]
 
-EXTENSIONS = ["extra", "sane_lists"]
+# magiclink: a bare address (https://…, www.…, an e-mail) pasted into a note is a link; nh3 still judges its scheme.
+EXTENSIONS = ["extra", "sane_lists", "pymdownx.magiclink"]
 ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map", "center"}
 ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
