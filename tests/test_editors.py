@@ -132,6 +132,7 @@ def test_helix_configuration_runs_kb_lsp_for_markdown_after_marksman():
     assert [server["command"], *server["args"]] == ["kb", "lsp"]
     markdown = next(language for language in config["language"] if language["name"] == "markdown")
     assert markdown["language-servers"] == ["marksman", "kb"]
+    assert {"kb.toml", ".kb", "casestudies"} <= set(markdown["roots"])
 
 
 def test_vscode_extension_manifest_starts_kb_lsp_for_markdown_in_a_kb():
