@@ -39,3 +39,12 @@ def test_a_calls_label_is_its_date_and_kind():
     assert call_label(dt.date(2026, 3, 2), None) == "Mar 2 call"
     assert call_label(None, "demo") == "demo"
     assert call_label(None, None) is None
+
+
+def test_a_search_with_only_filters_says_what_it_filtered_by(runner, demo_root):
+    result = runner(demo_root, "search", "--customer", "orchard-hr", "--type", "interview")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "4 hits for customer:orchard-hr type:interview, by relevance"
+    words = runner(demo_root, "search", "audit", "--tag", "soc2").output.splitlines()[-1]
+    assert words.startswith("8 hits for 'audit' with tag:soc2")
+    assert "the filters" not in words

@@ -66,4 +66,4 @@ def search(ctx, query, record_type, customer, status, kind, tag, since, until, s
     if as_json:
         click.echo(search_json(result))
     else:
-        click.echo(search_text(result, text, sort, color=sys.stdout.isatty()), nl=False)
+        click.echo(search_text(result, text, sort, color=sys.stdout.isatty(), filters=filters), nl=False)

@@ -15,6 +15,7 @@ from kb.search.query import search as run_search
 from kb.search.snippets import MARK_END, MARK_START
 from kb.table import Table
 from kb.views.lists import Urls
+from kb.views.terminal import filters_text
 
 SORTS = ("relevance", "date")
 PER_PAGE = 20
@@ -43,6 +44,10 @@ class FacetValue:
     count: int
     active: bool
     url: str | None  # None past the values the page lists: no link is made for them
+    label: str = ""  # what the page shows: a customer's name for its slug; the value itself otherwise
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.value
 
 
 @dataclass
@@ -66,6 +71,11 @@ class SearchPage:
     @property
     def facet_values_shown(self) -> int:
         return FACET_VALUES_SHOWN
+
+    @property
+    def filters_text(self) -> str:
+        """The filters in force as the query syntax writes them (`customer:acme type:interview`)."""
+        return filters_text(self.filters)
 
     @property
     def pages(self) -> int:
@@ -186,6 +196,12 @@ def search_page(
         if current and current not in counts:
             values.insert(0, FacetValue(current, 0, True, urls.filtered(**{name: None, "page": None})))
         shown.facets[name] = values
+    if names and shown.facets.get("customer"):
+        # Only the customers the page lists are named (a filter still goes by slug).
+        listed = [v for v in shown.facets["customer"][:FACET_VALUES_SHOWN] if v.url is not None]
+        known = names({v.value for v in listed})
+        for value in listed:
+            value.label = known.get(value.value) or value.value
     if result.suggestion:
         shown.suggestion = result.suggestion
     shown.notice = result.notice

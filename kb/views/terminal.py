@@ -11,7 +11,7 @@ from kb.search.snippets import MARK_END, MARK_START
 
 if TYPE_CHECKING:  # annotations only: `kb search` must not load the database's libraries
     from kb.method.status import Status
-    from kb.search.query import SearchResult
+    from kb.search.query import Filters, SearchResult
     from kb.table import Table
 
 WIDTH = 100
@@ -114,7 +114,28 @@ def search_json(result: SearchResult) -> str:
     return json.dumps({**data, "facets": result.facets}, indent=2)
 
 
-def search_text(result: SearchResult, text: str, sort: str, color: bool) -> str:
+# The order filters are named in ("12 hits for customer:acme type:interview").
+_FILTER_ORDER = ("customer", "type", "status", "kind", "tag")
+
+
+def filters_text(filters: Filters | None) -> str:
+    """The filters in force as the query syntax writes them: `customer:acme type:interview since:2026-01-01`."""
+    if filters is None:
+        return ""
+    named = [f"{name}:{getattr(filters, name)}" for name in _FILTER_ORDER if getattr(filters, name)]
+    named += [f"{name}:{getattr(filters, name).isoformat()}" for name in ("since", "until") if getattr(filters, name)]
+    return " ".join(named)
+
+
+def searched_for(text: str, filters: Filters | None) -> str:
+    """What a search looked for, for its count: `'audit'`, `'audit' with tag:soc2` or `customer:acme`."""
+    named = filters_text(filters)
+    if not text.strip():
+        return named or "everything"
+    return f"{text.strip()!r}" + (f" with {named}" if named else "")
+
+
+def search_text(result: SearchResult, text: str, sort: str, color: bool, filters: Filters | None = None) -> str:
     """`kb search`: a numbered line per hit with its facts and path, its snippet below, then the count."""
     lines = []
     on, off = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
@@ -131,9 +152,9 @@ def search_text(result: SearchResult, text: str, sort: str, color: bool) -> str:
         lines.append(f"     {hit.snippet.replace(MARK_START, on).replace(MARK_END, off)}")
     if result.hits:
         shown = f"{len(result.hits)} of {result.total}" if result.total > len(result.hits) else f"{result.total}"
-        lines.append(f"{shown} hit{'s' * (result.total != 1)} for {text or 'the filters'!r}, by {sort}")
+        lines.append(f"{shown} hit{'s' * (result.total != 1)} for {searched_for(text, filters)}, by {sort}")
     else:
-        lines.append(f"no hits for {text or 'the filters'!r}")
+        lines.append(f"no hits for {searched_for(text, filters)}")
         if result.suggestion:
             lines.append(f"did you mean: {result.suggestion}?  (kb search {result.suggestion!r})")
     return "\n".join(lines) + "\n"

@@ -29,3 +29,15 @@ def test_a_citation_shows_the_calls_date_and_kind_with_the_slug_on_hover(kb_root
     # A label of the author's own stays, and a link to another kind of record is as it was.
     assert ("/interviews/2026-01-14-acme-check-in", "", "on the call") in links
     assert ("/customers/acme", "", "acme") in links
+
+
+def test_search_facets_show_customer_names_and_a_filters_only_search_names_them(demo_client):
+    page = demo_client.get("/search?customer=orchard-hr&type=interview").text
+    summary = re.search(r'<p class="summary"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "4 hits" in summary and "for <strong>customer:orchard-hr type:interview</strong>" in summary
+    block = page[page.index('data-facet="customer"') :]
+    link = re.search(r'<a href="([^"]+)" data-value="orchard-hr"[^>]*>([^<]*)</a>', block)
+    assert link.group(2).strip().startswith("Orchard HR")  # the name, the filter still by slug
+    words = demo_client.get("/search?q=audit").text
+    facet = re.search(r'href="([^"]+)" data-value="orchard-hr">([^<]*)</a>', words)
+    assert facet.group(2) == "Orchard HR" and "customer=orchard-hr" in facet.group(1)
