@@ -17,12 +17,13 @@ from kb.records.fields import QUESTIONS
 from tests.helpers import REPO, KbFolder
 
 EDITORS = REPO / "editors"
+NEOVIM = EDITORS / "neovim"
 WAIT_MS = 30_000  # how long Neovim waits for the server's diagnostics (a cold start imports the whole of kb)
 
 # Run inside Neovim after the documented configuration has opened the file: wait for the server's
-# diagnostics of the buffer, then write them (and which clients attached, for a clear failure) as JSON.
+# diagnostics of the buffer (an error, or KB_PROBE_WAIT ms), then write them and which clients attached
+# (for a clear failure) as JSON. vim.diagnostic exists from 0.6; get_clients replaced get_active_clients in 0.10.
 PROBE = """
-local out = vim.env.KB_PROBE_OUT
 vim.wait(tonumber(vim.env.KB_PROBE_WAIT), function()
   for _, d in ipairs(vim.diagnostic.get(0)) do
     if d.severity == vim.diagnostic.severity.ERROR then return true end
@@ -38,9 +39,17 @@ for _, client in pairs((vim.lsp.get_clients or vim.lsp.get_active_clients)()) do
   table.insert(clients, client.name)
 end
 local result = { diagnostics = found, clients = clients, filetype = vim.bo.filetype, log = vim.lsp.get_log_path() }
-vim.fn.writefile({ vim.fn.json_encode(result) }, out)
+vim.fn.writefile({ vim.fn.json_encode(result) }, vim.env.KB_PROBE_OUT)
 vim.cmd('qa!')
 """
+
+
+def neovim() -> str:
+    """The Neovim to run: KB_TEST_NVIM (another version, tried by hand), else `nvim` on PATH (Debian's in CI)."""
+    nvim = os.environ.get("KB_TEST_NVIM") or shutil.which("nvim")
+    if nvim is None:
+        pytest.fail("nvim is not installed: install Debian's package (apt-get install neovim), as .ci/run does")
+    return nvim
 
 
 def neovim_version(nvim: str) -> tuple[int, int]:
@@ -51,13 +60,9 @@ def neovim_version(nvim: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-def configuration_for(version: tuple[int, int]) -> Path:
-    """The documented configuration this Neovim runs: kb.lua from 0.11, kb-0.8.lua for 0.8 to 0.10, else 0.7's."""
-    if version >= (0, 11):
-        return EDITORS / "neovim" / "kb.lua"
-    if version >= (0, 8):
-        return EDITORS / "neovim" / "kb-0.8.lua"
-    return EDITORS / "neovim" / "kb-0.7.lua"
+def configurations_for(version: tuple[int, int]) -> list[Path]:
+    """The documented configurations this Neovim runs: the older one always, kb.lua from 0.11 on."""
+    return [NEOVIM / "kb-older.lua", *([NEOVIM / "kb.lua"] if version >= (0, 11) else [])]
 
 
 def kb_on_path(folder: Path) -> Path:
@@ -72,7 +77,7 @@ def kb_on_path(folder: Path) -> Path:
 def story_with_broken_link(kb: KbFolder) -> tuple[Path, int]:
     """A KB whose story links to a record that does not exist; the story and the 0-based line of the link."""
     kb.write("kb.toml", "")
-    kb.customer("acme", stage="won", won="2026-01-10")
+    kb.customer("acme", stage="won", won_on="2026-01-10")
     lines = ["---", "customer: acme", "person: Jane Doe, CFO", "status: hell-yes", "tags: []", "---"]
     for question in QUESTIONS:
         lines += [f"## {question.heading}", f"Answer to {question.key}.", ""]
@@ -81,48 +86,82 @@ def story_with_broken_link(kb: KbFolder) -> tuple[Path, int]:
     return kb.write("casestudies/acme-story.md", "\n".join(lines) + "\n"), link_line
 
 
-@pytest.mark.slow
-def test_neovim_with_the_documented_configuration_shows_a_broken_link_at_its_line(tmp_path):
-    nvim = shutil.which("nvim")
-    if nvim is None:
-        pytest.fail("nvim is not installed: install Debian's package (apt-get install neovim), as .ci/run does")
-    configuration = configuration_for(neovim_version(nvim))
-    story, link_line = story_with_broken_link(KbFolder(tmp_path / "kb"))
-    out = tmp_path / "diagnostics.json"
-    probe = tmp_path / "probe.lua"
+def open_in_neovim(nvim: str, configuration: Path, file: Path, work: Path, wait_ms: int = WAIT_MS) -> dict:
+    """Open `file` in headless Neovim with only `configuration` loaded; what the probe read back."""
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / "result.json"
+    probe = work / "probe.lua"
     probe.write_text(PROBE, encoding="utf-8")
-    home = tmp_path / "home"  # Neovim's state, cache and log stay in the test's folder
+    home = work / "home"  # Neovim's state, cache and log stay in the test's folder
     env = {
         **os.environ,
-        "PATH": f"{kb_on_path(tmp_path / 'bin')}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{kb_on_path(work / 'bin')}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / "config"),
         "XDG_DATA_HOME": str(home / "data"),
         "XDG_STATE_HOME": str(home / "state"),
         "XDG_CACHE_HOME": str(home / "cache"),
         "KB_PROBE_OUT": str(out),
-        "KB_PROBE_WAIT": str(WAIT_MS),
+        "KB_PROBE_WAIT": str(wait_ms),
     }
     env.pop("KB_ROOT", None)  # the server finds the KB from the editor's root folder, as for a user
-
     done = subprocess.run(
-        [nvim, "--headless", "-n", "-i", "NONE", "-u", str(configuration), str(story), "-c", f"luafile {probe}"],
-        cwd=tmp_path,
+        [nvim, "--headless", "-n", "-i", "NONE", "-u", str(configuration), str(file), "-c", f"luafile {probe}"],
+        cwd=work,
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=WAIT_MS / 1000 + 60,
+        timeout=wait_ms / 1000 + 60,
     )
-
     assert out.exists(), f"Neovim wrote no result (exit {done.returncode}): {done.stdout}{done.stderr}"
     result = json.loads(out.read_text(encoding="utf-8"))
     log_file = Path(result["log"])
-    log = log_file.read_text(encoding="utf-8", errors="replace")[-3000:] if log_file.is_file() else "(no LSP log)"
-    assert result["filetype"] == "markdown"
-    assert result["clients"] == ["kb"], f"{result}\n{log}"
-    errors = [(d["line"], d["col"], d["message"]) for d in result["diagnostics"] if d["severity"] == 1]
-    assert errors == [(link_line, 28, "link [[nowhere-call]] points to no record")], f"{result}\n{log}"
+    result["log"] = log_file.read_text(encoding="utf-8", errors="replace")[-3000:] if log_file.is_file() else ""
+    return result
+
+
+@pytest.mark.slow
+def test_neovim_with_the_documented_configuration_shows_a_broken_link_at_its_line(tmp_path):
+    nvim = neovim()
+    story, link_line = story_with_broken_link(KbFolder(tmp_path / "kb"))
+
+    for configuration in configurations_for(neovim_version(nvim)):
+        result = open_in_neovim(nvim, configuration, story, tmp_path / configuration.stem)
+
+        assert result["filetype"] == "markdown"
+        assert result["clients"] == ["kb"], f"{configuration.name}: {result}"
+        errors = [(d["line"], d["col"], d["message"]) for d in result["diagnostics"] if d["severity"] == 1]
+        assert errors == [(link_line, 28, "link [[nowhere-call]] points to no record")], (
+            f"{configuration.name}: {result}"
+        )
+
+
+@pytest.mark.slow
+def test_neovim_with_the_documented_configuration_starts_no_server_for_markdown_outside_a_kb(tmp_path):
+    nvim = neovim()
+    note = tmp_path / "notes" / "todo.md"
+    note.parent.mkdir()
+    note.write_text("# To do\n\nSee [[nowhere]].\n", encoding="utf-8")
+
+    for configuration in configurations_for(neovim_version(nvim)):
+        result = open_in_neovim(nvim, configuration, note, tmp_path / configuration.stem, wait_ms=1000)
+
+        assert result["filetype"] == "markdown"
+        assert result["clients"] == [] and result["diagnostics"] == [], f"{configuration.name}: {result}"
+
+
+def test_neovim_configuration_for_0_11_enables_kb_lsp_for_markdown_in_a_kb():
+    # Run by the test above only where Neovim is 0.11 or later (Debian 12 ships 0.7): here, what it says.
+    lua = (NEOVIM / "kb.lua").read_text(encoding="utf-8")
+    code = "\n".join(line for line in lua.splitlines() if not line.lstrip().startswith("--"))
+
+    assert re.search(r"vim\.lsp\.config\('kb', \{\s*cmd = \{ 'kb', 'lsp' \},", code)
+    assert "filetypes = { 'markdown' }" in code and "root_markers = { 'kb.toml', '.kb', 'casestudies' }" in code
+    assert "workspace_required = true" in code and "vim.lsp.enable('kb')" in code
+    for name in ("kb.lua", "kb-older.lua"):  # each says which Neovim it is for
+        header = (NEOVIM / name).read_text(encoding="utf-8").splitlines()[0]
+        assert re.search(r"Neovim 0\.\d+", header), f"{name}: {header}"
 
 
 def test_helix_configuration_runs_kb_lsp_for_markdown_after_marksman():
@@ -140,19 +179,21 @@ def test_vscode_extension_manifest_starts_kb_lsp_for_markdown_in_a_kb():
     manifest = json.loads((folder / "package.json").read_text(encoding="utf-8"))
 
     assert manifest["main"] == "./extension.js"
-    # Only in a KB's workspace, and there for its Markdown files (the client's document selector).
-    assert manifest["activationEvents"] == ["workspaceContains:kb.toml", "workspaceContains:casestudies/*.md"]
+    # Woken by a Markdown file; extension.js starts the server only in a KB (kb.toml or casestudies/ at its top).
+    assert manifest["activationEvents"] == ["onLanguage:markdown"]
     setting = manifest["contributes"]["configuration"]["properties"]["kb.command"]
     assert setting["default"] == "kb"
-    assert manifest["license"] == "MIT" and (folder / "LICENSE").exists()
+    assert manifest["license"] == "MIT" and (folder / "LICENSE").exists()  # pyproject.toml's license
     # Exact versions, so that the committed lock file and `npm ci` agree.
     for name, version in {**manifest["dependencies"], **manifest["devDependencies"]}.items():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned: {version}"
     lock = json.loads((folder / "package-lock.json").read_text(encoding="utf-8"))
     assert lock["packages"][""]["dependencies"] == manifest["dependencies"]
+    assert lock["packages"][""]["devDependencies"] == manifest["devDependencies"]
 
     script = (folder / "extension.js").read_text(encoding="utf-8")
     assert "require('vscode-languageclient/node')" in script
+    assert "findFiles('{kb.toml,casestudies/*.md}'" in script
     assert "args: ['lsp']" in script
     assert "TransportKind.stdio" in script
     assert "language: 'markdown'" in script

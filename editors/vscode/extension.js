@@ -1,5 +1,6 @@
 // kb's language server in VS Code: starts `kb lsp` over stdio for the Markdown files of the workspace's KB.
-// Plain JavaScript (no build step); VS Code activates it in a workspace holding kb.toml or casestudies/.
+// Plain JavaScript (no build step). VS Code wakes it when a Markdown file opens; it starts the server only
+// in a KB: a workspace folder holding kb.toml or casestudies/.
 'use strict';
 
 const vscode = require('vscode');
@@ -7,8 +8,13 @@ const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
 
 let client;
 
-/** Start the language server for the workspace's KB. */
+/** Start the language server for the workspace's KB, if the workspace is one. */
 async function activate(context) {
+  // A Markdown file outside a KB starts nothing (the pattern is matched at each workspace folder's top).
+  const markers = await vscode.workspace.findFiles('{kb.toml,casestudies/*.md}', null, 1);
+  if (markers.length === 0) {
+    return;
+  }
   const command = vscode.workspace.getConfiguration('kb').get('command', 'kb');
   const server = { command, args: ['lsp'], transport: TransportKind.stdio };
   const options = {

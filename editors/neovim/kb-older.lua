@@ -1,11 +1,14 @@
--- kb's language server in Neovim 0.7 (the version Debian 12 ships; 0.8 to 0.10: kb-0.8.lua; 0.11: kb.lua).
+-- kb's language server in Neovim 0.7 to 0.10 (Debian 12 ships 0.7.2), which have no vim.lsp.config; from
+-- 0.11 on use kb.lua. Diagnostics, completion after [[, hover, go to definition, references and rename in the
+-- Markdown files of a knowledge base.
 --
 -- Put this file in ~/.config/nvim/plugin/ (or source it from init.vim with `luafile`). `kb` must be on PATH.
--- A Markdown file starts (or joins) the server of its KB; a file outside any KB starts nothing.
+-- A Markdown file starts (or joins) the server of its KB, the nearest folder up holding kb.toml, the .kb index
+-- or casestudies/; a file outside any KB starts nothing.
 
 local clients = {} -- one server per KB: its root -> the client's id
 
--- The KB's root: the nearest folder up holding kb.toml, the .kb index or casestudies/ (0.7 has no vim.fs).
+-- The KB's root, walking up from the file's folder: 0.7 has neither vim.fs.find nor vim.lsp.start.
 local function kb_root(file)
   local folder = vim.fn.fnamemodify(file, ':p:h')
   while true do
@@ -32,6 +35,7 @@ vim.api.nvim_create_autocmd('FileType', {
       return
     end
     local id = clients[root]
+    -- A server that exited (or was stopped) is started again for the next file.
     if id == nil or vim.lsp.get_client_by_id(id) == nil then
       id = vim.lsp.start_client({ name = 'kb', cmd = { 'kb', 'lsp' }, root_dir = root })
       clients[root] = id
