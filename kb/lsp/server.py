@@ -9,16 +9,19 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
+from kb.config import CONFIG_FILE
 from kb.errors import KbError
 from kb.lsp import actions, completion, diagnostics, navigation, rename
 from kb.lsp.state import Document, KbState, path_of_uri
 
+WATCHED = ("**/*.md", "**/kb.toml")
 DEBOUNCE = 0.08  # seconds of quiet typing before a document's diagnostics are judged again
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("kb.lsp")
@@ -31,12 +34,38 @@ class KbLanguageServer(LanguageServer):
         super().__init__("kb", "0.1.0")
         self.state: KbState | None = None
         self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.told: set[str] = set()  # the documents and folders already said to be outside any KB
+
+    def tell(self, about: str, message: str) -> None:
+        """Say once in the editor's log why kb stays silent about a document or folder."""
+        if about not in self.told:
+            self.told.add(about)
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
+
+    def find_kb(self, folder: Path | None) -> None:
+        """Answer for the KB at or above `folder` (the workspace folder, else an opened file's), once found."""
+        if self.state is not None:
+            return
+        self.state = KbState.find(folder)
+        if self.state is None:
+            self.tell(str(folder), f"kb: no knowledge base in {folder or 'the workspace'} or above it: no diagnostics")
+            return
+        self.state.refresh()
 
     def document(self, uri: str) -> Document | None:
         """An open document of the KB, parsed from the editor's text."""
         if self.state is None:
             return None
         return self.state.document(uri, self.workspace.get_text_document(uri).source)
+
+    def opened(self, uri: str) -> None:
+        """A document the editor opened: its diagnostics, or a line in the log saying why it gets none."""
+        path = path_of_uri(uri)
+        if self.state is None and path is not None:
+            self.find_kb(path.parent)  # an editor started outside the KB, on one of its files
+        if self.state is not None and (path is None or self.state.shown(path) is None):
+            self.tell(uri, f"kb: {path or uri} is no record of the KB at {self.state.root}: no diagnostics")
+        self.publish(uri)
 
     def publish(self, uri: str) -> None:
         """Judge one open document and send its diagnostics (none for a file outside the KB)."""
@@ -49,6 +78,18 @@ class KbLanguageServer(LanguageServer):
         """Judge every open document again (after a save or a change on disk)."""
         for uri in list(self.workspace.text_documents):
             safely(self, self.publish)(uri)
+
+    def changed(self, paths: list[Path]) -> None:
+        """Files saved or changed on disk: the store refreshed for those of the KB, every open document judged again."""
+        if self.state is None:
+            return
+        ours = [path for path in paths if path.resolve().is_relative_to(self.state.root)]
+        if not ours:
+            return
+        if any(path.name == CONFIG_FILE and path.resolve().parent == self.state.root for path in ours):
+            self.state = KbState(self.state.kb)  # kb.toml's settings and as-of date read again
+        self.state.refresh(changed=ours)
+        self.publish_all()
 
     def later(self, uri: str) -> None:
         """Judge a document once typing pauses."""
@@ -69,7 +110,8 @@ def safely(server: LanguageServer, handler: F) -> F:
         except JsonRpcException:
             raise  # an answer the user can act on, as its message says
         except Exception as exc:  # noqa: BLE001 (an editor gets a line in its log, never a traceback)
-            log.exception("kb lsp: %s failed", getattr(handler, "__name__", "request"))
+            log.error("kb lsp: %s failed: %r", getattr(handler, "__name__", "request"), exc)
+            log.debug("kb lsp: the traceback", exc_info=True)
             message = f"kb: {getattr(handler, '__name__', 'request')} failed: {exc}"
             try:
                 server.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=message))
@@ -96,13 +138,19 @@ def make_server() -> KbLanguageServer:
         folders = ls.workspace.folders
         root = next(iter(folders.values())).uri if folders else ls.workspace.root_uri
         folder = path_of_uri(root) if root else None
-        ls.state = KbState.find(folder)
-        if ls.state is not None:
-            ls.state.refresh()
+        ls.find_kb(folder)
+        watching = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
+        if ls.state is not None and watching and watching.dynamic_registration:
+            # Files changed outside the editor (git, kb serve, another editor) refresh the cross-file problems.
+            watchers = [types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED]
+            options = types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers)
+            registration = types.Registration(id="kb-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+            registration.register_options = options
+            ls.client_register_capability(types.RegistrationParams(registrations=[registration]))
 
     @feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: KbLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.publish(params.text_document.uri)
+        ls.opened(params.text_document.uri)
 
     @feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: KbLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -111,9 +159,7 @@ def make_server() -> KbLanguageServer:
     @feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: KbLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         path = path_of_uri(params.text_document.uri)
-        if ls.state is not None and path is not None:
-            ls.state.refresh(changed=[path])
-            ls.publish_all()
+        ls.changed([path] if path is not None else [])
 
     @feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: KbLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -123,10 +169,7 @@ def make_server() -> KbLanguageServer:
 
     @feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: KbLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
-        paths = [p for p in (path_of_uri(change.uri) for change in params.changes) if p is not None]
-        if ls.state is not None and paths:
-            ls.state.refresh(changed=paths)
-            ls.publish_all()
+        ls.changed([p for p in (path_of_uri(change.uri) for change in params.changes) if p is not None])
 
     def answer(ls: KbLanguageServer, uri: str, use: Callable[..., Any], *args: Any) -> Any:
         doc = ls.document(uri)

@@ -56,3 +56,76 @@ def test_a_file_outside_the_kb_gets_no_diagnostics(editor, tmp_path):
     editor.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
 
     assert list(editor.diagnostics_of_uri(uri)) == []
+
+
+def test_a_file_outside_the_kb_is_said_so_in_the_log(editor, tmp_path):
+    outside = tmp_path / "elsewhere.md"
+    outside.write_text("[[nowhere]]\n", encoding="utf-8")
+    item = types.TextDocumentItem(uri=outside.as_uri(), language_id="markdown", version=1, text="[[nowhere]]\n")
+    editor.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
+
+    assert list(editor.diagnostics_of_uri(outside.as_uri())) == []
+    assert f"kb: {outside} is no record of the KB at {editor.root.resolve()}: no diagnostics" in editor.messages
+
+
+def test_a_file_created_on_disk_mends_a_broken_link(own_editor):
+    text = "---\ncustomer: acme\nperson: Jo\nstatus: draft\n---\n## Why did they have to change?\nSee [[globex]].\n"
+    own_editor.open("casestudies/new-story.md", text)
+    assert [(d.range.start.line, d.message) for d in own_editor.diagnostics_of("casestudies/new-story.md")][0] == (
+        6,
+        "link [[globex]] points to no record",
+    )
+
+    made = own_editor.root / "content/customers/globex.md"
+    made.write_text("---\nname: Globex\nstage: lead\n---\n", encoding="utf-8")
+    own_editor.diagnostics.clear()
+    own_editor.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(made.as_uri(), types.FileChangeType.Created)])
+    )
+
+    found = own_editor.diagnostics_of("casestudies/new-story.md")
+    assert [d.message for d in found if d.severity != types.DiagnosticSeverity.Information] == []
+
+
+def test_saving_a_call_without_a_cited_quote_reports_the_citation_in_an_open_story(own_editor):
+    own_editor.open(STORY)
+    assert [d.message for d in own_editor.diagnostics_of(STORY)] == []
+    call = "content/interviews/2026-01-12-acme-discovery.md"
+    own_editor.open(call)
+    text = (own_editor.root / call).read_text(encoding="utf-8").replace(" ^failed-audit", "")
+    own_editor.change(call, text)
+    (own_editor.root / call).write_text(text, encoding="utf-8")
+    own_editor.diagnostics.clear()
+
+    own_editor.save(call)
+
+    found = own_editor.diagnostics_of(STORY)
+    assert [(d.range.start.line, d.message) for d in found] == [
+        (
+            7,
+            "link [[2026-01-12-acme-discovery#^failed-audit]] cites a quote that does not exist: "
+            "2026-01-12-acme-discovery has no quote ^failed-audit; its quotes: ^month-end",
+        ),
+    ]
+
+
+def test_an_editor_started_outside_any_kb_finds_it_from_an_opened_file(tmp_path):
+    from tests.lsp.conftest import Editor, write_kb
+
+    kb = write_kb(tmp_path / "kb")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    editor = Editor(elsewhere)
+    try:
+        story = kb.root / STORY
+        text = story.read_text(encoding="utf-8").replace("[[acme]]", "[[acmee]]")
+        item = types.TextDocumentItem(uri=story.as_uri(), language_id="markdown", version=1, text=text)
+        editor.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
+
+        found = editor.diagnostics_of_uri(story.as_uri())
+        assert [(d.range.start.line, d.message) for d in found] == [
+            (10, "link [[acmee]] points to no record (did you mean 'acme'?)")
+        ]
+        assert f"kb: no knowledge base in {elsewhere} or above it: no diagnostics" in editor.messages
+    finally:
+        editor.close()
