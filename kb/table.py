@@ -48,6 +48,23 @@ def cell_text(value: Cell) -> str:
     return str(value)
 
 
+def number_text(value: int | float) -> str:
+    """A number as a reader sees it, the same on every page and in the terminal: `18,000`, `12.5`.
+
+    Thousands are separated and at most two decimals shown; the exports (CSV, JSON) keep the plain value.
+    """
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def shown_text(value: Cell) -> str:
+    """A value as a page or the terminal shows it: numbers through `number_text`, the rest as `cell_text`."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number_text(value)
+    return cell_text(value)
+
+
 def csv_safe(text: str) -> str:
     """A text as a CSV cell no spreadsheet runs: one that would start a formula gets a leading `'`.
 
@@ -111,6 +128,18 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def numeric_columns(self) -> set[str]:
+        """The keys of the columns holding numbers only (or nothing): drawn right-aligned."""
+        return {
+            key
+            for key in self.keys
+            if any(row.get(key) is not None for row in self.rows)
+            and all(
+                row.get(key) is None or (isinstance(row.get(key), (int, float)) and not isinstance(row.get(key), bool))
+                for row in self.rows
+            )
+        }
 
     def text_rows(self) -> list[list[str]]:
         """Each row as the texts of its cells, in column order."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kb.records.fields import missing_answers, question_names
+from kb.table import number_text
 from kb.views.markdown import call_label, render_markdown
 
 
@@ -48,3 +49,15 @@ def test_a_search_with_only_filters_says_what_it_filtered_by(runner, demo_root):
     words = runner(demo_root, "search", "audit", "--tag", "soc2").output.splitlines()[-1]
     assert words.startswith("8 hits for 'audit' with tag:soc2")
     assert "the filters" not in words
+
+
+def test_numbers_are_written_one_way():
+    assert [number_text(v) for v in (18000, 18000.0, 1234567, 12.5, 66.67, 0, 0.333)] == [
+        "18,000",
+        "18,000",
+        "1,234,567",
+        "12.5",
+        "66.67",
+        "0",
+        "0.33",
+    ]

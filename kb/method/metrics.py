@@ -15,7 +15,7 @@ from kb.errors import GateShut
 from kb.method.company import Company, percent
 from kb.method.hell_yes_rule import churned_by
 from kb.method.status import gate
-from kb.table import Cell, Table, cell_text
+from kb.table import Cell, Table, shown_text
 
 CALL_WEEKS = 26
 
@@ -67,7 +67,7 @@ def _months(first: dt.date, last: dt.date) -> list[str]:
 
 
 def _pct_label(value: Cell) -> str:
-    return "not enough data" if value is None else f"{cell_text(value)}%"
+    return "not enough data" if value is None else f"{shown_text(value)}%"
 
 
 def _calls_per_week(company: Company) -> Metric:
@@ -311,9 +311,9 @@ def _grouped_metric(key: str, title: str, table: Table, name_key: str, note: str
     for row in rows:
         extra = [_pct_label(row["close_rate_pct"])]
         if row.get("cost") is not None:
-            extra.append(f"cost {cell_text(row['cost'])}")
+            extra.append(f"cost {shown_text(row['cost'])}")
         if row.get("cost_per_win") is not None:
-            extra.append(f"{cell_text(row['cost_per_win'])} per win")
+            extra.append(f"{shown_text(row['cost_per_win'])} per win")
         labels.append(f"{row[name_key]}: {', '.join(extra)}")
     return Metric(
         key,

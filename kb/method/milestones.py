@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from kb.method.company import WEEK, Company, Week, meets, percent, week_start
 from kb.store.catalog import CustomerFacts
+from kb.table import number_text
 
 
 @dataclass
@@ -183,7 +184,7 @@ def _close_rate(company: Company, pool=None) -> tuple[int, int, list[CustomerFac
 
 def _rate_text(part: int, whole: int) -> str:
     shown = percent(part, whole)
-    return "not enough data" if shown is None else f"{shown:g}%"
+    return "not enough data" if shown is None else f"{number_text(shown)}%"
 
 
 def _milestone_5(company: Company) -> Milestone:
@@ -261,17 +262,18 @@ def _milestone_7(company: Company) -> Milestone:
         if no_acv:
             missing.append(f"{source.name}: no acv for {', '.join(no_acv)}")
         cost_effective = False
+        money = ""
         if not missing and source.cost is not None:
             # cost ÷ wins ≤ Σacv ÷ wins, compared exactly in decimal (both sides have the same wins).
             total_acv = sum(Decimal(str(c.acv)) for c in won)
             cost_effective = Decimal(str(source.cost)) <= total_acv
-            row["cost_per_win"] = round(source.cost / len(won), 2)
-            row["mean_acv"] = round(float(total_acv) / len(won), 2)
+            per_win, mean_acv = round(source.cost / len(won), 2), round(float(total_acv) / len(won), 2)
+            row["cost_per_win"], row["mean_acv"] = per_win, mean_acv
+            money = f", cost per win {number_text(per_win)} vs mean acv {number_text(mean_acv)}"
         works = n > floor and meets(wins, n, pct) and cost_effective
         reached = reached or works
         rows.append(row)
         notes += missing
-        money = f", cost per win {row['cost_per_win']:g} vs mean acv {row['mean_acv']:g}" if not missing else ""
         lines.append(f"{source.name}: {wins} of {n} SQLs won ({_rate_text(wins, n)}){money}")
     return Milestone(7, name, condition, reached, "; ".join(lines), {"sources": rows}, notes, setup=setup)
 

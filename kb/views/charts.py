@@ -6,9 +6,12 @@ import sys
 from xml.etree import ElementTree
 
 from kb.method.metrics import Metric
-from kb.table import cell_text
+from kb.table import shown_text
 
 WIDTH, HEIGHT = 960, 480
+# A label longer than this (a long customer or owner name) is shortened with "…", the whole of it in its
+# <title>: pygal makes room below the plot for the labels, and one long label would squeeze the plot away.
+LABEL_CHARS = 48
 
 
 def _style():
@@ -58,11 +61,11 @@ def render_svg(title: str, chart: dict) -> str:
         height=HEIGHT,
         explicit_size=True,
         print_values=True,
-        value_formatter=cell_text,
-        formatter=cell_text,
+        value_formatter=shown_text,  # 18,000, as the table beside it and the terminal show it
+        formatter=shown_text,
         x_label_rotation=30 if chart["labels"] else 0,
-        truncate_label=-1,
-        truncate_legend=-1,
+        truncate_label=LABEL_CHARS,
+        truncate_legend=LABEL_CHARS,
         legend_at_bottom=True,
         show_y_guides=True,
         no_data_text="No data yet",

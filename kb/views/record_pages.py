@@ -21,7 +21,7 @@ from kb.records.fields import QUESTIONS, missing_answers, title_of
 from kb.records.parse import split_sections
 from kb.store.catalog import BATCH, Catalog
 from kb.store.models import RECORD_TABLES, CaseStudy, Customer, Interview
-from kb.table import cell_text
+from kb.table import cell_text, shown_text
 from kb.views.evidence import QuoteView, cited_quotes
 from kb.views.lists import NO_PROFILE, UnknownRecord, Urls, record_of_path
 
@@ -142,9 +142,7 @@ def _shown(value: Any) -> str:
     """A profile value as text: ISO dates, numbers with thousands separators."""
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return cell_text(value)
+    return shown_text(value)
 
 
 def _first(catalog: Catalog, record_type: str, slug: str):

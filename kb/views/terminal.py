@@ -8,6 +8,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from kb.search.snippets import MARK_END, MARK_START
+from kb.table import shown_text
 
 if TYPE_CHECKING:  # annotations only: `kb search` must not load the database's libraries
     from kb.method.status import Status
@@ -63,9 +64,10 @@ def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
 def table_text(table: Table) -> str:
     """A table with aligned columns (numbers to the right)."""
     header = [label for _key, label in table.columns]
-    rows = table.text_rows()
+    rows = [[shown_text(row.get(key)) for key in table.keys] for row in table.rows]
     widths = [max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(len(header))]
-    numeric = [all(_is_number(r[i]) or not r[i] for r in rows) and bool(rows) for i in range(len(header))]
+    numbers = table.numeric_columns()
+    numeric = [key in numbers for key in table.keys]
 
     def line(cells: list[str]) -> str:
         shown = (c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric, strict=True))
@@ -75,14 +77,6 @@ def table_text(table: Table) -> str:
     if not rows:
         out.append("(no rows)")
     return "\n".join(out) + "\n"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def metrics_text(as_of_text: str, found) -> str:

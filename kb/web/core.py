@@ -55,7 +55,7 @@ from kb.search.query import searcher_for
 from kb.search.searchers import SharedIndex
 from kb.store import cross_problems
 from kb.store.catalog import Catalog
-from kb.table import Table
+from kb.table import Table, number_text
 from kb.views.markdown import LinkTarget, call_label, render_markdown
 from kb.vocabulary import is_date_text
 from kb.web.guard import init_guard
@@ -516,6 +516,7 @@ def init_app(app: Flask, kb: Kb) -> None:
     app.add_template_global(query_url, "query_url")
     app.add_template_global(format_url, "format_url")
     app.add_template_filter(markdown_filter, "markdown")
+    app.add_template_filter(number_text, "number")  # 18,000: numbers as the terminal shows them too
 
     @app.context_processor
     def _kb_context() -> dict:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
+
+from kb.web import create_app
+from tests.helpers import copy_demo
+from tests.web.helpers import close_app
 
 QUOTE = "We failed the audit twice. — Maya ^failed-audit"
 
@@ -41,3 +48,32 @@ def test_search_facets_show_customer_names_and_a_filters_only_search_names_them(
     words = demo_client.get("/search?q=audit").text
     facet = re.search(r'href="([^"]+)" data-value="orchard-hr">([^<]*)</a>', words)
     assert facet.group(2) == "Orchard HR" and "customer=orchard-hr" in facet.group(1)
+
+
+@pytest.fixture
+def open_root(tmp_path) -> Path:
+    """The demo KB with its fifth hell-yes story's missing answer written: the gate is open."""
+    root = copy_demo(tmp_path / "open")
+    with (root / "casestudies/orchard-controller.md").open("a", encoding="utf-8") as story:
+        story.write("They bought certainty: the draft report came back clean.\n")
+    return root
+
+
+def test_metrics_tables_right_align_numbers_under_right_aligned_headers(open_root, runner):
+    app = create_app(open_root)
+    try:
+        html = app.test_client().get("/metrics").text
+    finally:
+        close_app(app)
+    source = html[html.index('data-metric="per-source"') :]
+    source = source[: source.index("</table>")]
+    headers = re.findall(r"<th( class=\"num\")?>([^<]*)</th>", source)
+    assert (
+        ("", "Source") in headers
+        and (' class="num"', "Cost per win") in headers
+        and (' class="num"', "SQLs") in headers
+    )
+    assert '<td class="num">18,000</td>' in source and "18000" not in source
+    # The terminal writes them the same way.
+    text = runner(open_root, "metrics").output
+    assert "18,000" in text and "18000" not in text
