@@ -25,10 +25,25 @@ _OPEN_LINK = re.compile(r"\[\[(?:(customer|casestudy|interview):)?([^\[\]|#\n]*)
 _OPEN_QUOTE = re.compile(r"\[\[(?:(?:customer|casestudy|interview):)?([^\[\]|#\n]+)#\^([A-Za-z0-9-]*)$")
 _KEY_VALUE = re.compile(r"^([A-Za-z_]+):\s*(.*)$")
 _LIST_ITEM = re.compile(r"^\s*-\s*(\S*)$")
+_TYPED = re.compile(r"[^\s\[\]^:,#|]+$")
 
 
 def complete(catalog: Catalog, doc: Document, position: types.Position) -> types.CompletionList | None:
     """What may be typed at `position` of an open document, or None when kb has nothing to offer there."""
+    found = _offered(catalog, doc, position)
+    if found is not None:
+        # Each item replaces exactly the part typed so far: editors differ on where a word starts (`-`, `:`).
+        typed = _TYPED.search(doc.lines[position.line][: position.character])
+        start = typed.start() if typed else position.character
+        place = types.Range(types.Position(position.line, start), position)
+        for item in found.items:
+            if item.text_edit is None:
+                item.text_edit = types.TextEdit(place, item.insert_text or item.label)
+                item.insert_text = None
+    return found
+
+
+def _offered(catalog: Catalog, doc: Document, position: types.Position) -> types.CompletionList | None:
     lines = doc.lines
     if position.line >= len(lines):
         return None

@@ -113,7 +113,7 @@ class Editor:
 
 
 def write_kb(root: Path) -> KbFolder:
-    """A small KB: two customers, a call with quotes, two stories."""
+    """A small KB: two customers, two calls (one with quotes), two stories."""
     kb = KbFolder(root)
     kb.write("kb.toml", 'name = "Tests"\nas_of = 2026-03-18\n')
     kb.customer("acme", name="Acme Corp", stage="customer", won_on="2025-11-02")
@@ -126,6 +126,10 @@ def write_kb(root: Path) -> KbFolder:
             "Notes.\n\n> We failed the audit twice. — Maya Chen ^failed-audit\n\n"
             "> Month end took ten days. — Raj ^month-end\n"
         ),
+    )
+    kb.write(
+        "content/interviews/2026-02-03-acme-check-in.md",
+        "---\ncustomer: acme\ndate: 2026-02-03\nkind: check-in\npeople: [Maya Chen, Raj Patel]\n---\nNotes.\n",
     )
     kb.casestudy(
         "acme-story",

@@ -26,6 +26,20 @@ def test_records_after_two_brackets_by_slug_with_their_titles(editor):
         ("acme", "Acme Corp"),
         ("acme-story", "acme: Jane Doe, CFO"),
         ("2026-01-12-acme-discovery", "2026-01-12 · discovery call with acme"),
+        ("2026-02-03-acme-check-in", "2026-02-03 · check-in call with acme"),
+    ]
+    assert edits(found)[0] == ((3, 6), (3, 8), "acme")
+
+
+def edits(found) -> list[tuple[tuple[int, int], tuple[int, int], str]]:
+    """Each item's edit: the part typed it replaces (from, to) and its new text."""
+    return [
+        (
+            (item.text_edit.range.start.line, item.text_edit.range.start.character),
+            (item.text_edit.range.end.line, item.text_edit.range.end.character),
+            item.text_edit.new_text,
+        )
+        for item in found.items
     ]
 
 
@@ -36,6 +50,7 @@ def test_a_calls_quotes_after_its_slug_and_a_caret(editor):
         ("failed-audit", "We failed the audit twice. — Maya Chen"),
         ("month-end", "Month end took ten days. — Raj"),
     ]
+    assert edits(found)[0] == ((2, 30), (2, 30), "failed-audit")
 
 
 def test_front_matter_keys_of_the_records_type_and_enum_values(editor):
@@ -45,6 +60,7 @@ def test_front_matter_keys_of_the_records_type_and_enum_values(editor):
     stage = completion(editor, "content/customers/new.md", "---\nstage: \n---\n", 1, 7)
 
     assert [item.label for item in keys.items] == ["person", "status", "interviews", "tags"]
+    assert edits(keys)[0] == ((2, 0), (2, 0), "person: ")
     assert [item.label for item in status.items] == ["draft", "meh", "churned", "hell-yes"]
     assert [item.label for item in kind.items] == [
         "discovery",
@@ -62,6 +78,8 @@ def test_customer_slugs_after_customer(editor):
     found = completion(editor, "casestudies/new.md", "---\ncustomer: \n---\n", 1, 10)
 
     assert labels(found) == [("acme", "Acme Corp"), ("zenith", "Zenith Labs")]
+    typed = completion(editor, "casestudies/new.md", "---\ncustomer: zen\n---\n", 1, 13)
+    assert edits(typed) == [((1, 10), (1, 13), "zenith")]
 
 
 def test_the_five_question_headings_after_two_hashes(editor):
@@ -109,6 +127,30 @@ def test_hover_on_a_quote_shows_its_text_and_speaker(editor):
     )
 
 
+def test_hover_on_a_call_link_gives_its_date_kind_and_people(editor):
+    text = "---\ncustomer: acme\n---\nSee [[2026-02-03-acme-check-in]].\n"
+    editor.open("casestudies/new.md", text)
+
+    found = editor.run(
+        editor.client.text_document_hover_async(types.HoverParams(**editor.at("casestudies/new.md", 3, 10)))
+    )
+
+    assert found.contents.value == "**2026-02-03 · check-in call** with `acme`  \npeople: Maya Chen, Raj Patel"
+    assert (found.range.start.line, found.range.start.character, found.range.end.character) == (3, 6, 30)
+
+
+def test_definition_of_an_interviews_item_lands_on_the_call(editor):
+    text = "---\ncustomer: acme\ninterviews:\n  - 2026-01-12-acme-discovery\n  - 2026-02-03-acme-check-in\n---\n"
+    editor.open("casestudies/new.md", text)
+
+    found = editor.run(
+        editor.client.text_document_definition_async(types.DefinitionParams(**editor.at("casestudies/new.md", 4, 8)))
+    )
+
+    assert found.uri == editor.uri("content/interviews/2026-02-03-acme-check-in.md")
+    assert (found.range.start.line, found.range.start.character) == (0, 0)
+
+
 def test_definition_lands_on_the_file_and_on_the_quote(editor):
     editor.open(STORY)
 
@@ -141,6 +183,7 @@ def test_references_are_the_backlinks(editor):
     )
     assert shown == [
         ("2026-01-12-acme-discovery.md", 1, 10, 14),
+        ("2026-02-03-acme-check-in.md", 1, 10, 14),
         ("acme-story.md", 1, 10, 14),
         ("acme-story.md", 10, 19, 27),
     ]
