@@ -276,6 +276,14 @@ def _anchor(link: _Link, link_url: LinkUrl) -> str:
     return _clean_anchor(fragment)  # as the sanitizer would have written it inside the whole text
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def code_spans(text: str) -> str:
+    """A plain message (a problem, a milestone) as HTML: escaped, its `code` drawn as <code>, no backtick left."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", html.escape(text, quote=False))
+
+
 def call_label(date: dt.date | None, kind: str | None) -> str | None:
     """What a citation of a call shows in place of its slug: `Jan 14 check-in` (None when neither is known)."""
     when = f"{date:%b} {date.day}" if date else ""

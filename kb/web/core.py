@@ -56,7 +56,7 @@ from kb.search.searchers import SharedIndex
 from kb.store import cross_problems
 from kb.store.catalog import Catalog
 from kb.table import Table, number_text
-from kb.views.markdown import LinkTarget, call_label, render_markdown
+from kb.views.markdown import LinkTarget, call_label, code_spans, render_markdown
 from kb.vocabulary import is_date_text
 from kb.web.guard import init_guard
 from kb.workspace import Workspace
@@ -517,6 +517,7 @@ def init_app(app: Flask, kb: Kb) -> None:
     app.add_template_global(format_url, "format_url")
     app.add_template_filter(markdown_filter, "markdown")
     app.add_template_filter(number_text, "number")  # 18,000: numbers as the terminal shows them too
+    app.add_template_filter(lambda text: Markup(code_spans(str(text or ""))), "code")  # a message's `code`
 
     @app.context_processor
     def _kb_context() -> dict:

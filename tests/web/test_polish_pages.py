@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from pathlib import Path
 
@@ -77,3 +78,19 @@ def test_metrics_tables_right_align_numbers_under_right_aligned_headers(open_roo
     # The terminal writes them the same way.
     text = runner(open_root, "metrics").output
     assert "18,000" in text and "18000" not in text
+
+
+def _visible_text(html: str) -> str:
+    """The text a reader sees: no tags, no scripts or styles, entities read."""
+    html = re.sub(r"<(script|style|textarea)\b.*?</\1>", "", html, flags=re.S)
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_no_literal_backticks_in_messages_and_milestones(kb_root, client, demo_client):
+    # A story of a customer with no file: its message says to run `kb new customer acme`, drawn as code.
+    kb_root.write("casestudies/acme-story.md", "---\ncustomer: acme\nstatus: draft\n---\n## Trigger stuff\nA.\n")
+    for url in ("/casestudies/acme-story", "/problems"):
+        html = client.get(url).text
+        assert "<code>kb new customer acme</code>" in html and "`" not in _visible_text(html), url
+    for url in ("/", "/problems", "/casestudies/orchard-controller", "/customers/orchard-hr"):
+        assert "`" not in _visible_text(demo_client.get(url).text), url
