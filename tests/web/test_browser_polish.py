@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -44,3 +44,25 @@ def test_a_long_word_wraps_inside_its_column(page: Page, live_server, fresh_demo
         page.goto(live_server + url)
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= width, f"{url} is {wide} px wide at {width} px"
+
+
+def test_a_saved_message_is_not_coloured_like_a_warning(page: Page, live_server):
+    page.goto(live_server + "/casestudies/kestrel-vp-finance/edit")
+    page.locator("textarea[name='answer_renewal']").fill("They renewed for two years.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    saved = page.locator(".notice.saved")
+    expect(saved).to_contain_text("Saved casestudies/kestrel-vp-finance.md")
+    colours = page.evaluate(
+        """() => {
+          const root = getComputedStyle(document.documentElement);
+          const probe = document.createElement("p");
+          probe.className = "notice";
+          document.querySelector("main").append(probe);
+          const warning = getComputedStyle(probe).backgroundColor;
+          probe.style.background = root.getPropertyValue("--good-wash");
+          return [getComputedStyle(document.querySelector(".notice.saved")).backgroundColor, warning,
+                  getComputedStyle(probe).backgroundColor];
+        }"""
+    )
+    shown, warning, good = colours
+    assert shown != warning and shown == good, colours
