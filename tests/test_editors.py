@@ -48,7 +48,8 @@ def neovim() -> str:
     """The Neovim to run: KB_TEST_NVIM (another version, tried by hand), else `nvim` on PATH (Debian's in CI)."""
     nvim = os.environ.get("KB_TEST_NVIM") or shutil.which("nvim")
     if nvim is None:
-        pytest.fail("nvim is not installed: install Debian's package (apt-get install neovim), as .ci/run does")
+        # Skipped on a developer's machine without it, as the browser tests without Chromium; in CI a skip fails.
+        pytest.skip("nvim is not installed: install Debian's package (apt-get install neovim), as .ci/run does")
     return nvim
 
 
