@@ -6,7 +6,9 @@ A real client (pygls' own) starts `python -m kb lsp` in ROOT, opens the first ca
 N times each: completion after `[[` with two letters typed (records by slug), after `customer: ` (every
 customer, up to the list's limit) and after `status: `; hover on the story's customer; and diagnostics,
 timed from a keystroke (a didChange of the whole unsaved text) to the diagnostics published for it, the
-server's debounce included. The server is started and the KB brought up to date untimed (`kb index`).
+server's debounce included; and from a save (the file written with a line more or less, in turn) to the
+diagnostics published after the refresh it starts. The story is saved as it was at the end. The server's
+start and its first refresh of `.kb/` (a whole build when there is none) are not timed.
 """
 
 from __future__ import annotations
@@ -85,8 +87,23 @@ async def _measure(root: Path, runs: int) -> dict[str, list[float]]:
             client.text_document_did_change(types.DidChangeTextDocumentParams(document, [change]))
             await published[version].wait()
 
+        saves = 0
+
+        async def save() -> None:
+            # The file written with a line more or less at its end, in turn: the refresh a save starts (the
+            # record indexed again and committed), then every open document judged again.
+            nonlocal saves
+            saves += 1
+            published[version] = asyncio.Event()
+            story.write_text(text + "\n" * (saves % 2), encoding="utf-8")
+            client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+            await published[version].wait()
+
         found: dict[str, list[float]] = {}
         found["diagnostics after a keystroke"] = await _timed(runs, keystroke)
+        if version % 2:  # the editor's text as on disk, as after a save
+            await keystroke()
+        found["diagnostics after a save"] = await _timed(runs, save)
         if version % 2 == 0:  # leave the text with the link being typed in the editor
             await keystroke()
         found["completion after [[cu"] = await _timed(
@@ -101,11 +118,23 @@ async def _measure(root: Path, runs: int) -> dict[str, list[float]]:
         found["hover on customer:"] = await _timed(
             runs, lambda: client.text_document_hover_async(types.HoverParams(**at(customer_line, 12)))
         )
+        await save_as_it_was(client, uri, story, text)
         await asyncio.wait_for(client.shutdown_async(None), TIMEOUT)
         client.exit(None)
     finally:
+        story.write_text(text, encoding="utf-8")
         await client.stop()
     return found
+
+
+async def save_as_it_was(client: LanguageClient, uri: str, story: Path, text: str) -> None:
+    """The story saved as it was before the run, and the server given time to index it again."""
+    story.write_text(text, encoding="utf-8")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    await asyncio.wait_for(
+        client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0))),
+        TIMEOUT,
+    )
 
 
 def measure_lsp(root: Path, runs: int) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ from .web_report import summary_rows, web_figures, web_raw, web_section
 
 CLASSES = ("single", "and", "phrase", "field", "filter")
 # The parts of a run, in the order they run at each size (python -m bench.run --parts).
-PARTS = ("build", "freshness", "queries", "processes", "edit", "pages", "load")
+PARTS = ("build", "freshness", "queries", "processes", "edit", "pages", "load", "lsp")
 ENGINES = {"kb": "kb", "whoosh": "Whoosh baseline", "fts5": "SQLite FTS5"}
 TARGET_SIZE, BIG_SIZE = "10000", "50000"
 
@@ -100,7 +100,28 @@ def size_figures(size: dict) -> dict:
     worst_p95, fts5 = f["kb_q_worst_p95_ms"], f.get("fts5_q_overall_p95_ms")
     f["kb_q_worst_p95_per_fts5"] = worst_p95 / fts5 if worst_p95 and fts5 else None  # kb's worst class ÷ FTS5's p95
     f.update(web_figures(size))
+    f.update(lsp_figures(size))
     return f
+
+
+def lsp_figures(size: dict) -> dict:
+    """`kb lsp`'s figures in ms: the slowest of its completions and hover, and diagnostics after a keystroke."""
+    lsp = size.get("lsp")
+    if not lsp:
+        return {}
+    answers = {name: times for name, times in lsp.items() if name.startswith(("completion", "hover"))}
+    worst = max(answers, key=lambda name: p95(answers[name]["times"]) or 0)
+    keystroke = lsp["diagnostics after a keystroke"]["times"]
+    saved = lsp["diagnostics after a save"]["times"]
+    return {
+        "lsp_answer_worst": worst,
+        "lsp_answer_worst_ms": median(answers[worst]["times"]) * 1000,
+        "lsp_answer_worst_p95_ms": p95(answers[worst]["times"]) * 1000,
+        "lsp_diagnostics_ms": median(keystroke) * 1000,
+        "lsp_diagnostics_p95_ms": p95(keystroke) * 1000,
+        "lsp_saved_ms": median(saved) * 1000,
+        "lsp_saved_p95_ms": p95(saved) * 1000,
+    }
 
 
 # --- the targets ---------------------------------------------------------------------------------
@@ -325,6 +346,25 @@ TARGETS = (
         "{load_clients} clients, {load_errors} errors",
     ),
     Target(
+        "Editor at 10k: `kb lsp` answers a completion or hover within 100 ms (p95)",
+        TARGET_SIZE,
+        parts=("lsp",),
+        figure="lsp_answer_worst_p95_ms",
+        op="<",
+        threshold=100,
+        measured="slowest {lsp_answer_worst}: median {lsp_answer_worst_ms:ms} ms, p95 {lsp_answer_worst_p95_ms:ms} ms",
+    ),
+    Target(
+        "Editor at 10k: `kb lsp` diagnostics within 300 ms of a keystroke (p95, its debounce included)",
+        TARGET_SIZE,
+        parts=("lsp",),
+        figure="lsp_diagnostics_p95_ms",
+        op="<",
+        threshold=300,
+        measured="median {lsp_diagnostics_ms:ms} ms, p95 {lsp_diagnostics_p95_ms:ms} ms (after a save: median "
+        "{lsp_saved_ms:ms} ms, p95 {lsp_saved_p95_ms:ms} ms)",
+    ),
+    Target(
         "Web at 50k: every page p95 < 500 ms",
         BIG_SIZE,
         parts=("pages",),
@@ -449,6 +489,8 @@ GAIN_ROWS = (  # (figure key, label, unit); the baselines' rows show how noisy t
     ("server_peak_mb", "web: `kb serve` peak memory", "MB"),
     ("load_rps", "web under load", "requests/s"),
     ("load_p95_ms", "web under load, p95", "ms"),
+    ("lsp_answer_worst_p95_ms", "`kb lsp`: slowest completion or hover, p95", "ms"),
+    ("lsp_diagnostics_p95_ms", "`kb lsp`: diagnostics after a keystroke, p95", "ms"),
     ("whoosh_build_s", "(baseline) straightforward Whoosh build, median", "s"),
     ("fts5_q_overall_p95_ms", "(baseline) FTS5 query, p95", "ms"),
 )

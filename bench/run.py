@@ -396,6 +396,23 @@ def measure_web(root: Path, args, size: int, words: list[str]) -> dict:
     return result
 
 
+def measure_editor(root: Path, runs: int, size: int) -> dict:
+    """`kb lsp` through the protocol (bench/lsp.py): completion, hover, diagnostics after a keystroke and a save."""
+    from .lsp import measure_lsp
+
+    marker = _marker(root)
+    clean = marker.read_text()
+    # The saves write a story: a run killed meanwhile regenerates the corpus next time.
+    marker.write_text(json.dumps({**json.loads(clean), "editing": True}))
+    log(f"{size}: kb lsp ×{max(runs, 20)}")
+    result = measure_lsp(root, max(runs, 20))
+    marker.write_text(clean)
+    worst = max(figures["p95"] for name, figures in result.items() if not name.startswith("diagnostics"))
+    keystroke = result["diagnostics after a keystroke"]["p95"]
+    log(f"{size}: kb lsp p95: slowest completion or hover {worst * 1000:.1f} ms, diagnostics {keystroke * 1000:.1f} ms")
+    return result
+
+
 def measure_size(size: int, args, tools: dict, query_set: list[queries.Query]) -> dict:
     root = ensure_corpus(args.workdir, size, args.seed)
     work = args.workdir / f"baselines-{size}-seed{args.seed}"
@@ -429,6 +446,8 @@ def measure_size(size: int, args, tools: dict, query_set: list[queries.Query]) -
         result["edit"] = measure_edits(root, runs, size)
     if "pages" in parts or "load" in parts:
         result["web"] = measure_web(root, args, size, words)
+    if "lsp" in parts:
+        result["lsp"] = measure_editor(root, runs, size)
     result["load_after"] = os.getloadavg()
     return result
 

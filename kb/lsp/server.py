@@ -163,6 +163,9 @@ def make_server() -> KbLanguageServer:
 
     @feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: KbLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        waiting = ls.pending.pop(params.text_document.uri, None)
+        if waiting is not None:
+            waiting.cancel()
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
         )
