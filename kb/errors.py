@@ -27,9 +27,22 @@ class Problem:
 
 
 class KbError(Exception):
-    """A failure the user can act on; the CLI prints it and exits with `exit_code`."""
+    """A failure the user can act on; the CLI prints it and exits with `exit_code`.
+
+    `path` and `line`, when the failure is in one file (a transcript, a record), are printed before it.
+    """
 
     exit_code = 1
+    path: str | None = None
+    line: int | None = None
+
+
+def error_text(message: str, path: str | None = None, line: int | None = None) -> str:
+    """Every CLI error in one style: `kb: <file>:<line>: <what went wrong>` (the place only where known)."""
+    place = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
+    if path and message.startswith(f"{path}:"):
+        place = ""  # the message names its file already (a conflict's "<path>: not written, ...")
+    return f"kb: {place}{message}"
 
 
 class UsageError(KbError):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from kb.errors import error_text
 from kb.records.fields import missing_answers, question_names
 from kb.table import number_text
 from kb.views.markdown import call_label, render_markdown
@@ -61,3 +64,35 @@ def test_numbers_are_written_one_way():
         "0",
         "0.33",
     ]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["search", "x", "--since", "2026-13-01"], 2, "kb: invalid value for '--since': expected a date as YYYY-MM-DD"),
+        (["--bogus"], 2, "kb: no such option '--bogus' (see kb --help)"),
+        (["nosuch"], 2, "kb: no such command 'nosuch' (see kb --help)"),
+        (["search"], 2, "kb: nothing to search for"),
+        (["new", "customer", "orchard-hr", "--no-edit"], 1, "kb: content/customers/orchard-hr.md exists already"),
+    ],
+)
+def test_cli_errors_share_one_style(runner, demo_root, args, code, message):
+    result = runner(demo_root, *args)
+    assert result.exit_code == code, result.output
+    assert result.stderr.startswith(message), result.stderr
+    assert "Error:" not in result.stderr and "Usage:" not in result.stderr
+
+
+def test_a_new_customer_keeps_the_accents_of_its_name(runner, kb_root):
+    result = runner(kb_root, "new", "customer", "Café Zoë", "--no-edit")
+    assert result.exit_code == 0, result.output
+    text = (kb_root.root / "content/customers/cafe-zoe.md").read_text(encoding="utf-8")
+    assert 'name: "Café Zoë"' in text
+    runner(kb_root, "new", "customer", "acme-corp", "--no-edit")
+    assert 'name: "Acme Corp"' in (kb_root.root / "content/customers/acme-corp.md").read_text(encoding="utf-8")
+
+
+def test_an_error_names_its_file_and_line_once():
+    assert error_text("expected a date", "content/x.md", 3) == "kb: content/x.md:3: expected a date"
+    assert error_text("content/x.md: not written", "content/x.md") == "kb: content/x.md: not written"
+    assert error_text("no KB here") == "kb: no KB here"

@@ -99,12 +99,14 @@ def _write_new(path: Path, text: str) -> None:
 
 
 def new_customer(kb: Kb, slug: str, name: str | None = None) -> Path:
-    """Write content/customers/<slug>.md from the skeleton."""
-    slug = slugify(slug)
+    """Write content/customers/<slug>.md from the skeleton; `slug` may be the name as typed ("Café Zoë")."""
+    typed, slug = " ".join(slug.split()), slugify(slug)
     path = kb.type_dir("customer") / f"{slug}.md"
     if path.exists():
         raise KbError(f"{kb.relative(path)} exists already: kb never overwrites a record")
-    _write_new(path, _render(kb, "customer", name=name or slug.replace("-", " ").title(), slug=slug))
+    # A name typed as such keeps its accents and capitals; only a bare slug is made into a name.
+    shown = name or (typed if typed != slug else slug.replace("-", " ").title())
+    _write_new(path, _render(kb, "customer", name=shown, slug=slug))
     return path
 
 

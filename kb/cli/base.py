@@ -7,37 +7,64 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from kb import __version__
-from kb.errors import KbError
+from kb.errors import KbError, error_text
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def say_error(message: str, path: str | None = None, line: int | None = None) -> None:
+    """Print an error in kb's one style (`kb: file:line: what went wrong`) on stderr, and go on."""
+    click.echo(error_text(message, path, line), err=True)
+
+
+def fail(message: str, path: str | None = None, line: int | None = None, exit_code: int = 1) -> NoReturn:
+    """Print an error in kb's one style and stop with `exit_code` (never 0)."""
+    say_error(message, path, line)
+    raise click.exceptions.Exit(exit_code or 1)
+
+
+def _click_failure(exc: click.ClickException) -> NoReturn:
+    """Click's own errors (a bad option, a missing argument) in kb's style, with where to read the usage."""
+    hint = ""
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        hint = f" (see {' '.join(['kb', *exc.ctx.command_path.split()[1:]])} --help)"
+    message = exc.format_message().rstrip(".")
+    fail(f"{message[:1].lower()}{message[1:]}{hint}", exit_code=exc.exit_code)
 
 
 class KbGroup(click.Group):
     """Turns domain errors into a one-line message; no user ever sees a traceback."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as exc:  # the group's own options (`kb --bogus`)
+            _click_failure(exc)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except KbError as exc:
-            click.echo(f"kb: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            fail(str(exc), exc.path, exc.line, exc.exit_code)
+        except click.ClickException as exc:
+            _click_failure(exc)
+        except (click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except BrokenPipeError:
             ctx.exit(0)
         except Exception as exc:
             if os.environ.get("KB_DEBUG"):
                 raise
-            click.echo(
-                f"kb: unexpected failure: {type(exc).__name__}: {exc} "
+            fail(
+                f"unexpected failure: {type(exc).__name__}: {exc} "
                 "(run again with KB_DEBUG=1 for the details, and please report it)",
-                err=True,
+                exit_code=70,
             )
-            ctx.exit(70)
 
 
 def date_option(ctx, param, value):

@@ -88,7 +88,7 @@ def new_interview(ctx, customer, day, kind, no_edit):
 
 @new.command("customer")
 @click.argument("slug")
-@click.option("--name", help="Display name (default: made from the slug).")
+@click.option("--name", help='Display name (default: SLUG as typed, e.g. "Café Zoë"; from a bare slug, made from it).')
 @_no_edit
 @click.pass_context
 def new_customer(ctx, slug, name, no_edit):

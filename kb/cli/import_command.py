@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kb.cli.base import cli, date_option, workspace_for
+from kb.cli.base import cli, date_option, say_error, workspace_for
 from kb.vocabulary import INTERVIEW_KINDS
 
 
@@ -48,7 +48,7 @@ def import_(ctx, files, customer, kind, day, owner):
             raise  # the options are wrong for every file: said once, exit 2
         except KbError as exc:
             failed += 1
-            click.echo(f"kb: {exc}", err=True)
+            say_error(str(exc), exc.path, exc.line)
             continue
         if saved is None:
             click.echo(f"{file}: already imported as {plan.path}")

@@ -423,8 +423,11 @@ def table_response(table: Table, fmt: str, template: str, json_extra: dict | Non
         mimetype, extension = FORMATS[fmt]
         text = table.to_csv() if fmt == "csv" else table.to_markdown()
         name = re.sub(r"[^a-z0-9]+", "-", table.title.lower()).strip("-") or "kb"
+        # content_type, not mimetype: Werkzeug would add its own charset to the one already given.
         return Response(
-            text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name[:80]}.{extension}"'}
+            text,
+            content_type=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{name[:80]}.{extension}"'},
         )
     return Response(render_template(template, table=table, **context))
 

@@ -198,7 +198,7 @@ def compare_document():
     text = _comparison().to_markdown()
     return Response(
         text,
-        mimetype="text/markdown; charset=utf-8",
+        content_type="text/markdown; charset=utf-8",  # not mimetype: Werkzeug would add a second charset
         headers={"Content-Disposition": 'attachment; filename="compare.md"'},
     )
 

@@ -66,3 +66,15 @@ def test_a_saved_message_is_not_coloured_like_a_warning(page: Page, live_server)
     )
     shown, warning, good = colours
     assert shown != warning and shown == good, colours
+
+
+def test_an_error_message_starting_with_kb_is_not_capitalised(page: Page, live_server):
+    page.set_content(
+        f'<link rel="stylesheet" href="{live_server}/static/kb.css"><section class="error">'
+        '<p class="message names-kb" id="kb">kb could not answer.</p><p class="message" id="other">there is none.</p>'
+        "</section>"
+    )
+    page.wait_for_load_state("load")
+    first = "(id) => getComputedStyle(document.getElementById(id), '::first-letter').textTransform"
+    assert page.evaluate(first, "kb") == "none"
+    assert page.evaluate(first, "other") == "uppercase"

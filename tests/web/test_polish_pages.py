@@ -94,3 +94,27 @@ def test_no_literal_backticks_in_messages_and_milestones(kb_root, client, demo_c
         assert "<code>kb new customer acme</code>" in html and "`" not in _visible_text(html), url
     for url in ("/", "/problems", "/casestudies/orchard-controller", "/customers/orchard-hr"):
         assert "`" not in _visible_text(demo_client.get(url).text), url
+
+
+def test_the_favicon_is_linked_and_served(demo_client):
+    html = demo_client.get("/").text
+    href = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', html).group(1)
+    with demo_client.get(href) as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+@pytest.mark.parametrize("url", ["/customers.csv", "/casestudies.md", "/search.csv?q=audit", "/compare/document.md"])
+def test_a_download_names_its_charset_once(demo_client, url):
+    response = demo_client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].count("charset") == 1, response.headers["Content-Type"]
+
+
+def test_the_error_page_writes_kb_in_lowercase(app):
+    from kb.web.core import error_response
+
+    with app.test_request_context("/somewhere"):
+        failed = error_response(500, "Something went wrong in kb", "kb could not answer this request.")
+        missing = error_response(404, "Not found", "there is no page at /somewhere.")
+    assert '<p class="message names-kb">kb could not answer this request.</p>' in failed.get_data(as_text=True)
+    assert '<p class="message">there is no page at /somewhere.</p>' in missing.get_data(as_text=True)
