@@ -18,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 
 from kb.config import CONFIG_FILE
 from kb.errors import KbError
-from kb.lsp import actions, completion, diagnostics, navigation, rename
+from kb.lsp import actions, completion, diagnostics, navigation, positions, rename
 from kb.lsp.state import Document, KbState, path_of_uri
 
 WATCHED = ("**/*.md", "**/kb.toml")
@@ -58,6 +58,16 @@ class KbLanguageServer(LanguageServer):
             return None
         return self.state.document(uri, self.workspace.get_text_document(uri).source)
 
+    def lines_of(self, uri: str) -> list[str]:
+        """The lines of a file as the editor has it (open), else as on disk; none when unreadable."""
+        if uri in self.workspace.text_documents:
+            return self.workspace.text_documents[uri].source.split("\n")
+        path = path_of_uri(uri)
+        try:
+            return path.read_text(encoding="utf-8").split("\n") if path is not None else []
+        except (OSError, UnicodeDecodeError):
+            return []
+
     def opened(self, uri: str) -> None:
         """A document the editor opened: its diagnostics, or a line in the log saying why it gets none."""
         path = path_of_uri(uri)
@@ -72,6 +82,8 @@ class KbLanguageServer(LanguageServer):
         self.pending.pop(uri, None)
         doc = self.document(uri)
         found = diagnostics.diagnose(self.state, doc) if doc is not None and self.state is not None else []
+        if doc is not None:
+            positions.outbound(self.workspace.position_codec, found, doc.lines, self.lines_of)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
 
     def publish_all(self) -> None:
@@ -174,17 +186,25 @@ def make_server() -> KbLanguageServer:
     def watched(ls: KbLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
         ls.changed([p for p in (path_of_uri(change.uri) for change in params.changes) if p is not None])
 
-    def answer(ls: KbLanguageServer, uri: str, use: Callable[..., Any], *args: Any) -> Any:
+    def answer(ls: KbLanguageServer, uri: str, use: Callable[..., Any], at: types.Position | types.Range) -> Any:
         doc = ls.document(uri)
         if doc is None or ls.state is None:
             return None
+        codec, lines = ls.workspace.position_codec, doc.lines
+        if isinstance(at, types.Position):
+            at = positions.inbound(codec, lines, at)
+        else:
+            at = positions.inbound_range(codec, lines, at)
         with ls.state.catalog() as catalog:
-            return use(ls.state, catalog, doc, *args)
+            return positions.outbound(codec, use(ls.state, catalog, doc, at), lines, ls.lines_of)
 
     @feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["[", "^", ":", " ", "#"]))
     def complete(ls: KbLanguageServer, params: types.CompletionParams):
         return answer(
-            ls, params.text_document.uri, lambda state, catalog, doc: completion.complete(catalog, doc, params.position)
+            ls,
+            params.text_document.uri,
+            lambda state, catalog, doc, at: completion.complete(catalog, doc, at),
+            params.position,
         )
 
     @feature(types.TEXT_DOCUMENT_HOVER)
@@ -202,7 +222,9 @@ def make_server() -> KbLanguageServer:
     @feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def symbols(ls: KbLanguageServer, params: types.DocumentSymbolParams):
         doc = ls.document(params.text_document.uri)
-        return navigation.symbols(doc) if doc is not None else None
+        if doc is None:
+            return None
+        return positions.outbound(ls.workspace.position_codec, navigation.symbols(doc), doc.lines, ls.lines_of)
 
     @feature(types.TEXT_DOCUMENT_RENAME)
     def rename_slug(ls: KbLanguageServer, params: types.RenameParams):
@@ -216,7 +238,8 @@ def make_server() -> KbLanguageServer:
                 unsaved[path.resolve()] = opened.source
         try:
             with ls.state.catalog() as catalog:
-                target = rename.target_of(catalog, doc, params.position)
+                at = positions.inbound(ls.workspace.position_codec, doc.lines, params.position)
+                target = rename.target_of(catalog, doc, at)
                 done = rename.rename(ls.state, catalog, target, params.new_name, unsaved)
         except (KbError, OSError) as exc:
             raise JsonRpcException(f"kb: not renamed: {exc}", code=rename.REQUEST_FAILED) from None
@@ -228,7 +251,10 @@ def make_server() -> KbLanguageServer:
     @feature(types.TEXT_DOCUMENT_CODE_ACTION)
     def code_actions(ls: KbLanguageServer, params: types.CodeActionParams):
         return answer(
-            ls, params.text_document.uri, lambda state, catalog, doc: actions.actions(catalog, doc, params.range)
+            ls,
+            params.text_document.uri,
+            lambda state, catalog, doc, at: actions.actions(catalog, doc, at),
+            params.range,
         )
 
     @server.command(actions.CREATE_CUSTOMER)

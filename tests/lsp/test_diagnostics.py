@@ -129,3 +129,23 @@ def test_an_editor_started_outside_any_kb_finds_it_from_an_opened_file(tmp_path)
         assert f"kb: no knowledge base in {elsewhere} or above it: no diagnostics" in editor.messages
     finally:
         editor.close()
+
+
+def test_columns_are_in_the_editors_utf16_units_past_an_emoji(editor):
+    text = "---\ncustomer: acme\nperson: Jo\nstatus: draft\n---\nSee 😀 [[acmee]] and [[ac"
+    editor.open("casestudies/emoji.md", text)
+
+    found = [d for d in editor.diagnostics_of("casestudies/emoji.md") if d.message.startswith("link")]
+    hover = editor.run(
+        editor.client.text_document_hover_async(types.HoverParams(**editor.at("casestudies/emoji.md", 5, 9)))
+    )
+    completion = editor.run(
+        editor.client.text_document_completion_async(types.CompletionParams(**editor.at("casestudies/emoji.md", 5, 25)))
+    )
+
+    # The emoji is two UTF-16 units: `[[acmee]]` starts at unit 7 (character 6).
+    assert [(d.range.start.character, d.range.end.character) for d in found] == [(7, 16)]
+    assert (hover.range.start.character, hover.range.end.character) == (9, 14)
+    assert hover.contents.value == "`acmee`: no such record in this KB"
+    edit = completion.items[0].text_edit
+    assert (edit.range.start.character, edit.range.end.character, edit.new_text) == (23, 25, "acme")

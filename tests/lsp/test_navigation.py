@@ -44,13 +44,13 @@ def edits(found) -> list[tuple[tuple[int, int], tuple[int, int], str]]:
 
 
 def test_a_calls_quotes_after_its_slug_and_a_caret(editor):
-    found = completion(editor, "casestudies/new.md", "---\n---\n[[2026-01-12-acme-discovery#^", 2, 30)
+    found = completion(editor, "casestudies/new.md", "---\n---\n[[2026-01-12-acme-discovery#^", 2, 29)
 
     assert labels(found) == [
         ("failed-audit", "We failed the audit twice. — Maya Chen"),
         ("month-end", "Month end took ten days. — Raj"),
     ]
-    assert edits(found)[0] == ((2, 30), (2, 30), "failed-audit")
+    assert edits(found)[0] == ((2, 29), (2, 29), "failed-audit")
 
 
 def test_front_matter_keys_of_the_records_type_and_enum_values(editor):
