@@ -50,7 +50,8 @@ class KbLanguageServer(LanguageServer):
         if self.state is None:
             self.tell(str(folder), f"kb: no knowledge base in {folder or 'the workspace'} or above it: no diagnostics")
             return
-        self.state.refresh()
+        self.say(self.state.refresh())
+        self.tell(str(self.state.root), f"kb: answering for the knowledge base in {self.state.root}")
 
     def document(self, uri: str) -> Document | None:
         """An open document of the KB, parsed from the editor's text."""
@@ -84,7 +85,11 @@ class KbLanguageServer(LanguageServer):
         found = diagnostics.diagnose(self.state, doc) if doc is not None and self.state is not None else []
         if doc is not None:
             positions.outbound(self.workspace.position_codec, found, doc.lines, self.lines_of)
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+        # The version judged: an editor drops diagnostics of a text it no longer has.
+        version = self.workspace.text_documents[uri].version if uri in self.workspace.text_documents else None
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=found, version=version)
+        )
 
     def publish_all(self) -> None:
         """Judge every open document again (after a save or a change on disk)."""
@@ -100,8 +105,13 @@ class KbLanguageServer(LanguageServer):
             return
         if any(path.name == CONFIG_FILE and path.resolve().parent == self.state.root for path in ours):
             self.state = KbState(self.state.kb)  # kb.toml's settings and as-of date read again
-        self.state.refresh(changed=ours)
+        self.say(self.state.refresh(changed=ours))
         self.publish_all()
+
+    def say(self, notices: list[str]) -> None:
+        """A refresh's notices (rebuilt, busy, read-only, files not read) in the editor's log."""
+        for line in notices:
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=line))
 
     def later(self, uri: str) -> None:
         """Judge a document once typing pauses."""

@@ -78,9 +78,10 @@ class KbState:
         except KbError:
             return None
 
-    def refresh(self, changed: list[Path] | None = None) -> None:
-        """Bring `.kb/` up to date (only the changed files looked at, when named)."""
-        self.workspace.refresh(changed=None if changed is None else [str(p) for p in changed])
+    def refresh(self, changed: list[Path] | None = None) -> list[str]:
+        """Bring `.kb/` up to date (only the changed files looked at, when named); what the user must hear of it."""
+        changes = self.workspace.refresh(changed=None if changed is None else [str(p) for p in changed])
+        return [f"kb: {line}" for line in changes.notices()]
 
     @contextmanager
     def catalog(self) -> Iterator[Catalog]:

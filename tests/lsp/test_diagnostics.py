@@ -66,6 +66,9 @@ def test_a_file_outside_the_kb_is_said_so_in_the_log(editor, tmp_path):
 
     assert list(editor.diagnostics_of_uri(outside.as_uri())) == []
     assert f"kb: {outside} is no record of the KB at {editor.root.resolve()}: no diagnostics" in editor.messages
+    # The server said which KB it answers for, and that it built its .kb/ (there was none yet).
+    assert f"kb: answering for the knowledge base in {editor.root.resolve()}" in editor.messages
+    assert "kb: rebuilt .kb/ from the files (.kb/ was missing); nothing was lost" in editor.messages
 
 
 def test_a_file_created_on_disk_mends_a_broken_link(own_editor):
