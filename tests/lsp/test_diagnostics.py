@@ -152,3 +152,21 @@ def test_columns_are_in_the_editors_utf16_units_past_an_emoji(editor):
     assert hover.contents.value == "`acmee`: no such record in this KB"
     edit = completion.items[0].text_edit
     assert (edit.range.start.character, edit.range.end.character, edit.new_text) == (23, 25, "acme")
+
+
+def test_the_hell_yes_rule_judges_the_unsaved_status(editor):
+    relative = "casestudies/zenith-story.md"
+    text = (editor.root / relative).read_text(encoding="utf-8").replace("status: draft", "status: hell-yes")
+    editor.open(relative, text)
+
+    found = editor.diagnostics_of(relative)
+
+    warnings = [(d.range.start.line, d.message) for d in found if d.severity == types.DiagnosticSeverity.Warning]
+    assert warnings == [
+        (
+            3,
+            "hell-yes story does not count (as of 2026-03-18, pinned in kb.toml): zenith: hell-yes story is missing "
+            "answers to “What did success look like?”, “What options did they consider?”, “How did we fit into "
+            "their world?” and “Why are they renewing?”; not won yet (no won_on)",
+        )
+    ]
