@@ -30,8 +30,9 @@ log = logging.getLogger("kb.lsp")
 class KbLanguageServer(LanguageServer):
     """The server and the KB it answers for (None until initialized, and when the folder holds no KB)."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: str | None = None) -> None:
         super().__init__("kb", "0.1.0")
+        self.root = root  # `kb --root DIR lsp`: this KB, whatever the workspace folder
         self.state: KbState | None = None
         self.pending: dict[str, asyncio.TimerHandle] = {}
         self.told: set[str] = set()  # the documents and folders already said to be outside any KB
@@ -46,9 +47,10 @@ class KbLanguageServer(LanguageServer):
         """Answer for the KB at or above `folder` (the workspace folder, else an opened file's), once found."""
         if self.state is not None:
             return
-        self.state = KbState.find(folder)
-        if self.state is None:
-            self.tell(str(folder), f"kb: no knowledge base in {folder or 'the workspace'} or above it: no diagnostics")
+        try:
+            self.state = KbState.find(folder, self.root)
+        except KbError as exc:
+            self.tell(str(folder), f"kb: no diagnostics: {exc}")
             return
         self.say(self.state.refresh())
         self.tell(str(self.state.root), f"kb: answering for the knowledge base in {self.state.root}")
@@ -144,9 +146,9 @@ def safely(server: LanguageServer, handler: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def make_server() -> KbLanguageServer:
-    """The language server with every feature registered."""
-    server = KbLanguageServer()
+def make_server(root: str | None = None) -> KbLanguageServer:
+    """The language server with every feature registered (for the KB of `root`, when given)."""
+    server = KbLanguageServer(root)
 
     def feature(name: str, options: Any = None) -> Callable[[F], F]:
         def register(handler: F) -> F:
@@ -281,6 +283,6 @@ def make_server() -> KbLanguageServer:
     return server
 
 
-def serve() -> None:
+def serve(root: str | None = None) -> None:
     """Answer an editor over stdin and stdout until it says exit."""
-    make_server().start_io()
+    make_server(root).start_io()

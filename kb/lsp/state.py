@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from kb.config import Kb, find_kb
-from kb.errors import KbError
 from kb.method.as_of import AsOf, resolve_as_of
 from kb.records.parse import Record, parse_bytes
 from kb.vocabulary import RECORD_SUFFIX, TYPE_DIRS
@@ -71,12 +70,9 @@ class KbState:
         self.root = kb.root.resolve()
 
     @classmethod
-    def find(cls, folder: Path | None) -> KbState | None:
-        """The KB at or above the workspace folder, or None when there is none there."""
-        try:
-            return cls(find_kb(cwd=folder) if folder is not None else find_kb())
-        except KbError:
-            return None
+    def find(cls, folder: Path | None, root: str | None = None) -> KbState:
+        """The KB of `--root` or `KB_ROOT`, else at or above the workspace folder (NotAKbError when none)."""
+        return cls(find_kb(root, cwd=folder))
 
     def refresh(self, changed: list[Path] | None = None) -> list[str]:
         """Bring `.kb/` up to date (only the changed files looked at, when named); what the user must hear of it."""

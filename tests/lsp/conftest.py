@@ -16,9 +16,9 @@ from tests.helpers import KbFolder
 
 
 class Editor:
-    """A client of `kb lsp` on one KB, answering each request synchronously (its own event loop)."""
+    """A client of `kb [options] lsp` started in `root` (its workspace folder), each request answered in turn."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *options: str):
         self.root = root
         self.loop = asyncio.new_event_loop()
         self.client = LanguageClient("kb-tests", "1")
@@ -38,7 +38,7 @@ class Editor:
         def logged(params: types.LogMessageParams) -> None:
             self.messages.append(params.message)
 
-        self.run(self.client.start_io(sys.executable, "-m", "kb", "lsp", cwd=str(root)))
+        self.run(self.client.start_io(sys.executable, "-m", "kb", *options, "lsp", cwd=str(root)))
         capabilities = types.ClientCapabilities(
             workspace=types.WorkspaceClientCapabilities(
                 workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)
@@ -102,6 +102,14 @@ class Editor:
     def at(self, relative: str, line: int, character: int) -> dict:
         document = types.TextDocumentIdentifier(self.uri(relative))
         return {"text_document": document, "position": types.Position(line, character)}
+
+    def said(self, start: str, timeout: float = 20) -> str:
+        """The first message from the server that starts with `start`, waited for."""
+        deadline = time.monotonic() + timeout
+        while not any(message.startswith(start) for message in self.messages):
+            assert time.monotonic() < deadline, f"the server never said {start!r}; it said {self.messages}"
+            self.run(asyncio.sleep(0.02))
+        return next(message for message in self.messages if message.startswith(start))
 
     def close(self) -> None:
         try:

@@ -129,7 +129,7 @@ def test_an_editor_started_outside_any_kb_finds_it_from_an_opened_file(tmp_path)
         assert [(d.range.start.line, d.message) for d in found] == [
             (10, "link [[acmee]] points to no record (did you mean 'acme'?)")
         ]
-        assert f"kb: no knowledge base in {elsewhere} or above it: no diagnostics" in editor.messages
+        editor.said(f"kb: no diagnostics: no knowledge base in {elsewhere} or any folder above it.")
     finally:
         editor.close()
 
@@ -170,3 +170,16 @@ def test_the_hell_yes_rule_judges_the_unsaved_status(editor):
             "their world?” and “Why are they renewing?”; not won yet (no won_on)",
         )
     ]
+
+
+def test_kb_root_names_the_kb_whatever_the_workspace_folder(tmp_path):
+    from tests.lsp.conftest import Editor, write_kb
+
+    kb = write_kb(tmp_path / "kb")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    editor = Editor(elsewhere, "--root", str(kb.root))
+    try:
+        assert editor.said("kb: answering") == f"kb: answering for the knowledge base in {kb.root.resolve()}"
+    finally:
+        editor.close()
