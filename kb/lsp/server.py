@@ -106,7 +106,8 @@ class KbLanguageServer(LanguageServer):
         if not ours:
             return
         if any(path.name == CONFIG_FILE and path.resolve().parent == self.state.root for path in ours):
-            self.state = KbState(self.state.kb)  # kb.toml's settings and as-of date read again
+            old, self.state = self.state, KbState(self.state.kb)  # kb.toml's settings and as-of date read again
+            old.workspace.close()
         self.say(self.state.refresh(changed=ours))
         self.publish_all()
 

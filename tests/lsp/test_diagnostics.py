@@ -183,3 +183,18 @@ def test_kb_root_names_the_kb_whatever_the_workspace_folder(tmp_path):
         assert editor.said("kb: answering") == f"kb: answering for the knowledge base in {kb.root.resolve()}"
     finally:
         editor.close()
+
+
+def test_kb_toml_changed_on_disk_is_read_again(own_editor):
+    config = own_editor.root / "kb.toml"
+    config.write_text('name = "Tests"\nas_of = 2026-04-01\n', encoding="utf-8")
+    own_editor.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(config.as_uri(), types.FileChangeType.Changed)])
+    )
+    own_editor.open(STORY)
+
+    found = own_editor.run(
+        own_editor.client.text_document_hover_async(types.HoverParams(**own_editor.at(STORY, 1, 12)))
+    )
+
+    assert found.contents.value.endswith("a hell-yes customer as of 2026-04-01")
