@@ -173,6 +173,12 @@ def make_server(root: str | None = None) -> KbLanguageServer:
             registration.register_options = options
             ls.client_register_capability(types.RegistrationParams(registrations=[registration]))
 
+    @feature(types.SHUTDOWN)
+    def shutdown(ls: KbLanguageServer, params: None) -> None:
+        if ls.state is not None:
+            ls.state.workspace.close()  # the store's connections let go before the editor says exit
+            ls.state = None
+
     @feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: KbLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.opened(params.text_document.uri)
