@@ -57,6 +57,10 @@ async def _measure(root: Path, runs: int) -> dict[str, list[float]]:
         if params.uri == uri and version in published:
             published[version].set()
 
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def logged(params: types.LogMessageParams) -> None:
+        """The server's log lines (the KB it answers for, a refresh's notices): not measured."""
+
     await client.start_io(sys.executable, "-m", "kb", "lsp", cwd=str(root))
     try:
         folder = types.WorkspaceFolder(uri=root.resolve().as_uri(), name="kb")
