@@ -1,9 +1,11 @@
-"""Every kind of page passes axe-core's accessibility check with no serious or critical violation, in the light
-and the dark colour scheme, 1280 and 390 px wide.
+"""Every kind of page, 1280 and 390 px wide, in the light and the dark colour scheme: a full-page screenshot
+for the developer to look at before stopping (into screenshots/ at the repository's root, not committed, or
+the folder KB_SCREENSHOTS names), no page wider than the screen, and axe-core's accessibility check with no
+serious or critical violation. One walk does all three: each page is loaded once per width and scheme.
 
 axe-core comes from npm into .ci/node (see .ci/run); the pages' Content-Security-Policy forbids the script
-axe is, so the check's browser context bypasses the policy (the app's own tests keep it on). Without axe-core
-the test is skipped on a developer's machine and fails in CI.
+axe is, so the walk's browser context bypasses the policy (the app's own tests keep it on). Without axe-core
+the screenshots are still taken, and the test is then skipped on a developer's machine and fails in CI.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 
 import pytest
 
-from tests.web.pages_walk import AXE, PAGES, SCHEMES, WIDTHS, open_context, walk_servers
+from tests.web.pages_walk import AXE, PAGES, SCHEMES, SCREENSHOTS, WIDTHS, open_context, walk_servers
 
 pytestmark = pytest.mark.browser
 SERIOUS = ("serious", "critical")
@@ -20,7 +22,7 @@ SERIOUS = ("serious", "critical")
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    with walk_servers(tmp_path_factory.mktemp("a11y")) as found:
+    with walk_servers(tmp_path_factory.mktemp("walk")) as found:
         yield found
 
 
@@ -40,13 +42,11 @@ def described(name: str, violation: dict) -> str:
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_passes_axe_with_no_serious_violation(browser, servers, width, scheme):
-    if not AXE.exists():
-        message = f"axe-core is not installed at {AXE}: npm install --prefix .ci/node axe-core (see .ci/run)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+def test_every_page_screenshot_fits_the_screen_and_passes_axe(browser, servers, width, scheme):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    checking = AXE.exists()
     contexts = {}
+    too_wide: list[str] = []
     failures: list[str] = []
     try:
         for server in servers:
@@ -58,6 +58,12 @@ def test_every_page_passes_axe_with_no_serious_violation(browser, servers, width
                 walked.name,
                 response and response.status,
             )
+            page.screenshot(path=str(SCREENSHOTS / f"{walked.name}-{width}-{scheme}.png"), full_page=True)
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            if scroll_width > width:
+                too_wide.append(f"{walked.name}: {scroll_width} px wide")
+            if not checking:
+                continue
             failures += [described(walked.name, v) for v in axe_violations(page)]
             if width < 600:
                 # The small screen's menu, opened: its links are checked too.
@@ -66,4 +72,10 @@ def test_every_page_passes_axe_with_no_serious_violation(browser, servers, width
     finally:
         for context, _page in contexts.values():
             context.close()
+    assert too_wide == [], f"{width} px, {scheme}: pages wider than the screen: {too_wide}"
     assert failures == [], f"{width} px, {scheme}:\n" + "\n".join(failures)
+    if not checking:
+        message = f"axe-core is not installed at {AXE}: npm install --prefix .ci/node axe-core (see .ci/run)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
