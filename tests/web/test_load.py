@@ -21,7 +21,7 @@ from tests.helpers import copy_demo
 
 pytestmark = pytest.mark.slow
 
-SECONDS = 15
+SECONDS = 8  # enough for dozens of saves and a hundred edits on disk on a slow machine
 
 
 def on_disk(root) -> dict[str, str]:
