@@ -19,6 +19,7 @@ from kb.method.problems import problem_order, story_warnings
 from kb.records.fields import QUESTIONS
 from kb.store import cross_problems
 from kb.store.catalog import Catalog, StoryFacts
+from kb.store.engine import link_values
 from kb.store.models import CrossProblem, LinkRow
 
 INFORMATION = "information"
@@ -36,19 +37,7 @@ def problems_of(state: KbState, catalog: Catalog, doc: Document) -> list[Problem
     """Every problem `kb check` would report for this document if it were saved as it is."""
     record = doc.record
     problems = list(record.problems)
-    links = [
-        LinkRow(
-            path=doc.shown,
-            slug=link.slug,
-            target_type=link.target_type,
-            label=link.label,
-            line=link.line,
-            question=link.question,
-            source_field=link.source_field,
-            block=link.block,
-        )
-        for link in record.links
-    ]
+    links = [LinkRow(**link_values(doc.shown, link)) for link in record.links]
     catalog.prefetch(link.slug for link in links)
     problems += [found.problem for found in cross_problems.link_problems(links, catalog)]
     problems += _duplicates(catalog, doc.shown)
