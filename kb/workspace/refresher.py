@@ -39,11 +39,11 @@ from kb.workspace.changes import Changes
 
 log = logging.getLogger(__name__)
 
-STOP_SECONDS = 10.0
+STOP_SECONDS = 10.0  # how long close() waits for a refresh under way before it ends the process
 # How long no refresh is asked for before the index's small segments are merged.
 IDLE_SECONDS = 0.5
 # How long the file watcher's files may wait while refreshes for requests go first.
-WATCHER_WAIT_SECONDS = 0.5  # how long close() waits for a refresh under way before it ends the process
+WATCHER_WAIT_SECONDS = 0.5
 
 
 class RefresherGone(RuntimeError):
