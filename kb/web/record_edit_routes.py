@@ -18,7 +18,7 @@ from kb.errors import KbError
 from kb.views import record_pages
 from kb.vocabulary import TYPE_DIRS, slug_of
 from kb.web import core
-from kb.web.writing_routes import Damaged, _customers, _errors, _saved, pack, unpack
+from kb.web.writing_routes import Damaged, _customers, _errors, _saved, pack, posted_base, unpack
 
 bp = Blueprint("edit", __name__)
 
@@ -28,12 +28,7 @@ PAGES = {"customer": "browse.customer", "interview": "browse.interview"}
 
 def _posted(record_type: str) -> tuple[record_form.RecordForm, list[FieldProblem]]:
     form = record_form.RecordForm.from_fields(record_type, request.form)
-    form.base_sha256 = request.form.get("base_sha256", "")
-    try:
-        form.base_text = unpack("base")
-    except Damaged as exc:
-        return form, [FieldProblem("form", str(exc))]
-    return form, []
+    return form, posted_base(form)
 
 
 def _page(form: record_form.RecordForm, path: str, errors=(), notice: str | None = None, status: int = 200):

@@ -61,14 +61,20 @@ def _customers() -> list[tuple[str, str]]:
     return core.memo("customers", None, lambda: sorted(core.catalog().customer_names(None).items()))
 
 
-def _posted_story() -> tuple[story_form.StoryForm, list[FieldProblem]]:
-    form = story_form.StoryForm.from_fields(request.form)
+def posted_base(form) -> list[FieldProblem]:
+    """Give a posted form the version of the file it was opened on (its hash and text); a problem when
+    the form's copy of that text came back damaged."""
     form.base_sha256 = request.form.get("base_sha256", "")
     try:
         form.base_text = unpack("base")
     except Damaged as exc:
-        return form, [FieldProblem("form", str(exc))]
-    return form, []
+        return [FieldProblem("form", str(exc))]
+    return []
+
+
+def _posted_story() -> tuple[story_form.StoryForm, list[FieldProblem]]:
+    form = story_form.StoryForm.from_fields(request.form)
+    return form, posted_base(form)
 
 
 def _story_page(
