@@ -27,6 +27,7 @@ from whoosh.filedb.filestore import FileStorage, Storage
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import TOC, FileIndex
 
+from kb.search.fieldwriter import KbFieldWriter
 from kb.search.searchers import close_searchers
 
 
@@ -59,7 +60,8 @@ class LengthsReader(whoosh3.W3PerDocReader):
 
 
 class KbCodec(whoosh3.W3Codec):
-    """Whoosh's W3 codec, reading per-document values through `LengthsReader`."""
+    """Whoosh's W3 codec, reading per-document values through `LengthsReader` and writing terms through
+    `KbFieldWriter`."""
 
     @classmethod
     def reading(cls, codec: whoosh3.W3Codec) -> KbCodec:
@@ -68,6 +70,13 @@ class KbCodec(whoosh3.W3Codec):
 
     def per_document_reader(self, storage: Storage, segment: whoosh3.W3Segment) -> LengthsReader:
         return LengthsReader(storage, segment)
+
+    def field_writer(self, storage: Storage, segment: whoosh3.W3Segment) -> whoosh3.W3FieldWriter:
+        """kb.search.fieldwriter's writer of the same bytes, when postings are not inlined (Whoosh 2.7's
+        inlining writer fails, and kb's codecs never ask for it)."""
+        if self._inlinelimit > 1:
+            return super().field_writer(storage, segment)
+        return KbFieldWriter(self, storage, segment)
 
     def __reduce__(self):
         # A segment keeps its codec in the index's table of contents: save it as Whoosh's own, so that
