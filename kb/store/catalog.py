@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +74,11 @@ class Catalog:
     whole-KB users (`kb check`, status, metrics, compare) read `paths`, every file at once, then.
     """
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, names: Callable[[], dict[str, str]] | None = None):
         self.session = session
+        # Every customer's display name by slug, when the caller keeps them (a server, once per change of
+        # the files): customer_names then reads no table.
+        self._names = names
         self._paths: dict[str, dict[str, list[str]]] | None = None
         self._unreadable: set[str] = set()  # files kb could not read: they exist, their content is unknown
         self._slugs: dict[str, dict[str, list[str]]] = {}  # slug -> type -> paths, for the slugs looked up
@@ -234,6 +237,9 @@ class Catalog:
     def customer_names(self, slugs: Iterable[str] | None) -> dict[str, str]:
         """Each of these slugs (None: every slug) that has a customer file, to its display name (the first
         file's, if two)."""
+        if self._names is not None:
+            every = self._names()
+            return dict(every) if slugs is None else {slug: every[slug] for slug in slugs if slug in every}
         found: dict[str, str] = {}
         query = select(col(Customer.slug), col(Customer.name)).order_by(col(Customer.path))
         for chunk in _chunks(slugs):

@@ -238,8 +238,14 @@ def session():
 def catalog() -> Catalog:
     """The catalog of this request: it reads the slugs a page resolves when asked, and remembers them."""
     if "kb_catalog" not in g:
-        g.kb_catalog = Catalog(session())
+        g.kb_catalog = Catalog(session(), names=customer_names)
     return g.kb_catalog
+
+
+def customer_names() -> dict[str, str]:
+    """Every customer's display name by slug, read once per change of the files (a search's facets, the
+    forms' customer field and each story's evidence panel all ask for them)."""
+    return memo("customer names", None, lambda: Catalog(session()).customer_names(None))
 
 
 def memo(name: str, key: object, compute: Callable[[], T]) -> T:

@@ -51,6 +51,24 @@ def test_search_facets_show_customer_names_and_a_filters_only_search_names_them(
     assert facet.group(2) == "Orchard HR" and "customer=orchard-hr" in facet.group(1)
 
 
+def test_customer_names_kept_by_the_server_follow_a_renamed_customer(kb_root, client):
+    """The names are read once per change of the files (a search's facets, the forms' customer list and the
+    evidence panel share them): a renamed customer shows its new name on the next page."""
+    kb_root.customer("acme", name="Acme Corp")
+    kb_root.interview("2026-01-14-acme-check-in", "acme", "2026-01-14", body="We failed the audit.")
+
+    def facet_name() -> str:
+        page = client.get("/search?q=audit").text
+        return re.search(r'data-value="acme">([^<]*)</a>', page).group(1).strip()
+
+    assert facet_name() == "Acme Corp"
+    assert '<option value="acme">Acme Corp</option>' in client.get("/new/casestudy").text
+    kb_root.customer("acme", name="Acme Holdings")
+    assert facet_name() == "Acme Holdings"
+    form = client.get("/new/casestudy").text
+    assert '<option value="acme">Acme Holdings</option>' in form and "Acme Corp" not in form
+
+
 @pytest.fixture
 def open_root(tmp_path) -> Path:
     """The demo KB with its fifth hell-yes story's missing answer written: the gate is open."""
