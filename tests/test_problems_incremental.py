@@ -260,3 +260,33 @@ def test_the_generation_moves_only_when_files_change(messy):
             assert cross_problems.generation(session) not in ("", first)
     finally:
         workspace.close()
+
+
+def test_a_record_types_generation_moves_only_when_a_file_of_that_type_changes(messy):
+    """The server keeps customers' names by the customers' generation: a story saved every second leaves
+    them as they are, a customer's file written, renamed to a call or deleted does not."""
+    workspace = Workspace(Kb(messy.root))
+
+    def generations() -> dict[str | None, str]:
+        with workspace.session() as session:
+            return {kind: cross_problems.generation(session, kind) for kind in (None, "customer", "casestudy")}
+
+    try:
+        workspace.refresh()
+        first = generations()
+        assert "" not in first.values()
+        story_path = messy.root / "casestudies/acme-story.md"
+        story_path.write_text(story_path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+        workspace.refresh()
+        second = generations()
+        assert second["customer"] == first["customer"]
+        assert second[None] != first[None] and second["casestudy"] != first["casestudy"]
+        messy.write("content/customers/hooli.md", customer_file("Hooli"))
+        workspace.refresh()
+        third = generations()
+        assert third["customer"] != second["customer"] and third["casestudy"] == second["casestudy"]
+        (messy.root / "content/customers/hooli.md").rename(messy.root / "content/interviews/hooli.md")
+        workspace.refresh()
+        assert generations()["customer"] != third["customer"]
+    finally:
+        workspace.close()

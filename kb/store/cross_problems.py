@@ -198,14 +198,14 @@ def update(session: Session, whole: bool = False) -> None:
     before: dict[str, tuple[str, str] | None] = session.info.pop(BEFORE, {})
     if not before and not whole:
         return
-    session.execute(delete(Meta).where(col(Meta.key) == GENERATION))
-    session.execute(insert(Meta), [{"key": GENERATION, "value": uuid.uuid4().hex}])
     if whole or len(before) > WHOLE_AT:
+        _new_generation(session, RESOLUTION_ORDER)
         session.execute(delete(CrossProblem))
         _store(session, judge_all(Catalog(session)))
         return
     touched = sorted(before)
     after = Catalog(session).record_of_paths(touched)
+    _new_generation(session, {pair[0] for path in touched for pair in (before[path], after.get(path)) if pair})
     # A file written again with its type and slug as before moves no slug: only its own links are judged.
     affected = {
         pair[1]
@@ -283,10 +283,19 @@ def stored(session: Session, path: str | None = None) -> list[Problem]:
     return [Problem(*row) for row in session.execute(query).all()]
 
 
-def generation(session: Session) -> str:
-    """A value that changes at each write of the store that changed a file's rows ("" before the first)."""
-    found = session.execute(select(col(Meta.value)).where(col(Meta.key) == GENERATION)).scalar()
+def generation(session: Session, record_type: str | None = None) -> str:
+    """A value that changes at each write of the store that changed a file's rows ("" before the first);
+    with `record_type`, at each that changed a file of that type (was or became one)."""
+    key = GENERATION if record_type is None else f"{GENERATION}:{record_type}"
+    found = session.execute(select(col(Meta.value)).where(col(Meta.key) == key)).scalar()
     return found or ""
+
+
+def _new_generation(session: Session, record_types: Iterable[str]) -> None:
+    """Change the store's generation, and that of each of these record types."""
+    keys = [GENERATION, *(f"{GENERATION}:{record_type}" for record_type in sorted(record_types))]
+    session.execute(delete(Meta).where(col(Meta.key).in_(keys)))
+    session.execute(insert(Meta), [{"key": key, "value": uuid.uuid4().hex} for key in keys])
 
 
 def _chunks(values: list[str]) -> list[list[str]]:

@@ -243,16 +243,20 @@ def catalog() -> Catalog:
 
 
 def customer_names() -> dict[str, str]:
-    """Every customer's display name by slug, read once per change of the files (a search's facets, the
-    forms' customer field and each story's evidence panel all ask for them)."""
-    return memo("customer names", None, lambda: Catalog(session()).customer_names(None))
+    """Every customer's display name by slug, read once per change of the customers' files (a search's
+    facets, the forms' customer field and each story's evidence panel all ask for them)."""
+    return memo("customer names", None, lambda: Catalog(session()).customer_names(None), record_type="customer")
 
 
-def memo(name: str, key: object, compute: Callable[[], T]) -> T:
+def memo(name: str, key: object, compute: Callable[[], T], record_type: str | None = None) -> T:
     """`compute()`, or what it gave an earlier request while the store is at the same generation and `key`
     (compared with ==: the as-of date, the settings...) is the same: a whole-KB figure is computed once per
-    change of the files, not once per request. One value a name is kept: the latest."""
-    generation = cross_problems.generation(session())
+    change of the files (with `record_type`, of the files of that type), not once per request. One value a
+    name is kept: the latest."""
+    generations = g.setdefault("kb_generations", {})  # read once a request
+    if record_type not in generations:
+        generations[record_type] = cross_problems.generation(session(), record_type)
+    generation = generations[record_type]
     memos: dict[str, tuple[str, object, object]] = current_app.extensions.setdefault("kb_memo", {})
     found = memos.get(name)
     if found is not None and found[0] == generation and found[1] == key:
@@ -276,6 +280,7 @@ def _close_request_state(_exc: BaseException | None = None) -> None:
     if found is not None:
         found.close()
     g.pop("kb_catalog", None)
+    g.pop("kb_generations", None)
     ix = g.pop("kb_index", None)
     if ix is not None:
         _state().indexes.release(ix)
