@@ -70,6 +70,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def kb_serve(root: Path):
     """Run `python -m kb --root ROOT serve` (the file watcher on, as always) until the block ends."""
@@ -82,6 +86,9 @@ def kb_serve(root: Path):
         stderr=log,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # Ctrl+C as in a terminal, even when this runs as a background job (whose shell ignores SIGINT,
+        # and the server with it: it was then killed 30 s after SIGINT).
+        preexec_fn=_interruptible,
     )
     server = None
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from kb.cli.base import cli, workspace_for
@@ -66,9 +68,18 @@ def serve(ctx, host, port, no_token):
             err=True,
         )
     click.echo(f"kb: serving {workspace.kb.root} at {url}{'' if no_token else '?token=' + token}  (Ctrl+C stops)")
+    # SIGTERM (a service manager's, `kill`'s) stops it as Ctrl+C does: the refresh under way ends, the
+    # refresher process with it. Without this, Python ends at once, and a server started in the
+    # background, where the shell ignores Ctrl+C, has no clean way to stop.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server.run()
+        server.run()  # waitress ends its loop on Ctrl+C itself
     except KeyboardInterrupt:
-        click.echo("kb: stopped", err=True)
+        pass
     finally:
         server.close()
+    click.echo("kb: stopped", err=True)
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt

@@ -243,3 +243,14 @@ def test_kb_serve_makes_a_new_token_at_each_start(fresh_demo_root):
             with urllib.request.urlopen(request, timeout=30) as response:
                 assert response.status == 200
     assert len(tokens[0]) >= 43 and tokens[0] != tokens[1]
+
+
+def test_kb_serve_stops_cleanly_on_sigterm(fresh_demo_root):
+    """A service manager's or `kill`'s SIGTERM stops the server as Ctrl+C does: it says so and exits 0,
+    its refresher process with it (a server started in the background ignores Ctrl+C)."""
+    with kb_serve(fresh_demo_root, "--no-token") as served:
+        with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/casestudies", timeout=30) as response:
+            assert response.status == 200
+    assert served.process.returncode == 0, served.err
+    assert "kb: stopped" in served.err
+    assert "Traceback" not in served.err

@@ -61,6 +61,8 @@ def test_kb_serve_under_load_loses_nothing_and_finds_every_word(tmp_path):
             if missing:
                 time.sleep(0.2)
         gone = [word for word, where in run.disk_words.items() if where is None and found_by_search(server, word)]
+    # Ctrl+C (SIGINT) stopped it once the load was over, its refresher process with it.
+    assert server.stopped == "exit 0" and "kb: stopped" in server.log, server.stopped
     summary = run.summary()
     assert summary["saves"] >= 10 and summary["disk_edits"] >= 50, summary
     assert not [status for status in run.statuses if status == "no answer" or int(status) >= 500], run.statuses
