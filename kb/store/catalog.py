@@ -325,11 +325,6 @@ class Catalog:
         )
         return list(self.session.execute(query).scalars())
 
-    def recent_edits(self, limit: int = 8) -> list[FileState]:
-        """The files changed last on disk, newest first."""
-        query = select(FileState).order_by(col(FileState.mtime_ns).desc(), col(FileState.path)).limit(limit)
-        return list(self.session.execute(query).scalars())
-
     def interviews(self) -> list[Interview]:
         return list(
             self.session.execute(select(Interview).order_by(col(Interview.date), col(Interview.path))).scalars()

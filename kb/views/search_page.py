@@ -78,6 +78,11 @@ class SearchPage:
         return filters_text(self.filters)
 
     @property
+    def filter_labels(self) -> dict[str, str]:
+        """What each filter in force shows: a customer's name for its slug; the value itself otherwise."""
+        return {name: value.label for name, values in self.facets.items() for value in values if value.active}
+
+    @property
     def pages(self) -> int:
         return math.ceil(self.total / self.per_page) if self.total else 0
 

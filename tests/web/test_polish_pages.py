@@ -46,6 +46,9 @@ def test_search_facets_show_customer_names_and_a_filters_only_search_names_them(
     block = page[page.index('data-facet="customer"') :]
     link = re.search(r'<a href="([^"]+)" data-value="orchard-hr"[^>]*>([^<]*)</a>', block)
     assert link.group(2).strip().startswith("Orchard HR")  # the name, the filter still by slug
+    badges = page[page.index('class="active-filters"') :].split("</p>")[0]
+    assert 'title="customer:orchard-hr">customer: Orchard HR <a' in badges
+    assert ">type: interview <a" in badges
     words = demo_client.get("/search?q=audit").text
     facet = re.search(r'href="([^"]+)" data-value="orchard-hr">([^<]*)</a>', words)
     assert facet.group(2) == "Orchard HR" and "customer=orchard-hr" in facet.group(1)

@@ -51,6 +51,10 @@ def test_the_story_shows_each_cited_quote_under_its_answer(client, kb_root):
     call = "/interviews/2026-01-12-acme-discovery#q-failed-audit"
     assert re.search(rf'Maya Chen, <a href="{call}"[^>]*>2026-01-12 discovery</a>', why)
     assert "Cites 1 quote from" in why
+    # The call cited reads as its date and kind, the slug on hover (as citations in the text).
+    cites = why[why.index("Cites 1 quote from") :].split("</p>")[0]
+    call_link = '<a href="/interviews/2026-01-12-acme-discovery" title="2026-01-12-acme-discovery">'
+    assert call_link + "2026-01-12 · discovery</a>" in cites
     # The link written in the answer leads to the quote's place too.
     assert 'href="/interviews/2026-01-12-acme-discovery#q-failed-audit"' in why.split("<blockquote>")[0]
     success = page[page.index('id="success"') :]
