@@ -57,7 +57,8 @@ def _errors(problems: list[FieldProblem]) -> dict[str, list[str]]:
 
 def _customers() -> list[tuple[str, str]]:
     """Known customers for the forms' datalist, as (slug, name)."""
-    # Once per change of the files, not per form: every customer's row is 10 % of a busy server's time at 10k.
+    # Once per change of the customers' files, not per form: reading every customer's row was 10 % of a busy
+    # server's time at 10k.
     return core.memo(
         "customers", None, lambda: sorted(core.catalog().customer_names(None).items()), record_type="customer"
     )
