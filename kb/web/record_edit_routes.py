@@ -13,12 +13,22 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from kb.authoring import record_form
 from kb.authoring.form_checks import FieldProblem, Invalid
-from kb.authoring.saving import Conflict, conflict_diff
+from kb.authoring.saving import Conflict
 from kb.errors import KbError
 from kb.views import record_pages
 from kb.vocabulary import TYPE_DIRS, slug_of
 from kb.web import core
-from kb.web.writing_routes import Damaged, _customers, _errors, _saved, pack, posted_base, unpack
+from kb.web.writing_routes import (
+    Damaged,
+    _customers,
+    _errors,
+    _saved,
+    conflict_choice,
+    conflict_page_values,
+    pack,
+    posted_base,
+    unpack,
+)
 
 bp = Blueprint("edit", __name__)
 
@@ -53,14 +63,8 @@ def _page(form: record_form.RecordForm, path: str, errors=(), notice: str | None
 def _conflict(form: record_form.RecordForm, conflict: Conflict, error: str | None = None):
     page = render_template(
         "write/record_conflict.html",
-        form=form,
+        **conflict_page_values(form, conflict, error),
         what=NAMES[form.type],
-        conflict=conflict,
-        diff=conflict_diff(conflict.disk_text, conflict.typed_text),
-        error=error,
-        base=pack(form.base_text),
-        disk=pack(conflict.disk_text),
-        typed=pack(conflict.typed_text),
         fields=record_form.FORM_FIELDS[form.type],
         reopen=url_for(f"edit.edit_{form.type}", slug=form.slug),
     )
@@ -135,16 +139,11 @@ def resolve_conflict():
     form, _damaged = _posted(record_type)
     path = request.form.get("path", "")
     form.slug = slug_of(path)
-    choice = request.form.get("choice", "")
-    disk_sha256 = request.form.get("disk_sha256", "")
-    if choice == "disk":
+    chosen = conflict_choice()
+    if chosen is None:
+        disk_sha256 = request.form.get("disk_sha256", "")
         return redirect(url_for(PAGES[record_type], slug=form.slug) if disk_sha256 else url_for("method.home"), 303)
-    if choice != "typed":
-        abort(400, description="choose 'Keep what I typed' or 'Keep the version on disk'")
-    try:
-        typed, disk = unpack("typed"), unpack("disk")
-    except Damaged as exc:
-        abort(400, description=str(exc))
+    typed, disk, disk_sha256 = chosen
     try:
         saved = record_form.save_exact_record(core.workspace().kb, record_type, path, typed, disk_sha256)
     except Conflict as exc:

@@ -75,6 +75,33 @@ def posted_base(form) -> list[FieldProblem]:
     return []
 
 
+def conflict_page_values(form, conflict: Conflict, error: str | None) -> dict:
+    """What a conflict page shows of any record: the two texts (and the version the form was opened on)
+    packed for its hidden fields, their diff, and an error of the last attempt."""
+    return {
+        "form": form,
+        "conflict": conflict,
+        "diff": conflict_diff(conflict.disk_text, conflict.typed_text),
+        "error": error,
+        "base": pack(form.base_text),
+        "disk": pack(conflict.disk_text),
+        "typed": pack(conflict.typed_text),
+    }
+
+
+def conflict_choice() -> tuple[str, str, str] | None:
+    """The conflict page's choice: None for "Keep the version on disk" (nothing is written); for "Keep what
+    I typed", the typed text, the disk's text and the disk's hash. Any other answer is a 400."""
+    if request.form.get("choice", "") == "disk":
+        return None
+    if request.form.get("choice", "") != "typed":
+        abort(400, description="choose 'Keep what I typed' or 'Keep the version on disk'")
+    try:
+        return unpack("typed"), unpack("disk"), request.form.get("disk_sha256", "")
+    except Damaged as exc:
+        abort(400, description=str(exc))
+
+
 def _posted_story() -> tuple[story_form.StoryForm, list[FieldProblem]]:
     form = story_form.StoryForm.from_fields(request.form)
     return form, posted_base(form)
@@ -237,14 +264,10 @@ def evidence():
 def _conflict_page(form: story_form.StoryForm, conflict: Conflict, path: str | None, error: str | None = None):
     page = render_template(
         "write/conflict.html",
-        form=form,
-        conflict=conflict,
+        **conflict_page_values(form, conflict, error),
+        what="story",
+        slug=slug_of(conflict.path or ""),
         new=path is None,
-        diff=conflict_diff(conflict.disk_text, conflict.typed_text),
-        error=error,
-        base=pack(form.base_text),
-        disk=pack(conflict.disk_text),
-        typed=pack(conflict.typed_text),
         questions=QUESTIONS,
     )
     return page, 409
@@ -256,19 +279,12 @@ def resolve_conflict():
     form, _damaged = _posted_story()  # only shown again on a new conflict: "typed" carries the text
     path = request.form.get("path", "")
     new = request.form.get("new") == "1"
-    choice = request.form.get("choice", "")
-    slug = slug_of(path)
-    if choice == "disk":
+    chosen = conflict_choice()
+    if chosen is None:
         disk_sha256 = request.form.get("disk_sha256", "")
-        target = url_for("browse.casestudy", slug=slug) if disk_sha256 else url_for("browse.casestudies")
+        target = url_for("browse.casestudy", slug=slug_of(path)) if disk_sha256 else url_for("browse.casestudies")
         return redirect(target, code=303)
-    if choice != "typed":
-        abort(400, description="choose 'Keep what I typed' or 'Keep the version on disk'")
-    try:
-        typed, disk = unpack("typed"), unpack("disk")
-    except Damaged as exc:
-        abort(400, description=str(exc))
-    disk_sha256 = request.form.get("disk_sha256", "")
+    typed, disk, disk_sha256 = chosen
     try:
         saved = story_form.save_exact(core.workspace().kb, path, typed, disk_sha256)
     except Conflict as exc:
