@@ -83,3 +83,26 @@ def copy_demo(root: Path) -> Path:
         elif source.exists():
             shutil.copy(source, root / name)
     return root
+
+
+def compared_at(root: Path, day: str, filters=None):
+    """What compare shows of the KB at `root` as of `day` (YYYY-MM-DD), `.kb/` brought up to date first;
+    `filters` a kb.method.compare_filters.CompareFilter."""
+    import datetime as dt
+
+    from kb.config import Kb
+    from kb.method.as_of import resolve_as_of
+    from kb.method.company import company_of
+    from kb.method.compare import comparison_of
+    from kb.store.catalog import Catalog
+    from kb.workspace import Workspace
+
+    workspace = Workspace(Kb(root))
+    workspace.refresh()
+    try:
+        with workspace.session() as session:
+            catalog = Catalog(session)
+            as_of = resolve_as_of(dt.date.fromisoformat(day), workspace.settings)
+            return comparison_of(catalog, company_of(catalog, workspace.settings, as_of), filters)
+    finally:
+        workspace.close()

@@ -6,20 +6,14 @@ Never gated: the KB below has two hell-yes customers, so the gate is shut, and c
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import re
 
 import pytest
 
-from kb.config import Kb
-from kb.method.as_of import resolve_as_of
-from kb.method.company import company_of
-from kb.method.compare import comparison_of
 from kb.records.fields import QUESTIONS
-from kb.store.catalog import Catalog
-from kb.workspace import Workspace
+from tests.helpers import compared_at
 
 D = "2026-03-18"
 # story slug: (customer, customer name, person, status, tags)
@@ -130,20 +124,8 @@ def test_compare_is_never_gated(stories, runner):
     assert compare(runner, stories)  # exit 0 with the gate shut
 
 
-def comparison(root):
-    workspace = Workspace(Kb(root))
-    workspace.refresh()
-    try:
-        with workspace.session() as session:
-            catalog = Catalog(session)
-            as_of = resolve_as_of(dt.date.fromisoformat(D), workspace.settings)
-            return comparison_of(catalog, company_of(catalog, workspace.settings, as_of))
-    finally:
-        workspace.close()
-
-
 def test_tags_hell_yes_stories_share_and_tags_only_the_others_carry(stories):
-    found = comparison(stories.root)
+    found = compared_at(stories.root, D)
 
     assert {t.tag: (t.hell_yes, t.others) for t in found.shared_tags} == SHARED
     assert {t.tag: t.others for t in found.other_tags} == ONLY_OTHERS
@@ -240,7 +222,7 @@ def test_a_summary_the_author_wrote_is_the_line_of_that_answer(stories, runner):
         text.replace("tags:", "summary:\n  fit: 'Finance owns it; IT never had to.'\ntags:", 1), encoding="utf-8"
     )
 
-    found = comparison(stories.root)
+    found = compared_at(stories.root, D)
     fit = next(row for row in found.rows if row.key == "fit")
     acme = next(a for a in fit.hell_yes if a.story == "acme-story")
     assert (acme.line, acme.summarised) == ("Finance owns it; IT never had to.", True)

@@ -16,15 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import Kb
-from kb.method.as_of import resolve_as_of
-from kb.method.company import company_of
-from kb.method.compare import comparison_of
 from kb.method.compare_filters import CompareFilter
 from kb.method.compare_question import question_page
-from kb.store.catalog import Catalog
-from kb.workspace import Workspace
-from tests.helpers import KbFolder
+from tests.helpers import KbFolder, compared_at
 
 D = "2026-03-18"
 # Per question: the word most hell-yes answers use, the word most others use.
@@ -149,20 +143,8 @@ def planted(tmp_path_factory) -> Planted:
     return planted_kb(tmp_path_factory.mktemp("planted") / "kb")
 
 
-def compared(root: Path, filters: CompareFilter | None = None):
-    workspace = Workspace(Kb(root))
-    workspace.refresh()
-    try:
-        with workspace.session() as session:
-            catalog = Catalog(session)
-            as_of = resolve_as_of(dt.date.fromisoformat(D), workspace.settings)
-            return comparison_of(catalog, company_of(catalog, workspace.settings, as_of), filters)
-    finally:
-        workspace.close()
-
-
 def test_the_planted_term_of_each_question_ranks_first_with_its_counts(planted):
-    found = compared(planted.root)
+    found = compared_at(planted.root, D)
 
     for row in found.rows:
         ours, theirs = PLANTED[row.key]
@@ -177,7 +159,7 @@ def test_the_planted_term_of_each_question_ranks_first_with_its_counts(planted):
 
 
 def test_a_term_both_sides_use_alike_is_not_shown(planted):
-    found = compared(planted.root)
+    found = compared_at(planted.root, D)
 
     for row in found.rows:
         shown = {t.term for t in row.terms.hell_yes + row.terms.others}
@@ -189,7 +171,7 @@ def test_a_term_both_sides_use_alike_is_not_shown(planted):
 
 def test_filters_recompute_the_terms_and_the_counts(planted):
     fintech = {s for s, tags in planted.tags.items() if "segment:fintech" in tags}
-    found = compared(planted.root, CompareFilter(segment="fintech"))
+    found = compared_at(planted.root, D, CompareFilter(segment="fintech"))
 
     assert (found.hell_yes_stories, found.contrast_stories) == planted.sides(fintech)
     why = found.rows[0]
@@ -197,13 +179,13 @@ def test_filters_recompute_the_terms_and_the_counts(planted):
     top = why.terms.hell_yes[0]
     assert (top.shown, top.hell_yes, top.others) == ("auditor", *planted.count("why_change", "auditor", fintech))
 
-    only_meh = compared(planted.root, CompareFilter(statuses=("meh",)))
+    only_meh = compared_at(planted.root, D, CompareFilter(statuses=("meh",)))
     assert only_meh.hell_yes_stories == 0 and only_meh.rows[0].terms.notice
     assert "0 hell-yes answers" in only_meh.rows[0].terms.notice
 
 
 def test_people_and_triggers_as_counts(planted):
-    found = compared(planted.root)
+    found = compared_at(planted.root, D)
 
     roles = {c.value.casefold(): (c.hell_yes, c.others) for c in found.people.roles}
     assert found.people.roles[0].value.casefold() == "controller"
@@ -214,7 +196,7 @@ def test_people_and_triggers_as_counts(planted):
 
 
 def test_answers_show_their_lines_and_quotes_and_not_counting_is_marked(planted):
-    found = compared(planted.root)
+    found = compared_at(planted.root, D)
 
     why = found.rows[0]
     cited = [a for a in why.hell_yes + why.contrast if a.quotes]
@@ -227,7 +209,7 @@ def test_answers_show_their_lines_and_quotes_and_not_counting_is_marked(planted)
 
 
 def test_a_term_shows_exactly_the_answers_that_use_it(planted):
-    found = compared(planted.root)
+    found = compared_at(planted.root, D)
 
     page = question_page(found, "why_change", per=100, term="auditor")
     using = planted.uses[("why_change", "auditor")]
